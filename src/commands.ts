@@ -1,0 +1,14 @@
+/**
+ * Every command id the extension registers, in one place. `package.json` must declare exactly these
+ * (a unit test compares both directions), so a renamed command cannot silently lose its handler.
+ */
+export const Commands = {
+  openWalkthrough: 'medqa.openWalkthrough',
+  checkEnvironment: 'medqa.checkEnvironment',
+  showLog: 'medqa.showLog',
+  setupPython: 'medqa.setupPython',
+} as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+export const allCommandIds: readonly CommandId[] = Object.values(Commands);

@@ -1,0 +1,22 @@
+/**
+ * The one typed contract between the extension host and its webview apps (types only: both sides import it).
+ * Each panel adds an entry to `PanelProtocols`: the full state the host sends after `ready` and on every change,
+ * the extra messages the host may send, and the messages the app sends back.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PanelProtocols {}
+
+export type PanelId = keyof PanelProtocols & string;
+
+type Field<Id extends PanelId, K extends string> = PanelProtocols[Id] extends Record<K, infer T> ? T : never;
+
+type Message = { type: string };
+
+export type PanelState<Id extends PanelId> = Field<Id, 'state'>;
+
+export type HostToWebview<Id extends PanelId> = { type: 'state'; state: PanelState<Id> } | (Field<Id, 'toWebview'> & Message);
+
+/** Messages the app sends besides `ready`. */
+export type PanelRequest<Id extends PanelId> = Field<Id, 'toHost'> & Message;
+
+export type WebviewToHost<Id extends PanelId> = { type: 'ready' } | PanelRequest<Id>;

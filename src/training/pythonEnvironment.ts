@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { runProcess } from '../util/process';
+
+/** Where a candidate interpreter came from, so messages can tell the user what to change. */
+export type PythonSource = 'setting' | 'python-extension' | 'workspace-venv' | 'extension-venv' | 'system';
+
+export interface PythonCandidate {
+  path: string;
+  source: PythonSource;
+}
+
+export interface PythonLookup {
+  configuredPath?: string;
+  pythonExtensionPath?: string;
+  workspaceFolders: readonly string[];
+  extensionPath: string;
+  /** Extra venvs the extension manages itself (e.g. in global storage). */
+  managedVenvs?: readonly string[];
+}
+
+function venvPython(venvDir: string): string {
+  return process.platform === 'win32' ? path.join(venvDir, 'Scripts', 'python.exe') : path.join(venvDir, 'bin', 'python');
+}
+
+/** Candidates in the order a user expects: explicit setting, the Python extension, local venvs, then PATH. */
+export function pythonCandidates(lookup: PythonLookup): PythonCandidate[] {
+  const candidates: PythonCandidate[] = [];
+  if (lookup.configuredPath) candidates.push({ path: lookup.configuredPath, source: 'setting' });
+  if (lookup.pythonExtensionPath) candidates.push({ path: lookup.pythonExtensionPath, source: 'python-extension' });
+  for (const folder of lookup.workspaceFolders) {
+    const candidate = venvPython(path.join(folder, '.venv'));
+    if (existsSync(candidate)) candidates.push({ path: candidate, source: 'workspace-venv' });
+  }
+  for (const venv of [path.join(lookup.extensionPath, '.venv'), ...(lookup.managedVenvs ?? [])]) {
+    const candidate = venvPython(venv);
+    if (existsSync(candidate)) candidates.push({ path: candidate, source: 'extension-venv' });
+  }
+  candidates.push({ path: process.platform === 'win32' ? 'python' : 'python3', source: 'system' });
+  return candidates;
+}
+
+/** What `python -m medqa_trainer doctor --json` reports. */
+export interface TrainerDoctorReport {
+  python: string;
+  executable: string;
+  packages: Record<string, string | null>;
+  cuda: { available: boolean; devices: string[]; bf16: boolean };
+  trainer_version: string;
+  protocol_version: number;
+}
+
+export type PythonProbe =
+  | { ok: true; candidate: PythonCandidate; report: TrainerDoctorReport }
+  | { ok: false; candidate: PythonCandidate; problem: 'not-found' | 'trainer-missing' | 'failed'; message: string };
+
+/** Environment for trainer processes: the extension's bundled `trainer/` is importable without installing it. */
+export function trainerEnv(extensionPath: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const trainerDir = path.join(extensionPath, 'trainer');
+  const existing = base.PYTHONPATH ? [base.PYTHONPATH] : [];
+  return { ...base, PYTHONPATH: [trainerDir, ...existing].join(path.delimiter), PYTHONUNBUFFERED: '1' };
+}
+
+export async function probePython(candidate: PythonCandidate, extensionPath: string): Promise<PythonProbe> {
+  let result;
+  try {
+    result = await runProcess(candidate.path, ['-m', 'medqa_trainer', 'doctor', '--json'], {
+      env: trainerEnv(extensionPath),
+      timeoutMs: 120_000,
+    });
+  } catch (error) {
+    return { ok: false, candidate, problem: 'not-found', message: `Python not found at "${candidate.path}" (${candidate.source}).` };
+  }
+  if (result.code === 0) {
+    try {
+      return { ok: true, candidate, report: JSON.parse(result.stdout) as TrainerDoctorReport };
+    } catch {
+      return { ok: false, candidate, problem: 'failed', message: `The trainer printed an unreadable report: ${result.stdout.slice(0, 200)}` };
+    }
+  }
+  const missing = /No module named '?([\w.]+)'?/.exec(result.stderr);
+  if (missing) {
+    return {
+      ok: false,
+      candidate,
+      problem: 'trainer-missing',
+      message: `Python at "${candidate.path}" lacks the package "${missing[1]}". Run "MedQA: Set Up Python Environment" or install trainer/requirements.txt.`,
+    };
+  }
+  const lastLine = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
+  return { ok: false, candidate, problem: 'failed', message: `The trainer check failed with "${candidate.path}": ${lastLine}` };
+}
+
+/** The first candidate that has a working trainer, or every failure so the user sees what was tried. */
+export async function findTrainerPython(
+  lookup: PythonLookup,
+): Promise<{ found?: Extract<PythonProbe, { ok: true }>; failures: Extract<PythonProbe, { ok: false }>[] }> {
+  const failures: Extract<PythonProbe, { ok: false }>[] = [];
+  for (const candidate of pythonCandidates(lookup)) {
+    const probe = await probePython(candidate, lookup.extensionPath);
+    if (probe.ok) return { found: probe, failures };
+    failures.push(probe);
+    // An explicit setting is the user's choice: do not silently fall back past a broken one.
+    if (candidate.source === 'setting') break;
+  }
+  return { failures };
+}

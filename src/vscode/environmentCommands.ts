@@ -1,0 +1,106 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { Commands } from '../commands';
+import { findTrainerPython, type PythonLookup } from '../training/pythonEnvironment';
+import type { ExtensionServices } from './services';
+
+/** Inputs for Python discovery from the settings, the Python extension and the open folders. */
+export async function pythonLookup(services: ExtensionServices): Promise<PythonLookup> {
+  const configured = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath')?.trim();
+  return {
+    configuredPath: configured || undefined,
+    pythonExtensionPath: await pythonFromPythonExtension(),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    extensionPath: services.context.extensionPath,
+    managedVenvs: [managedVenvDir(services.context)],
+  };
+}
+
+export function managedVenvDir(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'venv');
+}
+
+interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
+    resolveEnvironment(env: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
+  };
+}
+
+/** The interpreter selected in the Python extension, when that extension is installed. */
+async function pythonFromPythonExtension(): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+  if (!extension) return undefined;
+  try {
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const active = api.environments?.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (!active) return undefined;
+    const resolved = await api.environments?.resolveEnvironment(active);
+    return resolved?.executable.uri?.fsPath ?? active.path;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerEnvironmentCommands(services: ExtensionServices): void {
+  const { context, log } = services;
+  services.registerCommand(Commands.showLog, () => log.show());
+  services.registerCommand(Commands.openWalkthrough, () =>
+    vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#medqa.gettingStarted`, false),
+  );
+  services.registerCommand(Commands.checkEnvironment, async () => {
+    if (!services.requireTrust('Checking the Python environment')) return undefined;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'MedQA: checking the Python environment…' },
+      async () => findTrainerPython(await pythonLookup(services)),
+    );
+    for (const failure of result.failures) log.warn(failure.message);
+    if (!result.found) {
+      const choice = await vscode.window.showErrorMessage(
+        `MedQA: no Python with the trainer's packages was found. ${result.failures[0]?.message ?? ''}`,
+        'Set Up Python Environment',
+        'Open Settings',
+      );
+      if (choice === 'Set Up Python Environment') await vscode.commands.executeCommand(Commands.setupPython);
+      if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'medqa.pythonPath');
+      return undefined;
+    }
+    const { report, candidate } = result.found;
+    const missing = Object.entries(report.packages).filter(([, version]) => version === null).map(([name]) => name);
+    const device = report.cuda.available ? `CUDA (${report.cuda.devices.join(', ')}): QLoRA available` : 'CPU only: LoRA in fp32, QLoRA needs CUDA';
+    log.info(`Python ${report.python} at ${report.executable} (${candidate.source}); ${device}`);
+    log.info(`Packages: ${Object.entries(report.packages).map(([n, v]) => `${n}=${v ?? 'missing'}`).join(', ')}`);
+    const summary = `Python ${report.python} (${candidate.source}); ${device}.`;
+    if (missing.length > 0) {
+      void vscode.window.showWarningMessage(`MedQA: ${summary} Missing packages: ${missing.join(', ')}.`, 'Show Log').then((c) => c && log.show());
+    } else {
+      void vscode.window.showInformationMessage(`MedQA: environment ready. ${summary}`, 'Show Log').then((c) => c && log.show());
+    }
+    return report;
+  });
+  services.registerCommand(Commands.setupPython, async () => {
+    if (!services.requireTrust('Setting up Python')) return;
+    const venv = managedVenvDir(context);
+    const python = process.platform === 'win32' ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python');
+    const requirements = path.join(context.extensionPath, 'trainer', 'requirements.txt');
+    const base = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath')?.trim() || 'python3';
+    await runTask('Create venv', base, ['-m', 'venv', venv]);
+    await runTask('Install trainer packages', python, ['-m', 'pip', 'install', '-r', requirements]);
+    void vscode.window.showInformationMessage(`MedQA: Python environment ready in ${venv}.`);
+  });
+}
+
+/** Runs one program as a visible VS Code task (argument array, no shell) and waits for it. */
+async function runTask(name: string, command: string, args: string[]): Promise<void> {
+  const task = new vscode.Task({ type: 'medqa', step: name }, vscode.TaskScope.Workspace, name, 'MedQA', new vscode.ProcessExecution(command, args));
+  const execution = await vscode.tasks.executeTask(task);
+  const exitCode = await new Promise<number | undefined>((resolve) => {
+    const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+      if (event.execution === execution) {
+        listener.dispose();
+        resolve(event.exitCode);
+      }
+    });
+  });
+  if (exitCode !== 0) throw new Error(`${name} failed (exit code ${exitCode}). See the terminal for details.`);
+}

@@ -1,0 +1,3 @@
+from medqa_trainer.cli import main
+
+raise SystemExit(main())
