@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 # command name -> (module, help). Each module defines `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("medqa_trainer.doctor", "report Python, package versions and CUDA availability"),
+    "make-tiny-model": ("medqa_trainer.tiny_model", "build a tiny random-weight Qwen3 for tests and demos"),
 }
 
 
