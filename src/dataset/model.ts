@@ -5,15 +5,22 @@
 
 /** Where a pair came from. `collection` is the MedQuAD folder (e.g. "1_CancerGov_QA") or the file name. */
 export interface SourceDocument {
-  /** MedQuAD document id (e.g. "0000001"), or the file name for CSV/JSONL. */
+  /**
+   * MedQuAD document id (e.g. "0000001"), or the file name for CSV/JSONL. For XML it is the file's stem, which equals
+   * the `id` attribute except in a few CancerGov files that share one attribute (see `declaredId`).
+   */
   id: string;
+  /** The XML id attribute as written, only when it differs from `id`. */
+  declaredId?: string;
   collection: string;
   /** The NIH source name from the XML `source` attribute (e.g. "CancerGov"), or the CSV `source` column. */
   source: string;
   url?: string;
   focus?: string;
-  /** Path of the file, relative to the import root. */
+  /** Path of the file, relative to the import root (forward slashes). */
   file: string;
+  /** MedQuAD focus category (Disease, Drug, Other) where the collection has one. */
+  category?: string;
   cuis?: string[];
   semanticTypes?: string[];
   semanticGroup?: string;
@@ -32,7 +39,8 @@ export interface QaPair {
   answer: string;
 }
 
-export type ImportProblemKind = 'malformed-xml' | 'missing-column' | 'bad-row' | 'bad-json' | 'unreadable' | 'unsupported';
+export type ImportProblemKind =
+  'malformed-xml' | 'missing-column' | 'bad-row' | 'bad-json' | 'unreadable' | 'unsupported' | 'duplicate-id';
 
 /** One thing that could not be imported; everything else still imports. */
 export interface ImportProblem {

@@ -1,0 +1,40 @@
+/**
+ * Dataset core API (no vscode). What the views and the CLI call:
+ *
+ * Import
+ *   importDataset(path, { signal?, onProgress? }) → Promise<ImportResult>   one folder (MedQuAD root, one collection,
+ *       a folder of CSV/JSONL) or one file; { root, pairs: QaPair[], problems: ImportProblem[], filesRead }.
+ *       Pair ids: `<collection>/<doc>/<pid>` for XML, `<file name>/<id column | row | line>` for CSV/JSONL.
+ *   importDatasets(paths, options) → { sources: ImportResult[], pairs, problems }   the workspace's sources together.
+ *   computeStats(pairs, problems) → DatasetStats   pairs/answered/unanswered, byCollection, byQtype, errors
+ *       (pass curated pairs to also get excluded/flagged/edited).
+ *
+ * Curation (overlay, `<workspace>/.medqa/overlay.json`)
+ *   const overlay = await OverlayStore.load(workspaceDir)   throws OverlayFormatError for a file it must not overwrite.
+ *   overlay.apply(pair) → CuratedPair (question/answer edited, flagged, excluded, note, originalQuestion/Answer).
+ *   overlay.editQuestion(pair, text), editAnswer(pair, text), setFlag(id, reason|undefined),
+ *   setExcluded(id, reason|undefined), setNote(id, text|undefined), revert(id), update(id, patch, label)
+ *       → Promise<OverlayChange> (saved atomically before it resolves).
+ *   overlay.undo() → Promise<OverlayChange | undefined>; overlay.canUndo; overlay.undoLabel.
+ *   overlay.onDidChange(listener) → { dispose() }; overlay.hash().
+ *
+ * Workspace (`<workspace>/.medqa/workspace.json`)
+ *   const ws = await WorkspaceStore.load(workspaceDir); ws.sources() (absolute paths); ws.addSource(p);
+ *   ws.removeSource(p); ws.setLastSplit(file, seed, ratios); ws.setLastExport(dir); ws.lastSplit; ws.lastExport.
+ */
+export * from './model';
+export { importDataset, importDatasets, supportedExtensions } from './import';
+export type { ImportOptions, ImportProgress, MultiImportResult } from './import';
+export { computeStats, isAnswered } from './stats';
+export type { CountRow, DatasetStats } from './stats';
+export {
+  OverlayStore,
+  OverlayFormatError,
+  applyOverlay,
+  overlayPath,
+  OVERLAY_FORMAT,
+  OVERLAY_VERSION,
+} from './overlay';
+export type { CuratedPair, OverlayChange, OverlayPatch } from './overlay';
+export { WorkspaceStore, workspaceFilePath, WORKSPACE_FORMAT, WORKSPACE_VERSION } from './workspaceStore';
+export type { WorkspaceFile, WorkspaceSource } from './workspaceStore';

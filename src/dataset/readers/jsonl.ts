@@ -1,0 +1,119 @@
+/**
+ * JSON Lines reader: one record per line, either `{question, answer, …}` (with the same aliases as CSV headers) or a
+ * chat record `{"messages": [{role, content}, …]}` whose last user turn is the question and the assistant turn after
+ * it the answer. A line that is not valid JSON or not a usable record becomes a problem; the rest imports.
+ */
+import type { ImportProblem, QaPair, SourceDocument } from '../model';
+import type { FileReadResult } from './medquad';
+import { canonicalField, type QaField } from './fieldNames';
+
+interface ChatMessage {
+  role?: unknown;
+  content?: unknown;
+}
+
+function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  // OpenAI-style content parts: [{type: 'text', text: '…'}]
+  if (Array.isArray(value)) {
+    const parts = value.map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : ''));
+    return parts.join('');
+  }
+  return undefined;
+}
+
+function fromMessages(messages: ChatMessage[]): { question: string; answer: string } | string {
+  let lastUser = -1;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === 'user') {
+      lastUser = i;
+      break;
+    }
+  }
+  if (lastUser === -1) return 'the messages have no "user" turn';
+  const question = textOf(messages[lastUser].content);
+  if (question === undefined) return 'the user turn has no text content';
+  const reply = messages.slice(lastUser + 1).find((m) => m?.role === 'assistant');
+  return { question, answer: reply ? (textOf(reply.content) ?? '') : '' };
+}
+
+/** Position of a JSON.parse error inside the line, when the engine tells it. */
+function errorColumn(message: string): number | undefined {
+  const match = /position (\d+)/.exec(message);
+  return match ? Number(match[1]) + 1 : undefined;
+}
+
+export function readJsonl(text: string, file: string): FileReadResult {
+  const name = file.replace(/^.*\//, '');
+  const problems: ImportProblem[] = [];
+  const pairs: QaPair[] = [];
+  const documents = new Map<string, SourceDocument>();
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const source = raw.trim();
+    if (!source) return;
+    let record: unknown;
+    try {
+      record = JSON.parse(source);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      problems.push({
+        file,
+        line,
+        column: errorColumn(message),
+        kind: 'bad-json',
+        message: `invalid JSON: ${message}`,
+      });
+      return;
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      problems.push({ file, line, kind: 'bad-row', message: 'expected a JSON object on each line' });
+      return;
+    }
+    const fields: Partial<Record<QaField, string>> = {};
+    for (const [key, value] of Object.entries(record)) {
+      const field = canonicalField(key);
+      const text = textOf(value);
+      if (field && text !== undefined && fields[field] === undefined) fields[field] = text;
+    }
+    const messages = (record as { messages?: unknown }).messages;
+    if (Array.isArray(messages)) {
+      const chat = fromMessages(messages as ChatMessage[]);
+      if (typeof chat === 'string') {
+        problems.push({ file, line, kind: 'bad-row', message: chat });
+        return;
+      }
+      fields.question = chat.question;
+      fields.answer = chat.answer;
+    }
+    const question = fields.question?.trim();
+    if (!question) {
+      problems.push({
+        file,
+        line,
+        kind: 'bad-row',
+        message: 'no question: expected {"question": …, "answer": …} or {"messages": [...]}',
+      });
+      return;
+    }
+    const sourceName = fields.source?.trim() || name;
+    let document = documents.get(sourceName);
+    if (!document) {
+      document = { id: name, collection: name, source: sourceName, file };
+      documents.set(sourceName, document);
+    }
+    const pid = fields.id?.trim() || String(line);
+    const focus = fields.focus?.trim();
+    pairs.push({
+      id: `${name}/${pid}`,
+      document: focus ? { ...document, focus } : document,
+      pid,
+      qtype: fields.qtype?.trim() || 'unspecified',
+      question,
+      answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
+    });
+  });
+  return { pairs, problems };
+}

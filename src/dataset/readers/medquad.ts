@@ -1,0 +1,156 @@
+/**
+ * Reads one MedQuAD XML file into a document and its QA pairs.
+ *
+ * The 12 collections use three layouts: `<Document id source url>` with `<QAPair>` (most), `<DiseaseFile fid …>`
+ * (one CDC file) and a lower-case `<doc docid corpus url>` / `<pair>` / `<question>` / `<answer>` form (four NINDS
+ * files). Annotations vary: FocusAnnotations with Category, UMLS (CUIs, semantic types, group) and Synonyms, or a bare
+ * `<UMLS>` with empty elements (CDC, NINDS). Element names are matched case-insensitively so all of them read alike.
+ */
+import type { ImportProblem, QaPair, SourceDocument } from '../model';
+import { lineAndColumn, scanXml, XmlSyntaxError } from './xmlScanner';
+
+export interface FileReadResult {
+  pairs: QaPair[];
+  problems: ImportProblem[];
+}
+
+const rootNames = new Set(['document', 'doc', 'diseasefile']);
+/** Elements whose text we keep (lower-cased names). */
+const captured = new Set([
+  'focus',
+  'doctitle-focus',
+  'category',
+  'cui',
+  'semantictype',
+  'semanticgroup',
+  'synonym',
+  'question',
+  'answer',
+]);
+
+function tidy(text: string): string {
+  return text.replace(/\r\n?/g, '\n').trim();
+}
+
+/**
+ * @param collection folder name, e.g. "1_CancerGov_QA"
+ * @param file path relative to the import root (used in ids' diagnostics and problems)
+ */
+export function readMedQuadXml(text: string, collection: string, file: string): FileReadResult {
+  const stem = file.replace(/^.*\//, '').replace(/\.xml$/i, '');
+  const document: SourceDocument = { id: stem, collection, source: '', file };
+  const pairs: QaPair[] = [];
+  const problems: ImportProblem[] = [];
+  const cuis: string[] = [];
+  const semanticTypes: string[] = [];
+  const synonyms: string[] = [];
+
+  let depth = 0;
+  let captureName: string | undefined;
+  let captureDepth = 0;
+  let buffer = '';
+  let pair: { pid: string; qid?: string; qtype: string; question: string; answer: string } | undefined;
+  let pairIndex = 0;
+
+  const finishCapture = (name: string, value: string): void => {
+    const clean = tidy(value);
+    switch (name) {
+      case 'focus':
+      case 'doctitle-focus':
+        if (clean) document.focus = clean;
+        break;
+      case 'category':
+        if (clean) document.category = clean;
+        break;
+      case 'cui':
+        if (clean) cuis.push(clean);
+        break;
+      case 'semantictype':
+        if (clean) semanticTypes.push(clean);
+        break;
+      case 'semanticgroup':
+        if (clean) document.semanticGroup = clean;
+        break;
+      case 'synonym':
+        if (clean) synonyms.push(clean);
+        break;
+      case 'question':
+        if (pair) pair.question = clean;
+        break;
+      case 'answer':
+        if (pair) pair.answer = clean;
+        break;
+    }
+  };
+
+  try {
+    scanXml(text, {
+      open(rawName, attributes) {
+        depth++;
+        if (captureName) return; // markup nested inside a captured element: keep only its text
+        const name = rawName.toLowerCase();
+        if (depth === 1) {
+          if (!rootNames.has(name)) {
+            throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
+          }
+          const declared = attributes.id ?? attributes.docid ?? attributes.fid;
+          if (declared && declared !== stem) document.declaredId = declared;
+          document.source = attributes.source ?? attributes.corpus ?? collection;
+          if (attributes.url) document.url = attributes.url;
+          return;
+        }
+        if (name === 'qapair' || name === 'pair') {
+          pairIndex++;
+          pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '' };
+        } else if (name === 'question' && pair) {
+          if (attributes.qid) pair.qid = attributes.qid;
+          pair.qtype = attributes.qtype ?? '';
+        }
+        if (captured.has(name)) {
+          captureName = name;
+          captureDepth = depth;
+          buffer = '';
+        }
+      },
+      text(chunk) {
+        if (captureName) buffer += chunk;
+      },
+      close(rawName) {
+        if (captureName && depth === captureDepth) {
+          finishCapture(captureName, buffer);
+          captureName = undefined;
+        } else if (!captureName) {
+          const name = rawName.toLowerCase();
+          if ((name === 'qapair' || name === 'pair') && pair) {
+            pairs.push({
+              id: `${collection}/${stem}/${pair.pid}`,
+              document,
+              pid: pair.pid,
+              ...(pair.qid ? { qid: pair.qid } : {}),
+              qtype: pair.qtype || 'unspecified',
+              question: pair.question,
+              answer: pair.answer,
+            });
+            pair = undefined;
+          }
+        }
+        depth--;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof XmlSyntaxError)) throw error;
+    const at = lineAndColumn(text, error.offset);
+    const kept = pairs.length > 0 ? ` (${pairs.length} complete pair(s) before it were imported)` : '';
+    problems.push({
+      file,
+      line: at.line,
+      column: at.column,
+      kind: error.message.includes('is not a MedQuAD document') ? 'unsupported' : 'malformed-xml',
+      message: error.message + kept,
+    });
+  }
+  if (cuis.length) document.cuis = cuis;
+  if (semanticTypes.length) document.semanticTypes = semanticTypes;
+  if (synonyms.length) document.synonyms = synonyms;
+  return { pairs, problems };
+}
