@@ -1,0 +1,123 @@
+# `./studio setup`: installs everything the demo and the tests need, idempotently. Sourced by ./studio.
+# Each step checks a stamp first, so a second run takes a second or two.
+
+setup_debian_packages() {
+  local missing=() pkg
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+setup_node_modules() {
+  command -v npm >/dev/null || die "npm is missing; install Node.js 20+ with npm (e.g. apt-get install -y nodejs npm)"
+  local stamp="$REPO_ROOT/node_modules/.medqa-lock.sha" want
+  want=$(content_hash "$(node --version)" -- "$REPO_ROOT/package-lock.json")
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  # A checkout whose node_modules was installed by hand before this script existed: keep it when it is complete.
+  if [ -d "$REPO_ROOT/node_modules" ] && [ ! -f "$stamp" ] && (cd "$REPO_ROOT" && npm ls --depth=0 >/dev/null 2>&1); then
+    echo "$want" >"$stamp"
+    return 0
+  fi
+  say "npm ci (package-lock.json changed or node_modules missing)"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  echo "$want" >"$stamp"
+}
+
+# Node 24 (code-server needs it) and code-server each get their own npm prefix: sharing one makes npm reinstall
+# the node package mid-build and the native modules lose their headers.
+setup_node24() {
+  is_built "$NODE24_PREFIX" && return 0
+  say "installing Node $NODE24_VERSION into $NODE24_PREFIX"
+  rm -rf "$NODE24_PREFIX" && mkdir -p "$NODE24_PREFIX"
+  npm install --prefix "$NODE24_PREFIX" --no-audit --no-fund --loglevel=error "node@$NODE24_VERSION" >/dev/null ||
+    die "installing node@$NODE24_VERSION from npm failed"
+  "$NODE24_BIN/node" --version >/dev/null || die "Node $NODE24_VERSION does not run from $NODE24_BIN"
+  mark_built "$NODE24_PREFIX"
+}
+
+setup_code_server() {
+  is_built "$CODE_SERVER_PREFIX" && return 0
+  say "installing code-server $CODE_SERVER_VERSION into $CODE_SERVER_PREFIX (about 2 minutes, once)"
+  local headers
+  headers=$(echo "$NODE24_PREFIX"/node_modules/node/node_modules/node-linux-*)
+  [ -f "$headers/include/node/common.gypi" ] || die "Node headers not found under $headers"
+  rm -rf "$CODE_SERVER_PREFIX" && mkdir -p "$CODE_SERVER_PREFIX"
+  PATH="$NODE24_BIN:$PATH" npm_config_nodedir="$headers" \
+    npm install --prefix "$CODE_SERVER_PREFIX" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" \
+    >"$TOOLS_DIR/code-server-install.log" 2>&1 ||
+    die "installing code-server failed; see $TOOLS_DIR/code-server-install.log"
+  PATH="$NODE24_BIN:$PATH" "$CODE_SERVER_BIN" --version >/dev/null || die "code-server does not start; see $TOOLS_DIR/code-server-install.log"
+  mark_built "$CODE_SERVER_PREFIX"
+}
+
+# The venv sits at .venv (the extension and the docs look there). A clone without one gets a symlink to a cached
+# venv keyed by the requirements, so CI's fresh clone skips the install; an existing real .venv is updated in place.
+setup_venv() {
+  command -v python3 >/dev/null || die "python3 is missing; install Python 3.10+ with venv (apt-get install -y python3 python3-venv)"
+  local hash target stamp
+  hash=$(requirements_hash)
+  if [ -L "$VENV_DIR" ] || [ ! -e "$VENV_DIR" ]; then
+    target="$TOOLS_DIR/venv-$hash"
+    [ "$(readlink "$VENV_DIR" 2>/dev/null)" = "$target" ] || { rm -f "$VENV_DIR" && ln -s "$target" "$VENV_DIR"; }
+  else
+    target="$VENV_DIR"
+  fi
+  stamp="$target/.medqa-requirements.sha"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && [ -x "$target/bin/python" ] && return 0
+  say "installing the trainer's Python packages into $target (trainer/requirements-dev.txt)"
+  [ -x "$target/bin/python" ] || python3 -m venv "$target" || die "python3 -m venv failed; install python3-venv"
+  # Exact pins only: torch==2.13.0 resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
+  "$target/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REPO_ROOT/trainer/requirements-dev.txt" ||
+    die "pip install -r trainer/requirements-dev.txt failed"
+  echo "$hash" >"$stamp"
+}
+
+setup_shared_check() {
+  [ -d "$SHARED_DIR/models/qwen3-tokenizer" ] && [ -d "$SHARED_DIR/data/MedQuAD" ] && return 0
+  say "WARNING: $SHARED_DIR is missing (or lacks models/qwen3-tokenizer, data/MedQuAD): put shared/ beside the repo or set MEDQA_SHARED. Tests that need it will fail."
+  return 1
+}
+
+setup_tiny_model() {
+  local dir
+  dir=$(tiny_model_dir)
+  is_built "$dir" && return 0
+  say "building the tiny Qwen3 test model in $dir"
+  rm -rf "$dir"
+  (cd "$REPO_ROOT/trainer" && HF_HUB_OFFLINE=1 "$VENV_PYTHON" -m medqa_trainer make-tiny-model \
+    --tokenizer "$SHARED_DIR/models/qwen3-tokenizer" --out "$dir" >/dev/null) || die "make-tiny-model failed"
+  mark_built "$dir"
+}
+
+setup_wordnet() {
+  local dir
+  dir=$(nltk_data_dir)
+  [ -n "$dir" ] || return 0 # the trainer has no setup-wordnet command (yet)
+  is_built "$dir" && return 0
+  say "building NLTK WordNet data in $dir"
+  rm -rf "$dir"
+  (cd "$REPO_ROOT/trainer" && "$VENV_PYTHON" -m medqa_trainer setup-wordnet --out "$dir" >/dev/null) ||
+    die "medqa_trainer setup-wordnet failed"
+  mark_built "$dir"
+}
+
+setup_all() {
+  mkdir -p "$TOOLS_DIR"
+  # .tools in the clone points at the cache, so the tools are easy to find (it is gitignored).
+  [ -e "$REPO_ROOT/.tools" ] || ln -s "$TOOLS_DIR" "$REPO_ROOT/.tools"
+  setup_debian_packages
+  setup_node_modules
+  setup_node24
+  setup_code_server
+  setup_venv
+  if setup_shared_check; then setup_tiny_model; fi
+  setup_wordnet
+}
