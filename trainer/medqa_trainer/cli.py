@@ -12,6 +12,11 @@ from collections.abc import Callable, Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("medqa_trainer.doctor", "report Python, package versions and CUDA availability"),
     "make-tiny-model": ("medqa_trainer.tiny_model", "build a tiny random-weight Qwen3 for tests and demos"),
+    "evaluate": ("medqa_trainer.evaluate", "generate answers for a test split and score them (metrics.json)"),
+    "score": ("medqa_trainer.score", "score a predictions file (reference + prediction) without a model"),
+    "compare": ("medqa_trainer.compare", "base vs candidate evaluation with paired bootstrap tests"),
+    "setup-wordnet": ("medqa_trainer.wordnet_setup", "copy Debian's WordNet into an nltk_data folder for METEOR"),
+    "train": ("medqa_trainer.train", "fine-tune a LoRA/QLoRA adapter from run.yaml (events to <output_dir>/events.jsonl)"),
 }
 
 

@@ -1,0 +1,68 @@
+"""Named base values for `TrainConfig` (`preset:` in run.yaml). Every other key of run.yaml overrides one field.
+
+`reference-recipe` reproduces the published recipe exactly (fixed 128-token windows padded to full length,
+micro-batch 2). `recommended` keeps its optimisation hyper-parameters but spends the compute on real tokens:
+a window chosen from the data's length distribution, per-batch (`longest`) padding, length-grouped batches and
+a larger micro-batch at the same effective batch of 16 sequences. See trainer/README.md for the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# `max_length: null` means "choose from the training data" (see data.choose_max_length): the percentile of
+# prompt+answer token lengths, rounded up to a multiple of MAX_LENGTH_MULTIPLE and capped at MAX_LENGTH_CAP.
+MAX_LENGTH_PERCENTILE = 98.0
+MAX_LENGTH_MULTIPLE = 64
+MAX_LENGTH_CAP = 1024
+
+_COMMON: dict[str, Any] = {
+    "num_train_epochs": 3.0,
+    "max_steps": -1,
+    "learning_rate": 2e-4,
+    "lr_scheduler_type": "cosine",
+    "warmup_ratio": 0.05,
+    "weight_decay": 0.0,
+    "lora_r": 8,
+    "lora_alpha": 16,
+    "lora_dropout": 0.05,
+    "eval_steps": 500,
+    "save_steps": 500,
+    "logging_steps": 10,
+    "save_total_limit": 3,
+    "early_stopping_patience": 3,
+    "seed": 42,
+    "system_prompt": None,
+    "gradient_checkpointing": False,
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "reference-recipe": {
+        **_COMMON,
+        "max_length": 128,
+        "padding": "max_length",
+        "group_by_length": False,
+        "packing": False,
+        "per_device_train_batch_size": 2,
+        "per_device_eval_batch_size": 2,
+        "gradient_accumulation_steps": 8,
+        "lora_target_modules": ["q_proj", "v_proj"],
+        "quantization": "nf4",
+        "deepspeed": "zero2-offload",
+    },
+    "recommended": {
+        **_COMMON,
+        "max_length": None,
+        "padding": "longest",
+        "group_by_length": True,
+        "packing": False,
+        "per_device_train_batch_size": 8,
+        "per_device_eval_batch_size": 8,
+        "gradient_accumulation_steps": 2,
+        "lora_target_modules": ["q_proj", "v_proj"],
+        "quantization": "auto",
+        "deepspeed": None,
+    },
+}
+
+DEFAULT_PRESET = "recommended"
