@@ -3,8 +3,11 @@
  * Each panel adds an entry to `PanelProtocols`: the full state the host sends after `ready` and on every change,
  * the extra messages the host may send, and the messages the app sends back.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface PanelProtocols {}
+import type { RunDashboardRequest, RunDashboardState } from './runDashboard';
+
+export interface PanelProtocols {
+  runDashboard: { state: RunDashboardState; toHost: RunDashboardRequest };
+}
 
 export type PanelId = keyof PanelProtocols & string;
 

@@ -1,0 +1,48 @@
+/** Messages of the run dashboard panel (`runDashboard`); registered in webviewMessages.ts `PanelProtocols`. */
+
+export type DashboardRunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface DashboardRun {
+  dir: string;
+  name: string;
+  status: DashboardRunStatus;
+  /** "step 40/60 · loss 1.23 · ETA 2m" */
+  description: string;
+  model: string | null;
+  preset: string | null;
+  device: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  step: number;
+  totalSteps: number | null;
+  etaSeconds: number | null;
+  error: string | null;
+  hasTraceback: boolean;
+  bestCheckpoint: string | null;
+  bestEvalLoss: number | null;
+  /** Parallel arrays: one entry per logged step. */
+  steps: { step: number[]; loss: number[]; learningRate: number[]; tokensPerSecond: (number | null)[] };
+  evals: { step: number[]; evalLoss: number[]; perplexity: number[] };
+  checkpoints: { name: string; step: number | null; evalLoss: number | null; isBest: boolean; complete: boolean }[];
+  /** The resolved config (run_started), else run.yaml, as sorted key/value text. */
+  config: [string, string][];
+  notices: { level: 'info' | 'warning'; code: string; message: string }[];
+}
+
+export interface RunDashboardState {
+  run: DashboardRun | null;
+  /** Every run, to switch between them. */
+  runs: { dir: string; name: string; status: DashboardRunStatus }[];
+}
+
+export type RunDashboardRequest =
+  | { type: 'selectRun'; dir: string }
+  | { type: 'openConfig' }
+  | { type: 'revealFolder' }
+  | { type: 'openTraceback' }
+  | { type: 'cancel' };
+
+/** View-only state the app keeps with `setState` (restored after a reload). */
+export interface RunDashboardUiState {
+  logScale: boolean;
+}
