@@ -7,6 +7,12 @@ export const Commands = {
   checkEnvironment: 'medqa.checkEnvironment',
   showLog: 'medqa.showLog',
   setupPython: 'medqa.setupPython',
+  trainingTrain: 'medqa.training.train',
+  trainingCancel: 'medqa.training.cancel',
+  runsRefresh: 'medqa.runs.refresh',
+  runsOpenDashboard: 'medqa.runs.openDashboard',
+  runsRevealInExplorer: 'medqa.runs.revealInExplorer',
+  runsOpenConfig: 'medqa.runs.openConfig',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

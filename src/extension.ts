@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { createServices } from './vscode/services';
 import { registerEnvironmentCommands } from './vscode/environmentCommands';
+import { registerRuns } from './runs/view/registerRuns';
+import { registerTraining } from './training/view/registerTraining';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -14,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   const services = createServices(context, log);
 
   registerEnvironmentCommands(services);
+  registerTraining(services, registerRuns(services));
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);

@@ -1,0 +1,162 @@
+import { promises as fs } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import {
+  TRAINER_EVENT_NAMES,
+  TRAINER_PROTOCOL_VERSION,
+  type TrainerEvent,
+  type TrainerEventName,
+} from '../protocol/trainerEvents';
+
+/**
+ * Fields every event of a kind must carry (besides `v`, `event`, `time`), as in the schema's `required` lists.
+ * test/unit/protocol.test.ts checks this table against trainer/medqa_trainer/schema/events.schema.json.
+ */
+export const REQUIRED_EVENT_FIELDS: Readonly<Record<TrainerEventName, readonly string[]>> = {
+  run_started: ['run_id', 'output_dir', 'config', 'environment', 'total_steps'],
+  notice: ['level', 'code', 'message'],
+  step: ['step', 'epoch', 'loss', 'learning_rate', 'grad_norm', 'tokens_per_second'],
+  eval: ['step', 'eval_loss', 'perplexity'],
+  checkpoint: ['step', 'path', 'eval_loss', 'is_best'],
+  run_finished: ['step', 'best_checkpoint', 'adapter_path'],
+  run_failed: ['error', 'traceback_path'],
+  run_cancelled: ['step', 'checkpoint'],
+  eval_started: ['model', 'adapter', 'total'],
+  eval_progress: ['done', 'total'],
+  eval_finished: ['n', 'metrics_path', 'predictions_path'],
+};
+
+const KNOWN_EVENTS = new Set<string>(TRAINER_EVENT_NAMES);
+
+/** Why a line was not turned into an event; readers count these instead of failing. */
+export type SkipReason =
+  'unparsable' | 'not-an-object' | 'other-version' | 'unknown-event' | 'missing-fields';
+
+/** Parses one line of events.jsonl; returns the reason when the line is not a usable event of this protocol. */
+export function parseEventLine(line: string): TrainerEvent | SkipReason {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'unparsable';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-an-object';
+  const record = value as Record<string, unknown>;
+  if (record.v !== TRAINER_PROTOCOL_VERSION) return 'other-version';
+  if (typeof record.event !== 'string' || !KNOWN_EVENTS.has(record.event)) return 'unknown-event';
+  const required = REQUIRED_EVENT_FIELDS[record.event as TrainerEventName];
+  if (typeof record.time !== 'string' || required.some((field) => !(field in record)))
+    return 'missing-fields';
+  return record as unknown as TrainerEvent;
+}
+
+export interface EventBatch {
+  events: TrainerEvent[];
+  skipped: { line: number; reason: SkipReason }[];
+  /** True when the file shrank or was replaced: the caller must forget what it derived from earlier reads. */
+  reset: boolean;
+}
+
+/**
+ * Reads `events.jsonl` incrementally: each `read()` returns only the complete lines appended since the last one.
+ * A last line without its newline (a writer caught mid-line, or killed) stays pending until the newline arrives;
+ * if a killed writer's fragment is followed by other lines, the joined line does not parse and is skipped.
+ */
+export class EventLog {
+  private offset = 0;
+  private pending = '';
+  private lineNumber = 0;
+  private decoder = new StringDecoder('utf8');
+  private identity: string | undefined;
+
+  constructor(readonly file: string) {}
+
+  /** Bytes consumed so far (complete lines plus the pending fragment). */
+  get position(): number {
+    return this.offset;
+  }
+
+  async read(): Promise<EventBatch> {
+    const batch: EventBatch = { events: [], skipped: [], reset: false };
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (this.offset > 0) this.restart(batch);
+      return batch;
+    }
+    try {
+      const stat = await handle.stat();
+      const identity = `${stat.dev}:${stat.ino}`;
+      if ((this.identity !== undefined && identity !== this.identity) || stat.size < this.offset)
+        this.restart(batch);
+      this.identity = identity;
+      if (stat.size === this.offset) return batch;
+      const buffer = Buffer.alloc(stat.size - this.offset);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, this.offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      this.offset += filled;
+      this.consume(this.decoder.write(buffer.subarray(0, filled)), batch);
+    } finally {
+      await handle.close();
+    }
+    return batch;
+  }
+
+  private restart(batch: EventBatch): void {
+    this.offset = 0;
+    this.pending = '';
+    this.lineNumber = 0;
+    this.decoder = new StringDecoder('utf8');
+    this.identity = undefined;
+    batch.reset = true;
+    batch.events.length = 0;
+    batch.skipped.length = 0;
+  }
+
+  private consume(text: string, batch: EventBatch): void {
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const raw of lines) {
+      this.lineNumber += 1;
+      const line = raw.trim();
+      if (!line) continue;
+      const parsed = parseEventLine(line);
+      if (typeof parsed === 'string') batch.skipped.push({ line: this.lineNumber, reason: parsed });
+      else batch.events.push(parsed);
+    }
+  }
+}
+
+/** Every complete event in a file, read in one go (for one-off readers such as the launcher's bookkeeping). */
+export async function readAllEvents(file: string): Promise<TrainerEvent[]> {
+  return (await new EventLog(file).read()).events;
+}
+
+/**
+ * Appends one event on behalf of a trainer that can no longer write it (killed, or crashed before it could).
+ * A torn last line gets its newline first so the new event stays a line of its own.
+ */
+export async function appendEvent(file: string, event: TrainerEvent): Promise<void> {
+  let prefix = '';
+  try {
+    const handle = await fs.open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      }
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await fs.appendFile(file, prefix + JSON.stringify(event) + '\n', 'utf8');
+}

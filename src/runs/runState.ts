@@ -1,0 +1,199 @@
+import type { CheckpointEvent, NoticeEvent, RunStartedEvent, TrainerEvent } from '../protocol/trainerEvents';
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number | null;
+  tokensPerSecond: number | null;
+  /** Milliseconds since the epoch, from the event's `time`. */
+  time: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  evalLoss: number;
+  perplexity: number;
+  time: number;
+}
+
+export type TerminalEvent = 'run_finished' | 'run_failed' | 'run_cancelled';
+
+/** Everything the views show about a run that comes from its events (status needs the process as well). */
+export interface RunProgress {
+  runId?: string;
+  startedAt?: number;
+  lastEventAt?: number;
+  config?: Record<string, unknown>;
+  environment?: RunStartedEvent['environment'];
+  resumedFrom?: string | null;
+  totalSteps: number | null;
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  checkpoints: CheckpointEvent[];
+  notices: NoticeEvent[];
+  /** The terminal event after the last `run_started`, if any (a resumed run starts over). */
+  terminal?: TerminalEvent;
+  endedAt?: number;
+  finalStep?: number;
+  bestCheckpoint?: string | null;
+  bestEvalLoss?: number | null;
+  adapterPath?: string;
+  stoppedEarly?: boolean;
+  error?: string;
+  tracebackPath?: string | null;
+  cancelCheckpoint?: string | null;
+}
+
+export function emptyProgress(): RunProgress {
+  return { totalSteps: null, steps: [], evals: [], checkpoints: [], notices: [] };
+}
+
+function timeOf(event: TrainerEvent): number {
+  const parsed = Date.parse(event.time);
+  return Number.isNaN(parsed) ? 0 : parsed;
+}
+
+/** Drops points at or after `step`: a resumed run logs those steps again. */
+function truncateFrom<T extends { step: number }>(points: T[], step: number): void {
+  while (points.length > 0 && points[points.length - 1].step >= step) points.pop();
+}
+
+/** Folds events into the progress (mutating it, so incremental reads stay cheap). Unknown kinds are ignored. */
+export function applyEvents(progress: RunProgress, events: readonly TrainerEvent[]): RunProgress {
+  for (const event of events) {
+    const time = timeOf(event);
+    progress.lastEventAt = time;
+    switch (event.event) {
+      case 'run_started':
+        progress.runId = event.run_id;
+        progress.startedAt ??= time;
+        progress.config = event.config;
+        progress.environment = event.environment;
+        progress.totalSteps = event.total_steps;
+        progress.resumedFrom = event.resumed_from ?? null;
+        progress.terminal = undefined;
+        progress.endedAt = undefined;
+        progress.error = undefined;
+        progress.tracebackPath = undefined;
+        break;
+      case 'notice':
+        progress.notices.push(event);
+        break;
+      case 'step':
+        truncateFrom(progress.steps, event.step);
+        progress.steps.push({
+          step: event.step,
+          epoch: event.epoch,
+          loss: event.loss,
+          learningRate: event.learning_rate,
+          gradNorm: event.grad_norm,
+          tokensPerSecond: event.tokens_per_second,
+          time,
+        });
+        if (typeof event.total_steps === 'number') progress.totalSteps = event.total_steps;
+        break;
+      case 'eval':
+        truncateFrom(progress.evals, event.step);
+        progress.evals.push({
+          step: event.step,
+          evalLoss: event.eval_loss,
+          perplexity: event.perplexity,
+          time,
+        });
+        break;
+      case 'checkpoint':
+        progress.checkpoints = progress.checkpoints.filter((c) => c.step !== event.step);
+        progress.checkpoints.push(event);
+        break;
+      case 'run_finished':
+        progress.terminal = 'run_finished';
+        progress.endedAt = time;
+        progress.finalStep = event.step;
+        progress.bestCheckpoint = event.best_checkpoint;
+        progress.bestEvalLoss = event.best_eval_loss ?? null;
+        progress.adapterPath = event.adapter_path;
+        progress.stoppedEarly = event.stopped_early ?? false;
+        break;
+      case 'run_failed':
+        progress.terminal = 'run_failed';
+        progress.endedAt = time;
+        progress.error = event.error;
+        progress.tracebackPath = event.traceback_path;
+        break;
+      case 'run_cancelled':
+        progress.terminal = 'run_cancelled';
+        progress.endedAt = time;
+        progress.finalStep = event.step;
+        progress.cancelCheckpoint = event.checkpoint;
+        break;
+      default:
+        // eval_* events belong to evaluation runs; a training run ignores them.
+        break;
+    }
+  }
+  return progress;
+}
+
+/**
+ * Status from the last terminal event; without one, the process decides: alive → running,
+ * gone (or never recorded) → interrupted, e.g. after SIGKILL or a closed machine.
+ */
+export function deriveStatus(terminal: TerminalEvent | undefined, processAlive: boolean): RunStatus {
+  switch (terminal) {
+    case 'run_finished':
+      return 'finished';
+    case 'run_failed':
+      return 'failed';
+    case 'run_cancelled':
+      return 'cancelled';
+    default:
+      return processAlive ? 'running' : 'interrupted';
+  }
+}
+
+export function latestStep(progress: RunProgress): StepPoint | undefined {
+  return progress.steps[progress.steps.length - 1];
+}
+
+export function latestEval(progress: RunProgress): EvalPoint | undefined {
+  return progress.evals[progress.evals.length - 1];
+}
+
+/** The step the run has reached: the terminal event's when there is one, else the last logged step. */
+export function currentStep(progress: RunProgress): number {
+  return progress.finalStep ?? latestStep(progress)?.step ?? 0;
+}
+
+/**
+ * Seconds left, from the pace of the recent steps (the first steps include model loading and warm-up, so
+ * only the last `window` logged steps count). Undefined until there are two points and a known total.
+ */
+export function estimateSecondsLeft(progress: RunProgress, window = 10): number | undefined {
+  const total = progress.totalSteps;
+  const recent = progress.steps.slice(-window);
+  if (!total || recent.length < 2) return undefined;
+  const first = recent[0];
+  const last = recent[recent.length - 1];
+  const stepsDone = last.step - first.step;
+  if (stepsDone <= 0 || last.time <= first.time) return undefined;
+  const secondsPerStep = (last.time - first.time) / 1000 / stepsDone;
+  return Math.max(0, (total - last.step) * secondsPerStep);
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${Math.round(seconds % 60)}s`;
+  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+export function formatLoss(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const size = Math.abs(value);
+  if (size >= 100) return value.toFixed(0);
+  return size >= 0.1 || size === 0 ? value.toFixed(2) : value.toPrecision(2);
+}

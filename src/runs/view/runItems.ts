@@ -1,0 +1,158 @@
+import * as path from 'node:path';
+import type { RunInfo } from '../registry';
+import {
+  currentStep,
+  estimateSecondsLeft,
+  formatDuration,
+  formatLoss,
+  latestEval,
+  latestStep,
+  type RunStatus,
+} from '../runState';
+
+/** Plain-text presentation of a run shared by the trees, the status bar and the dashboard (no vscode here). */
+
+export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
+  running: 'running',
+  finished: 'finished',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+};
+
+/** Codicon and theme colour per status. */
+export const STATUS_ICONS: Readonly<Record<RunStatus, { id: string; color: string }>> = {
+  running: { id: 'sync~spin', color: 'charts.blue' },
+  finished: { id: 'pass-filled', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+  interrupted: { id: 'debug-disconnect', color: 'list.warningForeground' },
+};
+
+export function stepText(run: RunInfo): string {
+  const total = run.progress.totalSteps;
+  return `step ${currentStep(run.progress)}${total ? `/${total}` : ''}`;
+}
+
+/** "step 40/60 · loss 1.23" while running; finished runs say so and add the best eval loss. */
+export function runDescription(run: RunInfo): string {
+  const parts: string[] = [];
+  if (run.status !== 'running') parts.push(STATUS_LABELS[run.status]);
+  if (run.progress.steps.length > 0 || run.progress.finalStep !== undefined || run.progress.totalSteps) {
+    parts.push(stepText(run));
+  } else if (run.status === 'running') {
+    parts.push('starting…');
+  }
+  const loss = latestStep(run.progress)?.loss;
+  if (loss !== undefined) parts.push(`loss ${formatLoss(loss)}`);
+  if (run.status === 'running') {
+    const left = estimateSecondsLeft(run.progress);
+    if (left !== undefined) parts.push(`ETA ${formatDuration(left)}`);
+  }
+  if (run.status === 'finished' && run.progress.bestEvalLoss != null)
+    parts.push(`best eval ${formatLoss(run.progress.bestEvalLoss)}`);
+  return parts.join(' · ');
+}
+
+export function configValue(run: RunInfo, key: string): unknown {
+  return run.progress.config?.[key];
+}
+
+export function modelName(run: RunInfo): string | undefined {
+  const model = configValue(run, 'model_name_or_path');
+  return typeof model === 'string' ? model : undefined;
+}
+
+export interface Fact {
+  key: string;
+  label: string;
+  value: string;
+  tooltip?: string;
+  /** A file the fact points at (opened on click). */
+  file?: string;
+}
+
+function shortPath(file: string): string {
+  const parts = file.split(path.sep).filter(Boolean);
+  return parts.length > 2 ? `…${path.sep}${parts.slice(-2).join(path.sep)}` : file;
+}
+
+function time(ms: number | undefined): string | undefined {
+  return ms ? new Date(ms).toLocaleString() : undefined;
+}
+
+/** The key facts shown as a run's children in the Runs view. */
+export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
+  const p = run.progress;
+  const facts: Fact[] = [];
+  const add = (key: string, label: string, value: string | undefined, extra: Partial<Fact> = {}) => {
+    if (value) facts.push({ key, label, value, ...extra });
+  };
+  if (p.error) add('error', 'Error', p.error, { tooltip: p.error, file: p.tracebackPath ?? undefined });
+  const model = modelName(run);
+  add('model', 'Model', model && (path.isAbsolute(model) ? shortPath(model) : model), { tooltip: model });
+  const preset = configValue(run, 'preset');
+  add('preset', 'Preset', typeof preset === 'string' ? preset : undefined);
+  const manifest = configValue(run, 'dataset_manifest');
+  const trainFile = configValue(run, 'train_file');
+  const dataset =
+    typeof manifest === 'string'
+      ? path.dirname(manifest)
+      : typeof trainFile === 'string'
+        ? path.dirname(trainFile)
+        : undefined;
+  add('dataset', 'Dataset', dataset && shortPath(dataset), { tooltip: dataset });
+  if (p.environment) {
+    add('device', 'Device', `${p.environment.device}${p.environment.qlora ? ' · QLoRA (4-bit)' : ' · LoRA'}`);
+  }
+  const last = latestStep(p);
+  if (p.totalSteps || last) {
+    add('progress', 'Progress', `${stepText(run)}${last ? ` · epoch ${last.epoch.toFixed(2)}` : ''}`);
+  }
+  if (last) add('loss', 'Train loss', formatLoss(last.loss));
+  const evalPoint = latestEval(p);
+  if (evalPoint)
+    add(
+      'evalLoss',
+      'Eval loss',
+      `${formatLoss(evalPoint.evalLoss)} (perplexity ${evalPoint.perplexity.toFixed(2)})`,
+    );
+  const best = run.checkpoints.find((c) => c.isBest);
+  if (best)
+    add(
+      'best',
+      'Best checkpoint',
+      `${best.name}${best.evalLoss !== null ? ` · eval ${formatLoss(best.evalLoss)}` : ''}`,
+      { tooltip: best.path },
+    );
+  if (last?.tokensPerSecond)
+    add('throughput', 'Tokens/s', Math.round(last.tokensPerSecond).toLocaleString('en-US'));
+  add('started', 'Started', time(p.startedAt));
+  if (p.startedAt) {
+    const end = run.status === 'running' ? now : (p.endedAt ?? p.lastEventAt ?? now);
+    add(
+      'duration',
+      run.status === 'running' ? 'Elapsed' : 'Duration',
+      formatDuration(Math.max(0, (end - p.startedAt) / 1000)),
+    );
+  }
+  if (run.status === 'running') {
+    const left = estimateSecondsLeft(p);
+    if (left !== undefined) add('eta', 'Time left', formatDuration(left));
+  }
+  if (p.stoppedEarly) add('stoppedEarly', 'Stopped early', 'eval loss stopped improving');
+  for (const [index, notice] of p.notices.filter((n) => n.level === 'warning').entries()) {
+    add(`notice${index}`, 'Warning', notice.message, { tooltip: `${notice.code}: ${notice.message}` });
+  }
+  if (run.skippedLines > 0) add('skipped', 'Unreadable event lines', String(run.skippedLines));
+  add('folder', 'Folder', shortPath(run.dir), { tooltip: run.dir });
+  return facts;
+}
+
+/** Markdown-free tooltip for a run item. */
+export function runTooltip(run: RunInfo): string {
+  return [
+    `${run.name} — ${STATUS_LABELS[run.status]}`,
+    ...runFacts(run).map((f) => `${f.label}: ${f.tooltip ?? f.value}`),
+  ].join('\n');
+}

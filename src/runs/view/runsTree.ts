@@ -1,0 +1,250 @@
+import * as vscode from 'vscode';
+import { Commands } from '../../commands';
+import type { CheckpointInfo } from '../checkpoints';
+import type { RunInfo, RunRegistry } from '../registry';
+import { formatLoss } from '../runState';
+import { modelName, runDescription, runFacts, runTooltip, STATUS_ICONS, type Fact } from './runItems';
+
+/**
+ * Elements of the Runs and Checkpoints trees. Commands from their context menus receive these objects:
+ * `{ kind: 'checkpoint', path, runDir, model, step, … }` is what "Evaluate checkpoint" gets.
+ */
+export interface RunElement {
+  kind: 'run';
+  runDir: string;
+  run: RunInfo;
+}
+export interface FactElement {
+  kind: 'fact';
+  runDir: string;
+  fact: Fact;
+}
+export interface CheckpointElement {
+  kind: 'checkpoint';
+  runDir: string;
+  /** Absolute path of the adapter folder. */
+  path: string;
+  /** Base model the adapter belongs to (run config `model_name_or_path`). */
+  model?: string;
+  step: number | null;
+  isBest: boolean;
+  checkpoint: CheckpointInfo;
+}
+export type RunsTreeElement = RunElement | FactElement;
+export type CheckpointsTreeElement = RunElement | CheckpointElement;
+
+export function runElement(run: RunInfo): RunElement {
+  return { kind: 'run', runDir: run.dir, run };
+}
+
+function runTreeItem(run: RunInfo, collapsible: vscode.TreeItemCollapsibleState): vscode.TreeItem {
+  const item = new vscode.TreeItem(run.name, collapsible);
+  item.id = `run:${run.dir}`;
+  item.description = runDescription(run);
+  item.tooltip = runTooltip(run);
+  const icon = STATUS_ICONS[run.status];
+  item.iconPath = new vscode.ThemeIcon(icon.id, new vscode.ThemeColor(icon.color));
+  item.contextValue = `medqa.run.${run.status}`;
+  item.resourceUri = vscode.Uri.file(run.dir);
+  item.command = {
+    command: Commands.runsOpenDashboard,
+    title: 'Open Run Dashboard',
+    arguments: [runElement(run)],
+  };
+  return item;
+}
+
+/** The Runs view: one item per run (newest first), its key facts as children. */
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsTreeElement | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: { dispose(): void };
+
+  constructor(private readonly registry: RunRegistry) {
+    this.subscription = registry.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(element?: RunsTreeElement): RunsTreeElement[] {
+    if (!element) return this.registry.list().map(runElement);
+    if (element.kind !== 'run') return [];
+    const run = this.registry.get(element.runDir) ?? element.run;
+    return runFacts(run).map((fact) => ({ kind: 'fact', runDir: run.dir, fact }));
+  }
+
+  getTreeItem(element: RunsTreeElement): vscode.TreeItem {
+    if (element.kind === 'run') {
+      return runTreeItem(
+        this.registry.get(element.runDir) ?? element.run,
+        vscode.TreeItemCollapsibleState.Collapsed,
+      );
+    }
+    const { fact } = element;
+    const item = new vscode.TreeItem(fact.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `fact:${element.runDir}:${fact.key}`;
+    item.description = fact.value;
+    item.tooltip = fact.tooltip ?? fact.value;
+    item.contextValue = `medqa.runFact.${fact.key}`;
+    if (fact.key === 'error')
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    if (fact.key.startsWith('notice'))
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    if (fact.file) {
+      item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(fact.file)] };
+    }
+    return item;
+  }
+
+  getParent(element: RunsTreeElement): RunsTreeElement | undefined {
+    if (element.kind === 'run') return undefined;
+    const run = this.registry.get(element.runDir);
+    return run ? runElement(run) : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** The Checkpoints view: the selected run's adapters, or every run's grouped by run when none is selected. */
+export class CheckpointsTreeProvider
+  implements vscode.TreeDataProvider<CheckpointsTreeElement>, vscode.Disposable
+{
+  private readonly changed = new vscode.EventEmitter<CheckpointsTreeElement | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: { dispose(): void };
+  private selected: string | undefined;
+
+  constructor(private readonly registry: RunRegistry) {
+    this.subscription = registry.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  get selectedRun(): string | undefined {
+    return this.selected && this.registry.get(this.selected) ? this.selected : undefined;
+  }
+
+  select(runDir: string | undefined): void {
+    this.selected = runDir;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(element?: CheckpointsTreeElement): CheckpointsTreeElement[] {
+    if (element?.kind === 'checkpoint') return [];
+    const runDir = element?.runDir ?? this.selectedRun;
+    if (runDir) {
+      const run = this.registry.get(runDir);
+      return run ? [...run.checkpoints].reverse().map((c) => checkpointElement(run, c)) : [];
+    }
+    return this.registry
+      .list()
+      .filter((run) => run.checkpoints.length > 0)
+      .map(runElement);
+  }
+
+  getTreeItem(element: CheckpointsTreeElement): vscode.TreeItem {
+    if (element.kind === 'run') {
+      return runTreeItem(
+        this.registry.get(element.runDir) ?? element.run,
+        vscode.TreeItemCollapsibleState.Expanded,
+      );
+    }
+    const { checkpoint } = element;
+    const label = checkpoint.kind === 'final' ? 'adapter (final)' : checkpoint.name;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = `checkpoint:${checkpoint.path}`;
+    const parts: string[] = [];
+    if (checkpoint.step !== null) parts.push(`step ${checkpoint.step}`);
+    if (checkpoint.evalLoss !== null) parts.push(`eval ${formatLoss(checkpoint.evalLoss)}`);
+    if (checkpoint.isBest) parts.push('best');
+    if (!checkpoint.complete) parts.push('saving…');
+    item.description = parts.join(' · ');
+    item.tooltip = `${checkpoint.path}${checkpoint.isBest ? '\nLowest eval loss of this run' : ''}`;
+    item.iconPath = new vscode.ThemeIcon(
+      !checkpoint.complete
+        ? 'loading~spin'
+        : checkpoint.isBest
+          ? 'star-full'
+          : checkpoint.kind === 'final'
+            ? 'package'
+            : 'save',
+      checkpoint.isBest ? new vscode.ThemeColor('charts.yellow') : undefined,
+    );
+    item.resourceUri = vscode.Uri.file(checkpoint.path);
+    item.contextValue = checkpoint.complete ? 'medqa.checkpoint' : 'medqa.checkpoint.saving';
+    return item;
+  }
+
+  getParent(element: CheckpointsTreeElement): CheckpointsTreeElement | undefined {
+    if (element.kind === 'run' || this.selectedRun) return undefined;
+    const run = this.registry.get(element.runDir);
+    return run ? runElement(run) : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+export function checkpointElement(run: RunInfo, checkpoint: CheckpointInfo): CheckpointElement {
+  return {
+    kind: 'checkpoint',
+    runDir: run.dir,
+    path: checkpoint.path,
+    model: modelName(run),
+    step: checkpoint.step,
+    isBest: checkpoint.isBest,
+    checkpoint,
+  };
+}
+
+/** What `medqa.runs.refresh` returns: the Runs view as rendered (labels, descriptions, context values). */
+export interface RunsViewSnapshot {
+  runs: {
+    dir: string;
+    name: string;
+    status: string;
+    label: string;
+    description: string;
+    contextValue: string;
+    icon: string;
+    facts: { label: string; description: string }[];
+    checkpoints: { label: string; description: string; contextValue: string; path: string }[];
+  }[];
+}
+
+export function snapshotViews(
+  runs: RunsTreeProvider,
+  checkpoints: CheckpointsTreeProvider,
+): RunsViewSnapshot {
+  const text = (value: string | vscode.TreeItemLabel | boolean | undefined) =>
+    typeof value === 'string' ? value : typeof value === 'object' ? value.label : '';
+  return {
+    runs: runs.getChildren().flatMap((element) => {
+      if (element.kind !== 'run') return [];
+      const item = runs.getTreeItem(element);
+      const checkpointItems = checkpoints.getChildren(element).map((c) => checkpoints.getTreeItem(c));
+      return [
+        {
+          dir: element.runDir,
+          name: element.run.name,
+          status: element.run.status,
+          label: text(item.label),
+          description: text(item.description),
+          contextValue: item.contextValue ?? '',
+          icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '',
+          facts: runs.getChildren(element).map((fact) => {
+            const factItem = runs.getTreeItem(fact);
+            return { label: text(factItem.label), description: text(factItem.description) };
+          }),
+          checkpoints: checkpointItems.map((c) => ({
+            label: text(c.label),
+            description: text(c.description),
+            contextValue: c.contextValue ?? '',
+            path: c.resourceUri?.fsPath ?? '',
+          })),
+        },
+      ];
+    }),
+  };
+}

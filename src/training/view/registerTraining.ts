@@ -1,0 +1,140 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../../commands';
+import type { RunsFeature } from '../../runs/view/registerRuns';
+import { runDirOf } from '../../runs/view/registerRuns';
+import { trainerPython } from './trainerPython';
+import type { ExtensionServices } from '../../vscode/services';
+import { writeFileAtomic } from '../../util/atomicFile';
+import {
+  buildRunConfig,
+  defaultRunName,
+  PRESET_NAMES,
+  toFlatYaml,
+  validateOverrides,
+  type PresetName,
+} from '../trainConfig';
+import { readExportFolder } from '../trainingInputs';
+import { TrainingSessions } from './trainingSessions';
+import {
+  askTrainChoices,
+  modelValue,
+  outputDirProblem,
+  rememberModel,
+  validateModel,
+  type TrainChoices,
+} from './trainWizard';
+
+/** The options object `medqa.training.train` accepts instead of asking (tests, other commands, keybindings). */
+export interface TrainCommandOptions {
+  exportDir: string;
+  model: string;
+  preset?: PresetName;
+  overrides?: Record<string, unknown>;
+  /** Default: `<medqa.runsDirectory>/<timestamp>-<preset>`. Relative paths are relative to the workspace folder. */
+  outputDir?: string;
+}
+
+export function registerTraining(services: ExtensionServices, runs: RunsFeature): TrainingSessions {
+  const { context } = services;
+  const sessions = new TrainingSessions(services, runs);
+  context.subscriptions.push(sessions);
+
+  const defaultOutputDir = (preset: PresetName): string | undefined => {
+    const dir = runs.runsDirectory();
+    return dir ? path.join(dir, defaultRunName(new Date(), preset)) : undefined;
+  };
+
+  async function fromOptions(options: TrainCommandOptions): Promise<TrainChoices> {
+    const root = services.workspaceRoot();
+    if (!options || typeof options.exportDir !== 'string' || typeof options.model !== 'string') {
+      throw new Error(
+        'medqa.training.train needs { exportDir, model } (and optionally preset, overrides, outputDir).',
+      );
+    }
+    const preset = options.preset ?? 'recommended';
+    if (!PRESET_NAMES.includes(preset))
+      throw new Error(`Unknown preset "${preset}"; use one of ${PRESET_NAMES.join(', ')}.`);
+    const modelProblem = validateModel(options.model, root);
+    if (modelProblem) throw new Error(modelProblem);
+    const outputDir = options.outputDir ?? defaultOutputDir(preset);
+    if (!outputDir)
+      throw new Error('Open a workspace folder or set medqa.runsDirectory to an absolute path.');
+    const outputProblem = outputDirProblem(outputDir, root);
+    if (outputProblem) throw new Error(outputProblem);
+    return {
+      exportFolder: await readExportFolder(path.resolve(root ?? '/', options.exportDir)),
+      model: modelValue(options.model, root),
+      preset,
+      overrides: validateOverrides(options.overrides),
+      outputDir: path.resolve(root ?? '/', outputDir),
+    };
+  }
+
+  services.registerCommand(
+    Commands.trainingTrain,
+    async (options?: TrainCommandOptions): Promise<string | undefined> => {
+      if (!services.requireTrust('Training')) return undefined;
+      const python = await trainerPython(services);
+      if (!python) return undefined;
+      const choices = options
+        ? await fromOptions(options)
+        : await askTrainChoices(context, services.workspaceRoot(), defaultOutputDir);
+      if (!choices) return undefined;
+      const runDir = choices.outputDir;
+      await fs.mkdir(runDir, { recursive: true });
+      const configFile = path.join(runDir, 'run.yaml');
+      const config = buildRunConfig({
+        model: choices.model,
+        preset: choices.preset,
+        trainFile: choices.exportFolder.trainFile,
+        validationFile: choices.exportFolder.validationFile,
+        manifestFile: choices.exportFolder.manifestFile,
+        outputDir: runDir,
+        overrides: choices.overrides,
+      });
+      await writeFileAtomic(
+        configFile,
+        toFlatYaml(
+          config,
+          `Written by MedQA Studio "Train adapter" on ${new Date().toISOString()}.\n` +
+            'Rerun from a terminal: python -m medqa_trainer train --config run.yaml [--resume latest]',
+        ),
+      );
+      await rememberModel(context, choices.model);
+      await sessions.launch(python, runDir, configFile);
+      services.log.info(
+        `Training ${path.basename(runDir)}: ${choices.preset} on ${choices.exportFolder.dir} with ${choices.model}`,
+      );
+      return runDir;
+    },
+  );
+
+  services.registerCommand(Commands.trainingCancel, async (arg?: unknown): Promise<boolean> => {
+    let runDir = runDirOf(arg);
+    if (!runDir) {
+      const running = runs.registry.list().filter((run) => run.status === 'running');
+      if (running.length === 0) {
+        void vscode.window.showInformationMessage('MedQA: no training is running.');
+        return false;
+      }
+      runDir =
+        running.length === 1
+          ? running[0].dir
+          : (
+              await vscode.window.showQuickPick(
+                running.map((run) => ({ label: run.name, description: run.dir, dir: run.dir })),
+                { placeHolder: 'Training to cancel' },
+              )
+            )?.dir;
+    }
+    if (!runDir) return false;
+    const cancelled = await sessions.cancel(runDir);
+    if (!cancelled)
+      void vscode.window.showInformationMessage(`MedQA: ${path.basename(runDir)} has no running trainer.`);
+    return cancelled;
+  });
+
+  return sessions;
+}

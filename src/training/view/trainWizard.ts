@@ -1,0 +1,296 @@
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  OVERRIDABLE_FIELDS,
+  parseOverride,
+  PRESET_NAMES,
+  PRESETS,
+  QUICK_OVERRIDES,
+  type OverrideField,
+  type Overrides,
+  type PresetName,
+} from '../trainConfig';
+import {
+  findExportFolders,
+  readExportFolder,
+  resolveModelReference,
+  type ExportFolder,
+} from '../trainingInputs';
+
+/** The "Export for training…" command of the dataset feature; offered when it is registered. */
+export const DATASET_EXPORT_COMMAND = 'medqa.dataset.export';
+export const DEFAULT_MODEL = 'Qwen/Qwen3-0.6B';
+const RECENT_MODELS_KEY = 'medqa.training.recentModels';
+const STEPS = 5;
+
+export interface TrainChoices {
+  exportFolder: ExportFolder;
+  model: string;
+  preset: PresetName;
+  overrides: Overrides;
+  outputDir: string;
+}
+
+export function recentModels(context: vscode.ExtensionContext): string[] {
+  return context.globalState.get<string[]>(RECENT_MODELS_KEY, []);
+}
+
+export async function rememberModel(context: vscode.ExtensionContext, model: string): Promise<void> {
+  const recent = [model, ...recentModels(context).filter((m) => m !== model)].slice(0, 6);
+  await context.globalState.update(RECENT_MODELS_KEY, recent);
+}
+
+/** Whether a folder already holds a run (events or checkpoints): a new run there would mix with the old one. */
+export function holdsRun(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some(
+    (name) => name === 'events.jsonl' || /^checkpoint-\d+$/.test(name) || name === 'adapter',
+  );
+}
+
+const title = (step: number, what: string) => `Train adapter (${step}/${STEPS}): ${what}`;
+
+type Picked<T> = vscode.QuickPickItem & { value: T };
+
+/**
+ * The Train adapter quick picks: export, base model, preset, optional overrides, output folder.
+ * Returns undefined when the user backs out at any step.
+ */
+export async function askTrainChoices(
+  context: vscode.ExtensionContext,
+  workspaceRoot: string | undefined,
+  defaultOutputDir: (preset: PresetName) => string | undefined,
+): Promise<TrainChoices | undefined> {
+  const exportFolder = await pickExport(workspaceRoot);
+  if (!exportFolder) return undefined;
+  const model = await pickModel(context, workspaceRoot);
+  if (!model) return undefined;
+  const preset = await pickPreset();
+  if (!preset) return undefined;
+  const overrides = await pickOverrides();
+  if (!overrides) return undefined;
+  const outputDir = await askOutputDir(workspaceRoot, defaultOutputDir(preset));
+  if (!outputDir) return undefined;
+  return { exportFolder, model, preset, overrides, outputDir };
+}
+
+async function pickExport(workspaceRoot: string | undefined): Promise<ExportFolder | undefined> {
+  for (;;) {
+    const exports = workspaceRoot ? await findExportFolders(workspaceRoot) : [];
+    const canExport = (await vscode.commands.getCommands(true)).includes(DATASET_EXPORT_COMMAND);
+    const items: Picked<ExportFolder | 'browse' | 'export'>[] = exports.map((folder) => ({
+      label: `$(database) ${path.basename(folder.dir)}`,
+      description: Object.entries(folder.counts)
+        .map(([split, n]) => `${split} ${n}`)
+        .join(' · '),
+      detail: folder.dir,
+      value: folder,
+    }));
+    if (canExport)
+      items.push({
+        label: '$(export) Export now…',
+        description: 'export the current dataset for training',
+        value: 'export',
+      });
+    items.push({
+      label: '$(folder-opened) Browse…',
+      description: 'a folder with manifest.json',
+      value: 'browse',
+    });
+    const choice = await vscode.window.showQuickPick(items, {
+      title: title(1, 'dataset export'),
+      placeHolder: exports.length
+        ? 'Which export to train on'
+        : 'No exports in .medqa/exports yet: export the dataset or browse to one',
+      ignoreFocusOut: true,
+    });
+    if (!choice) return undefined;
+    if (choice.value === 'export') {
+      const result = await vscode.commands.executeCommand<unknown>(DATASET_EXPORT_COMMAND);
+      const dir =
+        typeof result === 'string' ? result : result instanceof vscode.Uri ? result.fsPath : undefined;
+      if (dir) {
+        const folder = await tryReadExport(dir);
+        if (folder) return folder;
+      }
+      continue;
+    }
+    if (choice.value === 'browse') {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Train on this export',
+        title: 'Dataset export folder (with manifest.json)',
+        defaultUri: workspaceRoot
+          ? vscode.Uri.file(path.join(workspaceRoot, '.medqa', 'exports'))
+          : undefined,
+      });
+      if (!picked?.[0]) continue;
+      const folder = await tryReadExport(picked[0].fsPath);
+      if (folder) return folder;
+      continue;
+    }
+    return choice.value;
+  }
+}
+
+async function tryReadExport(dir: string): Promise<ExportFolder | undefined> {
+  try {
+    return await readExportFolder(dir);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`MedQA: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+async function pickModel(
+  context: vscode.ExtensionContext,
+  workspaceRoot: string | undefined,
+): Promise<string | undefined> {
+  const recent = recentModels(context);
+  const models = recent.includes(DEFAULT_MODEL) ? recent : [...recent, DEFAULT_MODEL];
+  const items: Picked<string>[] = models.map((model) => ({
+    label: model,
+    description:
+      model === DEFAULT_MODEL && !recent.includes(model) ? 'default · downloads from the hub' : 'recent',
+    value: model,
+  }));
+  items.push(
+    { label: '$(edit) Enter a model folder or hub id…', value: 'enter' },
+    { label: '$(folder-opened) Browse for a model folder…', value: 'browse' },
+  );
+  const choice = await vscode.window.showQuickPick(items, {
+    title: title(2, 'base model'),
+    placeHolder: 'Model to fine-tune',
+    ignoreFocusOut: true,
+  });
+  if (!choice) return undefined;
+  if (choice.value === 'enter') {
+    const typed = await vscode.window.showInputBox({
+      title: title(2, 'base model'),
+      prompt:
+        'A local folder saved with save_pretrained (config.json inside) or a hub id such as Qwen/Qwen3-0.6B',
+      ignoreFocusOut: true,
+      validateInput: (text) => validateModel(text, workspaceRoot),
+    });
+    return typed === undefined ? undefined : modelValue(typed, workspaceRoot);
+  }
+  if (choice.value === 'browse') {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Use this model',
+    });
+    if (!picked?.[0]) return undefined;
+    const problem = validateModel(picked[0].fsPath, workspaceRoot);
+    if (problem) {
+      void vscode.window.showErrorMessage(`MedQA: ${problem}`);
+      return undefined;
+    }
+    return picked[0].fsPath;
+  }
+  return choice.value;
+}
+
+export function validateModel(text: string, workspaceRoot: string | undefined): string | undefined {
+  try {
+    resolveModelReference(text, workspaceRoot);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+export function modelValue(text: string, workspaceRoot: string | undefined): string {
+  const reference = resolveModelReference(text, workspaceRoot);
+  return reference.kind === 'folder' ? reference.path : reference.id;
+}
+
+async function pickPreset(): Promise<PresetName | undefined> {
+  const choice = await vscode.window.showQuickPick(
+    PRESET_NAMES.map((name) => ({
+      label: name,
+      description: PRESETS[name].description,
+      detail: PRESETS[name].detail,
+      value: name,
+    })),
+    {
+      title: title(3, 'preset'),
+      placeHolder: 'Base settings (you can override some next)',
+      ignoreFocusOut: true,
+    },
+  );
+  return choice?.value;
+}
+
+async function pickOverrides(): Promise<Overrides | undefined> {
+  const fields = await vscode.window.showQuickPick(
+    QUICK_OVERRIDES.map((field) => ({
+      label: OVERRIDABLE_FIELDS[field].label,
+      description: field,
+      detail: OVERRIDABLE_FIELDS[field].hint,
+      value: field,
+    })),
+    {
+      title: title(4, 'overrides (optional)'),
+      placeHolder: 'Tick settings to change, or press Enter to keep the preset',
+      canPickMany: true,
+      ignoreFocusOut: true,
+    },
+  );
+  if (!fields) return undefined;
+  const overrides: Overrides = {};
+  for (const { value: field } of fields) {
+    const value = await askOverride(field);
+    if (value === undefined) return undefined;
+    overrides[field] = value;
+  }
+  return overrides;
+}
+
+async function askOverride(field: OverrideField): Promise<Overrides[OverrideField] | undefined> {
+  const spec = OVERRIDABLE_FIELDS[field];
+  const text = await vscode.window.showInputBox({
+    title: title(4, `${spec.label} (${field})`),
+    prompt: spec.hint,
+    ignoreFocusOut: true,
+    validateInput: (input) => {
+      const parsed = parseOverride(field, input);
+      return 'error' in parsed ? parsed.error : undefined;
+    },
+  });
+  if (text === undefined) return undefined;
+  const parsed = parseOverride(field, text);
+  return 'value' in parsed ? parsed.value : undefined;
+}
+
+export function outputDirProblem(text: string, workspaceRoot: string | undefined): string | undefined {
+  if (!text.trim()) return 'Enter a folder for the run.';
+  if (!path.isAbsolute(text.trim()) && !workspaceRoot)
+    return 'Enter an absolute path (no workspace folder is open).';
+  const dir = path.resolve(workspaceRoot ?? '/', text.trim());
+  if (holdsRun(dir))
+    return `${dir} already holds a run; choose a new folder (or resume that run from a terminal).`;
+  return undefined;
+}
+
+async function askOutputDir(
+  workspaceRoot: string | undefined,
+  suggested: string | undefined,
+): Promise<string | undefined> {
+  const value =
+    suggested && workspaceRoot && suggested.startsWith(workspaceRoot + path.sep)
+      ? path.relative(workspaceRoot, suggested)
+      : suggested;
+  const text = await vscode.window.showInputBox({
+    title: title(5, 'output folder'),
+    prompt:
+      'Folder for config, events, checkpoints and the final adapter (relative to the workspace folder, or absolute)',
+    value,
+    ignoreFocusOut: true,
+    validateInput: (input) => outputDirProblem(input, workspaceRoot),
+  });
+  if (text === undefined) return undefined;
+  return path.resolve(workspaceRoot ?? '/', text.trim());
+}

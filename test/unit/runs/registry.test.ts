@@ -1,0 +1,231 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { discoverCheckpoints } from '../../../src/runs/checkpoints';
+import { isTrainerAlive } from '../../../src/runs/liveness';
+import { RunRegistry } from '../../../src/runs/registry';
+import { applyEvents, emptyProgress } from '../../../src/runs/runState';
+
+const t = '2025-01-01T00:00:00.000Z';
+const ev = (event: Record<string, unknown>) => JSON.stringify({ v: 1, time: t, ...event }) + '\n';
+const startedLine = (dir: string) =>
+  ev({
+    event: 'run_started',
+    run_id: path.basename(dir),
+    output_dir: dir,
+    config: {},
+    environment: { python: '3', torch: '2', device: 'cpu', qlora: false },
+    total_steps: 6,
+  });
+const stepLine = (n: number) =>
+  ev({
+    event: 'step',
+    step: n,
+    epoch: 1,
+    loss: 1 / n,
+    learning_rate: 1e-4,
+    grad_norm: 1,
+    tokens_per_second: 10,
+  });
+
+function adapter(folder: string, complete = true): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'adapter_config.json'), '{}');
+  writeFileSync(path.join(folder, 'adapter_model.safetensors'), 'x');
+  if (complete) writeFileSync(path.join(folder, 'trainer_state.json'), '{}');
+}
+
+describe('RunRegistry', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(path.join(os.tmpdir(), 'medqa-runs-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  function run(name: string, lines: (dir: string) => string, pid?: number): string {
+    const dir = path.join(root, name);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'events.jsonl'), lines(dir));
+    if (pid !== undefined) writeFileSync(path.join(dir, 'trainer.pid'), `${pid}\n`);
+    return dir;
+  }
+
+  it('derives every status, including interrupted when the PID is missing or dead', async () => {
+    run(
+      'a-finished',
+      (d) =>
+        startedLine(d) +
+        ev({ event: 'run_finished', step: 6, best_checkpoint: null, adapter_path: `${d}/adapter` }),
+    );
+    run(
+      'b-failed',
+      (d) => startedLine(d) + ev({ event: 'run_failed', error: 'CUDA out of memory', traceback_path: null }),
+    );
+    run('c-cancelled', (d) => startedLine(d) + ev({ event: 'run_cancelled', step: 2, checkpoint: null }));
+    run('d-running', (d) => startedLine(d) + stepLine(1), 4242);
+    run('e-dead-pid', (d) => startedLine(d) + stepLine(1), 4343);
+    run('f-no-pid', (d) => startedLine(d) + stepLine(1) + '{"v":1,"event":"st');
+    const registry = new RunRegistry(root, { isAlive: async (pid) => pid === 4242 });
+    const runs = await registry.refreshAll();
+    const byName = Object.fromEntries(runs.map((r) => [r.name, r]));
+    assert.equal(byName['a-finished'].status, 'finished');
+    assert.equal(byName['b-failed'].status, 'failed');
+    assert.equal(byName['b-failed'].progress.error, 'CUDA out of memory');
+    assert.equal(byName['c-cancelled'].status, 'cancelled');
+    assert.equal(byName['d-running'].status, 'running');
+    assert.equal(byName['e-dead-pid'].status, 'interrupted');
+    assert.equal(byName['f-no-pid'].status, 'interrupted');
+    assert.equal(byName['f-no-pid'].skippedLines, 0, 'the torn last line is pending, not skipped');
+  });
+
+  it('a trainer that died with a traceback but no run_failed reads as failed', async () => {
+    const dir = run('crashed', (d) => startedLine(d));
+    writeFileSync(
+      path.join(dir, 'traceback.txt'),
+      'Traceback (most recent call last):\n  ...\nValueError: bad config\n',
+    );
+    const [info] = await new RunRegistry(root, { isAlive: async () => false }).refreshAll();
+    assert.equal(info.status, 'failed');
+    assert.equal(info.progress.error, 'ValueError: bad config');
+  });
+
+  it('runs launched here count as running before trainer.pid exists', async () => {
+    const dir = path.join(root, 'starting');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'run.yaml'), 'preset: "recommended"\n');
+    const active = new Set([dir]);
+    const registry = new RunRegistry(root, { isAlive: async () => false, activeRuns: () => active });
+    assert.equal((await registry.refreshRun(dir))?.status, 'running');
+    active.clear();
+    assert.equal((await registry.refreshRun(dir))?.status, 'interrupted');
+  });
+
+  it('refreshRun reads incrementally and notifies listeners; deleted runs disappear', async () => {
+    const dir = run('live', (d) => startedLine(d) + stepLine(1), 1);
+    const registry = new RunRegistry(root, { isAlive: async () => true });
+    const seen: number[] = [];
+    registry.onDidChange((changed) => seen.push(changed.length));
+    await registry.refreshAll();
+    appendFileSync(path.join(dir, 'events.jsonl'), stepLine(2) + stepLine(3));
+    const [a, b] = await Promise.all([registry.refreshRun(dir), registry.refreshRun(dir)]);
+    assert.deepEqual(
+      b?.progress.steps.map((s) => s.step),
+      [1, 2, 3],
+      'concurrent refreshes do not double-read',
+    );
+    assert.equal(a?.progress, b?.progress);
+    assert.ok(seen.length >= 2);
+    rmSync(dir, { recursive: true });
+    await registry.refreshAll();
+    assert.deepEqual(registry.list(), []);
+  });
+
+  it('ignores folders without run files and finds runs in tracked folders elsewhere', async () => {
+    mkdirSync(path.join(root, 'notes'));
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'medqa-elsewhere-'));
+    try {
+      writeFileSync(path.join(elsewhere, 'events.jsonl'), startedLine(elsewhere));
+      const registry = new RunRegistry(root, { isAlive: async () => false });
+      registry.track(elsewhere);
+      const runs = await registry.refreshAll();
+      assert.deepEqual(
+        runs.map((r) => r.dir),
+        [elsewhere],
+      );
+      assert.equal(registry.runFolderOf(path.join(elsewhere, 'checkpoint-2', 'x')), elsewhere);
+      assert.equal(
+        registry.runFolderOf(path.join(root, 'new-run', 'events.jsonl')),
+        path.join(root, 'new-run'),
+      );
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkpoint discovery', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'medqa-ckpt-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const checkpointEvent = (step: number, evalLoss: number, isBest: boolean) =>
+    ({
+      v: 1,
+      event: 'checkpoint',
+      time: t,
+      step,
+      path: path.join(dir, `checkpoint-${step}`),
+      eval_loss: evalLoss,
+      is_best: isBest,
+    }) as const;
+
+  it("lists checkpoint-<step> folders by step, then the final adapter, marking the trainer's best", async () => {
+    for (const step of [10, 2, 4]) adapter(path.join(dir, `checkpoint-${step}`));
+    adapter(path.join(dir, 'adapter'));
+    mkdirSync(path.join(dir, 'checkpoint-x'));
+    mkdirSync(path.join(dir, 'logs'));
+    const progress = applyEvents(emptyProgress(), [
+      checkpointEvent(2, 2.0, true),
+      checkpointEvent(4, 1.5, true),
+      checkpointEvent(10, 1.7, false),
+      {
+        v: 1,
+        event: 'run_finished',
+        time: t,
+        step: 10,
+        best_checkpoint: 'checkpoint-4',
+        adapter_path: path.join(dir, 'adapter'),
+      },
+    ]);
+    const found = await discoverCheckpoints(dir, progress);
+    assert.deepEqual(
+      found.map((c) => [c.name, c.step, c.evalLoss, c.isBest]),
+      [
+        ['checkpoint-2', 2, 2.0, false],
+        ['checkpoint-4', 4, 1.5, true],
+        ['checkpoint-10', 10, 1.7, false],
+        ['adapter', 10, null, false],
+      ],
+    );
+  });
+
+  it('uses the latest is_best event while running, and marks a half-written checkpoint incomplete', async () => {
+    adapter(path.join(dir, 'checkpoint-2'));
+    adapter(path.join(dir, 'checkpoint-4'));
+    adapter(path.join(dir, 'checkpoint-6'), false);
+    const progress = applyEvents(emptyProgress(), [
+      checkpointEvent(2, 2.0, true),
+      checkpointEvent(4, 2.5, false),
+    ]);
+    const found = await discoverCheckpoints(dir, progress);
+    assert.deepEqual(
+      found.map((c) => [c.name, c.complete, c.isBest]),
+      [
+        ['checkpoint-2', true, true],
+        ['checkpoint-4', true, false],
+        ['checkpoint-6', false, false],
+      ],
+    );
+  });
+
+  it('falls back to the lowest eval loss when the recorded best was deleted', async () => {
+    adapter(path.join(dir, 'checkpoint-4'));
+    adapter(path.join(dir, 'checkpoint-6'));
+    const progress = applyEvents(emptyProgress(), [
+      checkpointEvent(2, 1.0, true),
+      checkpointEvent(4, 2.0, false),
+      checkpointEvent(6, 1.8, false),
+    ]);
+    const found = await discoverCheckpoints(dir, progress);
+    assert.deepEqual(
+      found.filter((c) => c.isBest).map((c) => c.name),
+      ['checkpoint-6'],
+    );
+  });
+});
+
+describe('trainer liveness', () => {
+  it('this test process is alive but not a trainer; a dead PID is not alive', async () => {
+    assert.equal(await isTrainerAlive(process.pid), process.platform !== 'linux');
+    assert.equal(await isTrainerAlive(2 ** 22 + 12345), false);
+  });
+});
