@@ -23,7 +23,13 @@ export interface DashboardRun {
   /** Parallel arrays: one entry per logged step. */
   steps: { step: number[]; loss: number[]; learningRate: number[]; tokensPerSecond: (number | null)[] };
   evals: { step: number[]; evalLoss: number[]; perplexity: number[] };
-  checkpoints: { name: string; step: number | null; evalLoss: number | null; isBest: boolean; complete: boolean }[];
+  checkpoints: {
+    name: string;
+    step: number | null;
+    evalLoss: number | null;
+    isBest: boolean;
+    complete: boolean;
+  }[];
   /** The resolved config (run_started), else run.yaml, as sorted key/value text. */
   config: [string, string][];
   notices: { level: 'info' | 'warning'; code: string; message: string }[];
