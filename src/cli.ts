@@ -4,10 +4,13 @@
  * Results go to stdout, progress and errors to stderr.
  */
 import { version } from '../package.json';
+import { dataCommands } from './dataset/cli';
 
 type Subcommand = (args: string[]) => Promise<number>;
 
-const groups: Record<string, Record<string, Subcommand>> = {};
+const groups: Record<string, Record<string, Subcommand>> = {
+  data: dataCommands,
+};
 
 function usage(): string {
   const lines = ['Usage: medqa <group> <command> [options]', ''];

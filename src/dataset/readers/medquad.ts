@@ -28,8 +28,19 @@ const captured = new Set([
   'answer',
 ]);
 
+/**
+ * Trims the text and the XML indentation around each line, and keeps at most one blank line in a row: the answers
+ * carry the source's pretty-printing (runs of 16+ spaces), which is noise for training and display.
+ */
 function tidy(text: string): string {
-  return text.replace(/\r\n?/g, '\n').trim();
+  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return text.trim();
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /**

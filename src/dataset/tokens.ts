@@ -1,0 +1,142 @@
+/**
+ * Token statistics of the training examples as the trainer builds them: prompt (chat template up to the assistant
+ * header and empty think block) and answer (up to and including <|im_end|>) lengths, and how many examples a given
+ * max_length would truncate (the reference recipe's 128 cuts most MedQuAD answers).
+ */
+import type { QaPair } from './model';
+import type { ChatTokenizer } from './tokenizer';
+
+export interface LengthSummary {
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+export interface TokenStats {
+  examples: number;
+  maxLength: number;
+  systemPrompt: string | null;
+  prompt: LengthSummary;
+  answer: LengthSummary;
+  total: LengthSummary;
+  /** Examples longer than maxLength (their answer loses its end). */
+  truncated: number;
+  truncatedShare: number;
+  /** Examples whose prompt alone reaches maxLength: no answer token survives. */
+  answerLost: number;
+  /** Answer tokens cut away across all examples, as a share of all answer tokens. */
+  answerTokensCutShare: number;
+  /** Counts of total lengths per bucket of `bucketSize` tokens, for a histogram. */
+  histogram: { bucketSize: number; counts: number[] };
+  tokenizer: string;
+  fastPath: boolean;
+}
+
+export interface TokenStatsOptions {
+  maxLength?: number;
+  systemPrompt?: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ExampleLength {
+  id: string;
+  prompt: number;
+  answer: number;
+  total: number;
+}
+
+function percentile(sorted: Int32Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function summarize(values: Int32Array): LengthSummary {
+  const sorted = values.slice().sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    min: sorted.length ? sorted[0] : 0,
+    max: sorted.length ? sorted[sorted.length - 1] : 0,
+    mean: sorted.length ? Math.round((sum / sorted.length) * 10) / 10 : 0,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
+}
+
+/** Lengths of one example rendered like the trainer does. */
+export function exampleLength(
+  tokenizer: ChatTokenizer,
+  pair: Pick<QaPair, 'id' | 'question' | 'answer'>,
+  systemPrompt?: string,
+): ExampleLength {
+  const { text, promptLength } = tokenizer.renderExample(pair.question, pair.answer, systemPrompt);
+  const prompt = tokenizer.count(text.slice(0, promptLength));
+  const total = tokenizer.count(text);
+  return { id: pair.id, prompt, answer: total - prompt, total };
+}
+
+/** Statistics over answered pairs (pass curated, non-excluded pairs: what would be exported). */
+export async function tokenStats(
+  tokenizer: ChatTokenizer,
+  pairs: readonly Pick<QaPair, 'id' | 'question' | 'answer'>[],
+  options: TokenStatsOptions = {},
+): Promise<TokenStats> {
+  const maxLength = options.maxLength ?? 128;
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`max length must be a positive integer`);
+  const systemPrompt = options.systemPrompt?.trim() ? options.systemPrompt : undefined;
+  const answered = pairs.filter((pair) => pair.answer.trim() !== '');
+  const prompts = new Int32Array(answered.length);
+  const answers = new Int32Array(answered.length);
+  const totals = new Int32Array(answered.length);
+  let truncated = 0;
+  let answerLost = 0;
+  let answerTokens = 0;
+  let cutTokens = 0;
+  let sliceStart = performance.now();
+  for (let i = 0; i < answered.length; i++) {
+    const length = exampleLength(tokenizer, answered[i], systemPrompt);
+    prompts[i] = length.prompt;
+    answers[i] = length.answer;
+    totals[i] = length.total;
+    answerTokens += length.answer;
+    if (length.total > maxLength) {
+      truncated++;
+      cutTokens += Math.min(length.answer, length.total - maxLength);
+    }
+    if (length.prompt >= maxLength) answerLost++;
+    if (performance.now() - sliceStart > 20) {
+      // Yield so a host process stays responsive and can cancel.
+      await new Promise((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+      options.onProgress?.(i + 1, answered.length);
+      sliceStart = performance.now();
+    }
+  }
+  options.onProgress?.(answered.length, answered.length);
+  const total = summarize(totals);
+  const bucketSize = total.max > 2048 ? 128 : total.max > 512 ? 64 : 16;
+  const counts = new Array<number>(Math.floor(total.max / bucketSize) + 1).fill(0);
+  for (const value of totals) counts[Math.floor(value / bucketSize)]++;
+  return {
+    examples: answered.length,
+    maxLength,
+    systemPrompt: systemPrompt ?? null,
+    prompt: summarize(prompts),
+    answer: summarize(answers),
+    total,
+    truncated,
+    truncatedShare: answered.length ? truncated / answered.length : 0,
+    answerLost,
+    answerTokensCutShare: answerTokens ? cutTokens / answerTokens : 0,
+    histogram: { bucketSize, counts: answered.length ? counts : [] },
+    tokenizer: tokenizer.dir,
+    fastPath: tokenizer.usesFastPath,
+  };
+}
