@@ -1,0 +1,296 @@
+"""`evaluate`: generate answers for a test split with a model (optionally + adapter) and score them.
+
+Writes `predictions.jsonl` row by row as batches finish (so SIGTERM keeps everything generated so far),
+then `metrics.json` over what exists, and eval_started / eval_progress / eval_finished events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from medqa_trainer import hygiene
+from medqa_trainer.events import EventWriter
+from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
+from medqa_trainer.metrics.text import concat_scored
+from medqa_trainer.score import format_summary, metrics_document, output_rows, score_rows, write_json
+
+CANCELLED_EXIT_CODE = 0  # a cancelled evaluation is a normal end: eval_finished carries cancelled=true
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    question: str
+    qtype: str
+    prompt_messages: list[dict[str, str]]
+    reference: str
+
+
+class DataFileError(ValueError):
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n".join(problems[:50]) + (
+            f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
+        )
+        super().__init__(f"{path} cannot be evaluated ({len(problems)} problem(s)):\n{shown}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="local model folder or hub id")
+    parser.add_argument(
+        "--adapter", default=None, help="peft adapter folder (e.g. <run>/adapter or a checkpoint)"
+    )
+    parser.add_argument(
+        "--data", required=True, type=Path, help="test.jsonl of a dataset export (chat messages)"
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, help="folder for predictions.jsonl, metrics.json, events"
+    )
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--limit", type=int, default=None, help="evaluate only the first K examples of the file"
+    )
+    parser.add_argument("--events", type=Path, default=None, help="events file (default: OUT/events.jsonl)")
+    parser.add_argument("--do-sample", action="store_true", help="sample instead of greedy decoding")
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--top-p", type=float, default=None)
+    parser.add_argument("--top-k", type=int, default=None)
+    parser.add_argument("--repetition-penalty", type=float, default=1.0)
+    parser.add_argument("--enable-thinking", action="store_true", help="let Qwen3 think (off by default)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    parser.add_argument(
+        "--no-perplexity", action="store_true", help="skip the teacher-forced answer loss pass"
+    )
+    parser.add_argument(
+        "--bootstrap", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples for CIs"
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (and sampling seed)")
+
+
+def load_examples(path: Path, limit: int | None = None) -> list[Example]:
+    """Examples from a contract-#1 JSONL file; every bad line is reported at once."""
+    if not path.is_file():
+        raise DataFileError(path, [f"{path}: no such file"])
+    examples: list[Example] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{line_no}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno})")
+                continue
+            messages = row.get("messages") if isinstance(row, dict) else None
+            if not isinstance(messages, list) or not messages:
+                problems.append(f"{where}: expected an object with a non-empty 'messages' list")
+                continue
+            if not all(
+                isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                for m in messages
+            ):
+                problems.append(f"{where}: every message needs string 'role' and 'content'")
+                continue
+            if messages[-1]["role"] != "assistant" or not any(m["role"] == "user" for m in messages[:-1]):
+                problems.append(
+                    f"{where}: messages must contain a user turn and end with the assistant's answer"
+                )
+                continue
+            question = [m["content"] for m in messages[:-1] if m["role"] == "user"][-1]
+            examples.append(
+                Example(
+                    id=str(row.get("id") or f"line-{line_no}"),
+                    question=question,
+                    qtype=str(row.get("qtype") or "unknown"),
+                    prompt_messages=[{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
+                    reference=messages[-1]["content"],
+                )
+            )
+    if not examples and not problems:
+        problems.append(f"{path}: no examples (the file is empty)")
+    if problems:
+        raise DataFileError(path, problems)
+    return examples if limit is None else examples[:limit]
+
+
+class _Cancellation:
+    """SIGTERM/SIGINT set an event instead of killing the process, so finished batches are kept."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self.event
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        print(
+            f"medqa_trainer: {signal.Signals(signum).name} received; stopping after keeping finished answers",
+            file=sys.stderr,
+        )
+        self.event.set()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def evaluate(
+    args: argparse.Namespace, events: EventWriter, cancel: threading.Event
+) -> tuple[dict[str, Any], bool]:
+    import torch
+
+    from medqa_trainer import generation
+
+    examples = load_examples(args.data, args.limit)
+    decoding = generation.Decoding(
+        max_new_tokens=args.max_new_tokens,
+        do_sample=args.do_sample,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        repetition_penalty=args.repetition_penalty,
+        seed=args.seed if args.do_sample else None,
+        enable_thinking=args.enable_thinking,
+    )
+    decoding_info = {**decoding.as_dict(), "hash": decoding.hash()}
+    device, dtype = generation.pick_device_and_dtype(args.dtype)
+    model, tokenizer = generation.load_model_and_tokenizer(args.model, args.adapter, device, dtype)
+    if args.do_sample:
+        torch.manual_seed(args.seed)
+    prompts = [generation.render_prompt(tokenizer, ex.prompt_messages, decoding) for ex in examples]
+    # Longest prompts first: similar lengths share a batch (less padding), and memory trouble shows up at once.
+    order = sorted(range(len(examples)), key=lambda i: -len(prompts[i]))
+    out_dir: Path = args.out
+    predictions_path = out_dir / "predictions.jsonl"
+    events.emit(
+        "eval_started", model=args.model, adapter=args.adapter, total=len(examples), decoding=decoding_info
+    )
+    rows: list[dict[str, Any]] = []
+    parts: list[ScoredExamples] = []
+    started = time.monotonic()
+    cancelled = False
+    with predictions_path.open("w", encoding="utf-8") as sink:
+        for start in range(0, len(order), args.batch_size):
+            batch = [examples[i] for i in order[start : start + args.batch_size]]
+            batch_prompts = [prompts[i] for i in order[start : start + args.batch_size]]
+            generated = (
+                None
+                if cancel.is_set()
+                else generation.generate_batch(model, tokenizer, batch_prompts, decoding, cancel)
+            )
+            if generated is None:
+                cancelled = True
+                break
+            batch_rows = [
+                {
+                    "id": ex.id,
+                    "question": ex.question,
+                    "qtype": ex.qtype,
+                    "reference": ex.reference,
+                    "prediction": g.text,
+                    "truncated": g.truncated,
+                    "new_tokens": g.new_tokens,
+                    "decoding_hash": decoding_info["hash"],
+                }
+                for ex, g in zip(batch, generated, strict=True)
+            ]
+            if not args.no_perplexity:
+                targets = [generation.answer_ids(tokenizer, ex.reference) for ex in batch]
+                losses = generation.answer_losses(model, batch_prompts, targets, int(tokenizer.pad_token_id))
+                for row, (loss_sum, count) in zip(batch_rows, losses, strict=True):
+                    row["loss_sum"], row["answer_tokens"] = loss_sum, count
+            scored = score_rows(batch_rows)
+            for record in output_rows(batch_rows, scored):
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sink.flush()
+            rows.extend(batch_rows)
+            parts.append(scored)
+            events.emit("eval_progress", done=len(rows), total=len(examples))
+    seconds = time.monotonic() - started
+    scored_all = concat_scored(parts) if parts else score_rows([])
+    document = metrics_document(
+        rows,
+        scored_all,
+        source="evaluate",
+        truncation_known=True,
+        resamples=args.bootstrap,
+        seed=args.seed,
+        extra={
+            "model": args.model,
+            "adapter": args.adapter,
+            "data": str(args.data.resolve()),
+            "decoding": decoding_info,
+            "cancelled": cancelled,
+            "total": len(examples),
+            "runtime": {
+                "device": str(device),
+                "dtype": str(dtype).removeprefix("torch."),
+                "batch_size": args.batch_size,
+                "seconds": round(seconds, 3),
+                "examples_per_second": round(len(rows) / seconds, 4) if seconds else None,
+            },
+        },
+    )
+    return document, cancelled
+
+
+def run(args: argparse.Namespace) -> int:
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.batch_size < 1 or args.max_new_tokens < 1 or (args.limit is not None and args.limit < 0):
+        print(
+            "error: --batch-size and --max-new-tokens must be at least 1, --limit at least 0", file=sys.stderr
+        )
+        return 2
+    metrics_path = out_dir / "metrics.json"
+    predictions_path = out_dir / "predictions.jsonl"
+    with EventWriter(args.events or out_dir / "events.jsonl") as events, _Cancellation() as cancel:
+        try:
+            document, cancelled = evaluate(args, events, cancel)
+        except DataFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            events.emit("run_failed", error=str(error).splitlines()[0], traceback_path=None)
+            return 2
+        except Exception as error:
+            trace_path = out_dir / "traceback.txt"
+            trace_path.write_text(traceback.format_exc(), encoding="utf-8")
+            print(f"error: evaluation failed: {error} (traceback in {trace_path})", file=sys.stderr)
+            events.emit(
+                "run_failed", error=f"{type(error).__name__}: {error}", traceback_path=str(trace_path)
+            )
+            return 1
+        write_json(metrics_path, document)
+        events.emit(
+            "eval_finished",
+            n=document["n"],
+            metrics_path=str(metrics_path),
+            predictions_path=str(predictions_path),
+            cancelled=cancelled,
+        )
+    hygiene.warn(
+        document["hygiene"],
+        hint="Extraction uses new token ids only; flagged rows are the model's own output.",
+    )
+    print(format_summary(document))
+    state = "cancelled after" if cancelled else "evaluated"
+    print(
+        f"{state} {document['n']} of {document['total']} examples; wrote {metrics_path} and {predictions_path}"
+    )
+    return CANCELLED_EXIT_CODE if cancelled else 0
