@@ -21,6 +21,20 @@
  * Workspace (`<workspace>/.medqa/workspace.json`)
  *   const ws = await WorkspaceStore.load(workspaceDir); ws.sources() (absolute paths); ws.addSource(p);
  *   ws.removeSource(p); ws.setLastSplit(file, seed, ratios); ws.setLastExport(dir); ws.lastSplit; ws.lastExport.
+ *
+ * Duplicates, split, export (pass curated pairs: overlay.apply(pair) for each)
+ *   dedupePairs(pairs, { threshold?: 0.8, shingleSize?: 3 }) → DedupeReport { questions, answers: DuplicateResult }
+ *       DuplicateResult.groups: { kind: 'exact'|'near', ids, similarity, sample }[] (union-find groups, largest first).
+ *   findDuplicates(items: {id, text}[], options) → DuplicateResult   one field only.
+ *   createSplit(pairs, { sourceHash: sourceHash(rawPairs), overlayHash: overlay.hash() }, { seed?, ratios? })
+ *       → SplitFile; writeSplit(file, split) (byte-identical for equal input); readSplit(file); parseRatios("81,9,10").
+ *   exportSplit(pairs, split, outDir, hashes, { systemPrompt? }) → { manifest, unassigned, missing, staleSource, … }
+ *       writes train/validation/test.jsonl + manifest.json (contract #1). assertOutsideSources(out, sources) first.
+ *
+ * Tokens
+ *   const tok = await ChatTokenizer.load(dir)   tokenizer.json + chat template; tok.count(text).
+ *   tokenStats(tok, pairs, { maxLength?: 128, systemPrompt?, signal?, onProgress? }) → TokenStats
+ *       (prompt/answer/total LengthSummary, truncated, truncatedShare, histogram).
  */
 export * from './model';
 export { importDataset, importDatasets, supportedExtensions } from './import';
@@ -38,3 +52,23 @@ export {
 export type { CuratedPair, OverlayChange, OverlayPatch } from './overlay';
 export { WorkspaceStore, workspaceFilePath, WORKSPACE_FORMAT, WORKSPACE_VERSION } from './workspaceStore';
 export type { WorkspaceFile, WorkspaceSource } from './workspaceStore';
+export { dedupePairs, findDuplicates, groupKeys, chooseBanding } from './dedupe';
+export type { DedupeOptions, DedupeReport, DuplicateGroup, DuplicateResult, TextItem } from './dedupe';
+export { normalizeText } from './normalize';
+export {
+  createSplit,
+  writeSplit,
+  readSplit,
+  serializeSplit,
+  parseRatios,
+  normalizeRatios,
+  splitNames,
+} from './split';
+export type { SplitAssignment, SplitFile, SplitInput, SplitOptions } from './split';
+export { exportSplit, assertOutsideSources, chatRecord, EXPORT_FORMAT, EXPORT_VERSION } from './export';
+export type { ExportManifest, ExportOptions, ExportResult } from './export';
+export { sourceHash, sha256, compareIds } from './hash';
+export { ChatTokenizer } from './tokenizer';
+export type { ChatMessage } from './tokenizer';
+export { tokenStats, exampleLength, summarize } from './tokens';
+export type { LengthSummary, TokenStats, TokenStatsOptions, ExampleLength } from './tokens';
