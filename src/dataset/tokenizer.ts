@@ -158,6 +158,9 @@ function fastPath(tokenizer: Tokenizer, json: TokenizerJson): FastByteLevelBpe |
   );
 }
 
+/** The chat template cannot render this conversation as a training example. */
+export class ChatTemplateError extends Error {}
+
 const SYSTEM = '\u{F0000}system\u{F0000}';
 const QUESTION = '\u{F0001}question\u{F0001}';
 const ANSWER = '\u{F0002}answer\u{F0002}';
@@ -286,13 +289,13 @@ export class ChatTokenizer {
     const prompt = this.renderPrompt(messages.slice(0, -1));
     const full = this.template.render({ messages, enable_thinking: false, eos_token: this.eosToken });
     if (!full.startsWith(prompt)) {
-      throw new Error(
-        'The chat template renders the prompt differently for training and generation (not Qwen-style).',
+      throw new ChatTemplateError(
+        'The chat template renders the prompt differently for training and generation (a think block in the answer, or not a Qwen-style template).',
       );
     }
     const cut = full.lastIndexOf(this.eosToken);
     if (cut < prompt.length)
-      throw new Error('The chat template does not close the answer with the eos token.');
+      throw new ChatTemplateError('The chat template does not close the answer with the eos token.');
     return { text: full.slice(0, cut + this.eosToken.length), promptLength: prompt.length };
   }
 }

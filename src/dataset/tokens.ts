@@ -4,7 +4,7 @@
  * max_length would truncate (the reference recipe's 128 cuts most MedQuAD answers).
  */
 import type { QaPair } from './model';
-import type { ChatTokenizer } from './tokenizer';
+import { ChatTemplateError, type ChatTokenizer } from './tokenizer';
 
 export interface LengthSummary {
   min: number;
@@ -34,6 +34,8 @@ export interface TokenStats {
   histogram: { bucketSize: number; counts: number[] };
   tokenizer: string;
   fastPath: boolean;
+  /** Ids of answered pairs the chat template cannot turn into a training example (e.g. an answer with </think>). */
+  unrenderable: string[];
 }
 
 export interface TokenStatsOptions {
@@ -91,7 +93,27 @@ export async function tokenStats(
   const maxLength = options.maxLength ?? 128;
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`max length must be a positive integer`);
   const systemPrompt = options.systemPrompt?.trim() ? options.systemPrompt : undefined;
-  const answered = pairs.filter((pair) => pair.answer.trim() !== '');
+  const unrenderable: string[] = [];
+  const lengths: ExampleLength[] = [];
+  let sliceStart = performance.now();
+  const candidates = pairs.filter((pair) => pair.answer.trim() !== '');
+  for (let i = 0; i < candidates.length; i++) {
+    try {
+      lengths.push(exampleLength(tokenizer, candidates[i], systemPrompt));
+    } catch (error) {
+      if (!(error instanceof ChatTemplateError)) throw error;
+      unrenderable.push(candidates[i].id);
+    }
+    if (performance.now() - sliceStart > 20) {
+      // Yield so a host process stays responsive and can cancel.
+      await new Promise((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+      options.onProgress?.(i + 1, candidates.length);
+      sliceStart = performance.now();
+    }
+  }
+  options.onProgress?.(candidates.length, candidates.length);
+  const answered = lengths;
   const prompts = new Int32Array(answered.length);
   const answers = new Int32Array(answered.length);
   const totals = new Int32Array(answered.length);
@@ -99,9 +121,8 @@ export async function tokenStats(
   let answerLost = 0;
   let answerTokens = 0;
   let cutTokens = 0;
-  let sliceStart = performance.now();
   for (let i = 0; i < answered.length; i++) {
-    const length = exampleLength(tokenizer, answered[i], systemPrompt);
+    const length = answered[i];
     prompts[i] = length.prompt;
     answers[i] = length.answer;
     totals[i] = length.total;
@@ -111,15 +132,7 @@ export async function tokenStats(
       cutTokens += Math.min(length.answer, length.total - maxLength);
     }
     if (length.prompt >= maxLength) answerLost++;
-    if (performance.now() - sliceStart > 20) {
-      // Yield so a host process stays responsive and can cancel.
-      await new Promise((resolve) => setImmediate(resolve));
-      options.signal?.throwIfAborted();
-      options.onProgress?.(i + 1, answered.length);
-      sliceStart = performance.now();
-    }
   }
-  options.onProgress?.(answered.length, answered.length);
   const total = summarize(totals);
   const bucketSize = total.max > 2048 ? 128 : total.max > 512 ? 64 : 16;
   const counts = new Array<number>(Math.floor(total.max / bucketSize) + 1).fill(0);
@@ -138,5 +151,6 @@ export async function tokenStats(
     histogram: { bucketSize, counts: answered.length ? counts : [] },
     tokenizer: tokenizer.dir,
     fastPath: tokenizer.usesFastPath,
+    unrenderable,
   };
 }

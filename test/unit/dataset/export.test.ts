@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { assertOutsideSources, exportSplit } from '../../../src/dataset/export';
+import { sourceHash } from '../../../src/dataset/hash';
+import { importDataset } from '../../../src/dataset/import';
+import { OverlayStore } from '../../../src/dataset/overlay';
+import { createSplit } from '../../../src/dataset/split';
+import { fixturesDir } from '../../support/paths';
+
+const medquad = path.join(fixturesDir, 'medquad', 'MedQuAD');
+
+function readJsonl(
+  file: string,
+): { id: string; messages: { role: string; content: string }[]; qtype: string; source: string }[] {
+  const text = readFileSync(file, 'utf8');
+  return text === ''
+    ? []
+    : text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+}
+
+describe('export (contract #1: chat JSONL + manifest)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'medqa-export-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the three splits and the manifest with overlay edits applied and exclusions left out', async () => {
+    const { pairs } = await importDataset(medquad);
+    const overlay = await OverlayStore.load(dir);
+    const edited = pairs.find((p) => p.id === '9_CDC_QA/0000002/1')!;
+    await overlay.editAnswer(edited, 'Edited: use repellent and check for ticks.');
+    await overlay.setExcluded('6_NINDS_QA/0000007/2', 'too short');
+    const curated = pairs.map((p) => overlay.apply(p));
+    const hashes = { sourceHash: sourceHash(pairs), overlayHash: overlay.hash() };
+    const split = createSplit(curated, hashes, { seed: 1, ratios: [60, 20, 20] });
+    const out = path.join(dir, 'export');
+    const result = await exportSplit(curated, split, out, hashes, {
+      systemPrompt: 'You are a careful medical assistant.',
+      now: () => new Date('2026-02-03T04:05:06.000Z'),
+    });
+    assert.deepEqual(readdirSync(out).sort(), [
+      'manifest.json',
+      'test.jsonl',
+      'train.jsonl',
+      'validation.jsonl',
+    ]);
+
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    assert.deepEqual(Object.keys(manifest).sort(), [
+      'counts',
+      'createdAt',
+      'files',
+      'format',
+      'overlayHash',
+      'ratios',
+      'seed',
+      'sourceHash',
+      'splitHash',
+      'systemPrompt',
+      'version',
+    ]);
+    assert.equal(manifest.format, 'medqa-chat-jsonl');
+    assert.equal(manifest.version, 1);
+    assert.equal(manifest.createdAt, '2026-02-03T04:05:06.000Z');
+    assert.equal(manifest.seed, 1);
+    assert.deepEqual(manifest.ratios, [0.6, 0.2, 0.2]);
+    assert.deepEqual(manifest.files, {
+      train: 'train.jsonl',
+      validation: 'validation.jsonl',
+      test: 'test.jsonl',
+    });
+    assert.equal(manifest.systemPrompt, 'You are a careful medical assistant.');
+    assert.equal(manifest.splitHash, split.splitHash);
+    assert.equal(manifest.overlayHash, overlay.hash());
+    assert.deepEqual(manifest.counts, { ...split.counts, excluded: 1, unanswered: 4 });
+    assert.equal(result.staleSource, false);
+
+    const all = ['train', 'validation', 'test'].flatMap((name) => readJsonl(path.join(out, `${name}.jsonl`)));
+    assert.equal(all.length, 10, '15 pairs - 4 unanswered - 1 excluded');
+    assert.equal(manifest.counts.train + manifest.counts.validation + manifest.counts.test, 10);
+    for (const record of all) {
+      assert.deepEqual(Object.keys(record), ['id', 'messages', 'qtype', 'source']);
+      assert.deepEqual(
+        record.messages.map((m) => m.role),
+        ['system', 'user', 'assistant'],
+      );
+      assert.ok(record.messages[2].content.trim() !== '');
+    }
+    const tick = all.find((r) => r.id === '9_CDC_QA/0000002/1')!;
+    assert.equal(tick.messages[2].content, 'Edited: use repellent and check for ticks.');
+    assert.equal(tick.messages[1].content, 'How to prevent Tick Bites ?');
+    assert.equal(tick.source, 'CDC');
+    assert.equal(tick.qtype, 'prevention');
+    assert.ok(!all.some((r) => r.id === '6_NINDS_QA/0000007/2'));
+  });
+
+  it('omits the system turn without a prompt and reports pairs the split does not know', async () => {
+    const { pairs } = await importDataset(medquad);
+    const hashes = { sourceHash: sourceHash(pairs), overlayHash: 'none' };
+    const split = createSplit(pairs.slice(0, 5), { ...hashes, sourceHash: 'older' });
+    const result = await exportSplit(pairs, split, dir, hashes);
+    assert.equal(result.manifest.systemPrompt, null);
+    assert.equal(result.staleSource, true);
+    assert.ok(result.unassigned.length > 0);
+    const first = readJsonl(path.join(dir, 'train.jsonl'))[0];
+    assert.deepEqual(
+      first.messages.map((m) => m.role),
+      ['user', 'assistant'],
+    );
+  });
+
+  it('refuses to write into a source folder', () => {
+    assert.throws(
+      () => assertOutsideSources(path.join(medquad, 'out'), [medquad]),
+      /Refusing to write into the source/,
+    );
+    assert.throws(() => assertOutsideSources(medquad, [medquad]), /Refusing/);
+    assert.doesNotThrow(() => assertOutsideSources(path.join(medquad, '..', 'exports'), [medquad]));
+  });
+});
