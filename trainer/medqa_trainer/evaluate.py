@@ -22,7 +22,14 @@ from medqa_trainer import hygiene
 from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.text import concat_scored
-from medqa_trainer.score import format_summary, metrics_document, output_rows, score_rows, write_json
+from medqa_trainer.score import (
+    InputFileError,
+    format_summary,
+    metrics_document,
+    output_rows,
+    score_rows,
+    write_json,
+)
 
 CANCELLED_EXIT_CODE = 0  # a cancelled evaluation is a normal end: eval_finished carries cancelled=true
 
@@ -36,13 +43,8 @@ class Example:
     reference: str
 
 
-class DataFileError(ValueError):
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.problems = problems
-        shown = "\n".join(problems[:50]) + (
-            f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
-        )
-        super().__init__(f"{path} cannot be evaluated ({len(problems)} problem(s)):\n{shown}")
+class DataFileError(InputFileError):
+    action = "be evaluated"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -264,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
     with EventWriter(args.events or out_dir / "events.jsonl") as events, _Cancellation() as cancel:
         try:
             document, cancelled = evaluate(args, events, cancel)
-        except DataFileError as error:
+        except (DataFileError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             events.emit("run_failed", error=str(error).splitlines()[0], traceback_path=None)
             return 2

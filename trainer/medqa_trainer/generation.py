@@ -63,12 +63,26 @@ def pick_device_and_dtype(dtype: str = "auto") -> tuple[torch.device, torch.dtyp
     return device, chosen
 
 
+def looks_like_path(name: str) -> bool:
+    """Hub ids are `name` or `namespace/name`; anything absolute, relative-marked or deeper is a folder."""
+    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def check_sources(model_name: str, adapter: str | None) -> None:
+    """Fail fast (before loading torch weights) on folders that do not exist, instead of a hub lookup error."""
+    if looks_like_path(model_name) and not Path(model_name).expanduser().is_dir():
+        raise FileNotFoundError(f"model folder {model_name} does not exist (give a local folder or a hub id)")
+    if adapter is not None and not (Path(adapter).expanduser() / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"{adapter} is not a peft adapter folder (no adapter_config.json)")
+
+
 def load_model_and_tokenizer(
     model_name: str, adapter: str | None, device: torch.device, dtype: torch.dtype
 ) -> tuple[Any, Any]:
     """A local folder loads with local_files_only (no hub lookups); anything else is treated as a hub id."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_sources(model_name, adapter)
     local = Path(model_name).is_dir()
     tokenizer = AutoTokenizer.from_pretrained(model_name, local_files_only=local)
     if tokenizer.pad_token_id is None:

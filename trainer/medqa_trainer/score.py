@@ -59,14 +59,22 @@ _OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-class PredictionsFileError(ValueError):
-    """A predictions file with problems; `problems` holds one `file:line: what is wrong` per problem."""
+class InputFileError(ValueError):
+    """An input file with problems; `problems` holds one `file:line: what is wrong` per problem."""
+
+    action = "be read"
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.problems = problems
         shown = problems[:MAX_PROBLEMS_SHOWN]
         more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
-        super().__init__(f"{path} cannot be scored ({len(problems)} problem(s)):\n" + "\n".join(shown) + more)
+        super().__init__(
+            f"{path} cannot {self.action} ({len(problems)} problem(s)):\n" + "\n".join(shown) + more
+        )
+
+
+class PredictionsFileError(InputFileError):
+    action = "be scored"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -284,3 +284,13 @@ def test_sigterm_keeps_finished_predictions(
     assert events[-1]["event"] == "eval_finished" and events[-1]["cancelled"] is True
     assert events[-1]["n"] == len(rows)
     assert "cancelled after" in stdout
+
+
+def test_missing_model_or_adapter_folder_is_a_clear_error(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["evaluate", "--data", str(TEST_DATA), "--out", str(tmp_path / "out")]
+    assert main([*args, "--model", str(tmp_path / "no-such-model")]) == 2
+    assert f"model folder {tmp_path / 'no-such-model'} does not exist" in capsys.readouterr().err
+    assert main([*args, "--model", str(tiny_model_dir), "--adapter", str(tmp_path)]) == 2
+    assert "is not a peft adapter folder" in capsys.readouterr().err

@@ -94,7 +94,7 @@ def summarize(
         for name in names:
             samples[name].append(weighted_metric(scored, name, weights))
     for name in names:
-        ci = _interval(np.concatenate(samples[name])) if resamples > 0 else [None, None]
+        ci = _interval(np.concatenate(samples[name])) if samples[name] else [None, None]
         result[name] = {"value": point_value(scored, name), "ci": ci}
     return result
 
