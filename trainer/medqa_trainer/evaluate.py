@@ -23,8 +23,10 @@ from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.text import concat_scored
 from medqa_trainer.score import (
+    UNKNOWN_QTYPE,
     InputFileError,
     format_summary,
+    json_lines,
     metrics_document,
     output_rows,
     score_rows,
@@ -86,41 +88,30 @@ def load_examples(path: Path, limit: int | None = None) -> list[Example]:
         raise DataFileError(path, [f"{path}: no such file"])
     examples: list[Example] = []
     problems: list[str] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno})")
-                continue
-            messages = row.get("messages") if isinstance(row, dict) else None
-            if not isinstance(messages, list) or not messages:
-                problems.append(f"{where}: expected an object with a non-empty 'messages' list")
-                continue
-            if not all(
-                isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
-                for m in messages
-            ):
-                problems.append(f"{where}: every message needs string 'role' and 'content'")
-                continue
-            if messages[-1]["role"] != "assistant" or not any(m["role"] == "user" for m in messages[:-1]):
-                problems.append(
-                    f"{where}: messages must contain a user turn and end with the assistant's answer"
-                )
-                continue
-            question = [m["content"] for m in messages[:-1] if m["role"] == "user"][-1]
-            examples.append(
-                Example(
-                    id=str(row.get("id") or f"line-{line_no}"),
-                    question=question,
-                    qtype=str(row.get("qtype") or "unknown"),
-                    prompt_messages=[{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
-                    reference=messages[-1]["content"],
-                )
+    for line_no, where, row in json_lines(path, problems):
+        messages = row.get("messages") if isinstance(row, dict) else None
+        if not isinstance(messages, list) or not messages:
+            problems.append(f"{where}: expected an object with a non-empty 'messages' list")
+            continue
+        if not all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+            for m in messages
+        ):
+            problems.append(f"{where}: every message needs string 'role' and 'content'")
+            continue
+        if messages[-1]["role"] != "assistant" or not any(m["role"] == "user" for m in messages[:-1]):
+            problems.append(f"{where}: messages must contain a user turn and end with the assistant's answer")
+            continue
+        question = [m["content"] for m in messages[:-1] if m["role"] == "user"][-1]
+        examples.append(
+            Example(
+                id=str(row.get("id") or f"line-{line_no}"),
+                question=question,
+                qtype=str(row.get("qtype") or UNKNOWN_QTYPE),
+                prompt_messages=[{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
+                reference=messages[-1]["content"],
             )
+        )
     if not examples and not problems:
         problems.append(f"{path}: no examples (the file is empty)")
     if problems:

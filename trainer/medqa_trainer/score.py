@@ -14,7 +14,7 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +127,8 @@ def _check_row(
     return (None if problems else value), problems
 
 
-def load_predictions(path: Path) -> list[dict[str, Any]]:
-    """Rows of a predictions file, validated; raises PredictionsFileError listing every bad line."""
-    if not path.is_file():
-        raise PredictionsFileError(path, [f"{path}: no such file"])
-    rows: list[dict[str, Any]] = []
-    problems: list[str] = []
-    seen: dict[str, int] = {}
+def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, Any]]:
+    """(line number, "file:line", parsed value) per non-blank line; unparsable lines are added to `problems`."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -144,12 +139,23 @@ def load_predictions(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as error:
                 problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno})")
                 continue
-            row, row_problems = _check_row(value, where, seen, line_no)
-            problems.extend(row_problems)
-            if row is not None:
-                if "id" not in row:
-                    row = {**row, "id": f"line-{line_no}"}
-                rows.append(row)
+            yield line_no, where, value
+
+
+def load_predictions(path: Path) -> list[dict[str, Any]]:
+    """Rows of a predictions file, validated; raises PredictionsFileError listing every bad line."""
+    if not path.is_file():
+        raise PredictionsFileError(path, [f"{path}: no such file"])
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for line_no, where, value in json_lines(path, problems):
+        row, row_problems = _check_row(value, where, seen, line_no)
+        problems.extend(row_problems)
+        if row is not None:
+            if "id" not in row:
+                row = {**row, "id": f"line-{line_no}"}
+            rows.append(row)
     if not rows and not problems:
         problems.append(f"{path}: no predictions (the file is empty)")
     if problems:
