@@ -13,6 +13,10 @@ export const Commands = {
   runsOpenDashboard: 'medqa.runs.openDashboard',
   runsRevealInExplorer: 'medqa.runs.revealInExplorer',
   runsOpenConfig: 'medqa.runs.openConfig',
+  evaluationEvaluateCheckpoint: 'medqa.evaluation.evaluateCheckpoint',
+  evaluationShowMetrics: 'medqa.evaluation.showMetrics',
+  evaluationOpenPredictions: 'medqa.evaluation.openPredictions',
+  evaluationExportMetrics: 'medqa.evaluation.exportMetrics',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

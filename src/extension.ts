@@ -3,6 +3,7 @@ import { createServices } from './vscode/services';
 import { registerEnvironmentCommands } from './vscode/environmentCommands';
 import { registerRuns } from './runs/view/registerRuns';
 import { registerTraining } from './training/view/registerTraining';
+import { registerEvaluation } from './evaluation/view/registerEvaluation';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
 
   registerEnvironmentCommands(services);
   registerTraining(services, registerRuns(services));
+  registerEvaluation(services);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);

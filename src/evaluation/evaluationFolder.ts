@@ -1,0 +1,268 @@
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type {
+  EvaluationSide,
+  EvaluationStatus,
+  EvaluationSummary,
+  HygieneSummary,
+  SideInfo,
+} from '../protocol/metricsPanel';
+import { writeJsonAtomic } from '../util/atomicFile';
+import { readComparison, readMetrics, type MetricsDocument } from './evaluationFiles';
+import { formatMetric } from './format';
+import { buildTables } from './tables';
+
+/**
+ * An evaluation lives in its run: `<run>/evaluations/<timestamp>/` holds `evaluation.json` (what was evaluated,
+ * with which settings), `base/` and `adapter/` (each the evaluator's `--out`) and `comparison.json`.
+ */
+export const EVALUATIONS_DIR = 'evaluations';
+export const EVALUATION_FILE = 'evaluation.json';
+export const COMPARISON_FILE = 'comparison.json';
+export const SIDES: readonly EvaluationSide[] = ['base', 'adapter'];
+
+export interface EvaluationSettings {
+  maxNewTokens: number;
+  batchSize: number;
+  /** Evaluate only the first K test examples; null: all. */
+  limit: number | null;
+  evaluateBase: boolean;
+}
+
+export interface EvaluationRecord {
+  format: 'medqa-evaluation';
+  version: 1;
+  createdAt: string;
+  runDir: string;
+  checkpoint: string;
+  baseModel: string;
+  testFile: string;
+  settings: EvaluationSettings;
+  status: EvaluationStatus;
+  finishedAt?: string;
+  error?: string;
+}
+
+export function sideDir(evaluationDir: string, side: EvaluationSide): string {
+  return path.join(evaluationDir, side);
+}
+
+/** `20260131-142501`: sorts by time, unique per second (a suffix is added when taken). */
+export function evaluationFolderName(now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+}
+
+/** Creates `<run>/evaluations/<timestamp>[-N]/` and returns it. */
+export async function createEvaluationFolder(runDir: string, now = new Date()): Promise<string> {
+  const parent = path.join(runDir, EVALUATIONS_DIR);
+  await fs.mkdir(parent, { recursive: true });
+  const name = evaluationFolderName(now);
+  for (let attempt = 1; ; attempt += 1) {
+    const dir = path.join(parent, attempt === 1 ? name : `${name}-${attempt}`);
+    try {
+      await fs.mkdir(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+export async function writeEvaluationRecord(dir: string, record: EvaluationRecord): Promise<void> {
+  await writeJsonAtomic(path.join(dir, EVALUATION_FILE), record);
+}
+
+export async function readEvaluationRecord(dir: string): Promise<EvaluationRecord | undefined> {
+  try {
+    const value = JSON.parse(
+      await fs.readFile(path.join(dir, EVALUATION_FILE), 'utf8'),
+    ) as Partial<EvaluationRecord>;
+    return value.format === 'medqa-evaluation' ? (value as EvaluationRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run folder an evaluation belongs to (`<run>/evaluations/<name>`), when it sits in that layout. */
+export function runDirOfEvaluation(dir: string): string | undefined {
+  const parent = path.dirname(path.resolve(dir));
+  return path.basename(parent) === EVALUATIONS_DIR ? path.dirname(parent) : undefined;
+}
+
+/** "greedy · max 256 new tokens" from metrics.json `decoding`. */
+function decodingText(decoding: Record<string, unknown> | null): string | null {
+  if (!decoding) return null;
+  const parts = [
+    decoding.do_sample === true ? `sampling (T=${String(decoding.temperature ?? 1)})` : 'greedy',
+  ];
+  if (typeof decoding.max_new_tokens === 'number') parts.push(`max ${decoding.max_new_tokens} new tokens`);
+  if (decoding.enable_thinking === true) parts.push('thinking on');
+  return parts.join(' · ');
+}
+
+function sideInfo(metrics: MetricsDocument, predictionsFile: string): SideInfo {
+  return {
+    n: metrics.n,
+    total: metrics.total,
+    cancelled: metrics.cancelled,
+    model: metrics.model,
+    adapter: metrics.adapter,
+    decoding: decodingText(metrics.decoding),
+    device: metrics.runtime?.device ?? null,
+    seconds: metrics.runtime?.seconds ?? null,
+    predictionsFile: existsSync(predictionsFile) ? predictionsFile : null,
+  };
+}
+
+/** Everything the Metrics panel and the exports show for one evaluation folder; unreadable parts become problems. */
+export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
+  const record = await readEvaluationRecord(dir);
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const metrics: Partial<Record<EvaluationSide, MetricsDocument>> = {};
+  const sides: Record<EvaluationSide, SideInfo | null> = { base: null, adapter: null };
+  for (const side of SIDES) {
+    const folder = sideDir(dir, side);
+    if (!existsSync(folder)) continue;
+    const read = await readMetrics(path.join(folder, 'metrics.json'));
+    const predictions = path.join(folder, 'predictions.jsonl');
+    // A side still running (or cancelled before any batch) has no metrics.json yet: not a problem.
+    if (read.problems.length === 1 && read.problems[0].endsWith('no such file')) {
+      if (record?.status !== 'running')
+        notes.push(`The ${side === 'base' ? 'base model' : 'fine-tuned'} evaluation wrote no metrics.`);
+      continue;
+    }
+    problems.push(...read.problems);
+    if (!read.value) continue;
+    metrics[side] = read.value;
+    sides[side] = sideInfo(read.value, predictions);
+  }
+  const comparisonFile = path.join(dir, COMPARISON_FILE);
+  const comparison = existsSync(comparisonFile) ? await readComparison(comparisonFile) : undefined;
+  if (comparison) problems.push(...comparison.problems);
+  const tables = buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null);
+
+  for (const side of SIDES) {
+    const info = sides[side];
+    if (info?.cancelled) {
+      notes.push(
+        `The ${side === 'base' ? 'base model' : 'fine-tuned'} evaluation was cancelled after ${info.n} of ${info.total ?? '?'} examples.`,
+      );
+    }
+  }
+  const paired = comparison?.value;
+  if (paired && (paired.onlyInBase > 0 || paired.onlyInCandidate > 0)) {
+    notes.push(
+      `Compared on the ${paired.n} examples both models answered (${paired.onlyInBase} only in base, ${paired.onlyInCandidate} only in fine-tuned).`,
+    );
+  }
+  if (
+    paired?.base.decodingHash &&
+    paired.candidate.decodingHash &&
+    paired.base.decodingHash !== paired.candidate.decodingHash
+  ) {
+    notes.push(
+      'The two evaluations used different decoding settings; their scores are not directly comparable.',
+    );
+  }
+  if (!metrics.base && !paired && metrics.adapter)
+    notes.push('Only the fine-tuned model was evaluated (no base model to compare with).');
+
+  const hygiene: HygieneSummary[] = [];
+  for (const side of SIDES) {
+    const report = metrics[side]?.hygiene;
+    if (report) hygiene.push({ side, ...report });
+  }
+  const runDir = record?.runDir ?? runDirOfEvaluation(dir);
+  const runName = runDir ? path.basename(runDir) : null;
+  const status: EvaluationStatus =
+    record?.status ?? (metrics.adapter || metrics.base ? 'finished' : 'unknown');
+  return {
+    dir,
+    title: `${runName ? `${runName} · ` : ''}${path.basename(dir)}`,
+    runName,
+    checkpoint: record?.checkpoint ?? metrics.adapter?.adapter ?? null,
+    baseModel: record?.baseModel ?? metrics.base?.model ?? metrics.adapter?.model ?? null,
+    testFile: record?.testFile ?? null,
+    createdAt: record?.createdAt ?? null,
+    status,
+    sides,
+    paired: tables.paired,
+    n: tables.n,
+    metrics: tables.metrics,
+    overall: tables.overall,
+    byQtype: tables.byQtype,
+    hygiene,
+    notes,
+    problems,
+  };
+}
+
+/** Is this a folder the evaluation views can show (ours, or a bare `evaluate --out` folder)? */
+export function isEvaluationFolder(dir: string): boolean {
+  return (
+    existsSync(path.join(dir, EVALUATION_FILE)) ||
+    existsSync(path.join(dir, COMPARISON_FILE)) ||
+    SIDES.some((side) => existsSync(path.join(dir, side, 'metrics.json')))
+  );
+}
+
+export interface EvaluationEntry {
+  dir: string;
+  runName: string;
+  name: string;
+  record?: EvaluationRecord;
+  /** Sort key: the record's creation time, else the folder's. */
+  createdAt: number;
+}
+
+/** Every `<runsDir>/*\/evaluations/*` (and those of extra run folders), newest first. */
+export async function listEvaluations(runDirs: readonly string[]): Promise<EvaluationEntry[]> {
+  const entries: EvaluationEntry[] = [];
+  for (const runDir of new Set(runDirs.map((d) => path.resolve(d)))) {
+    const parent = path.join(runDir, EVALUATIONS_DIR);
+    let names: string[];
+    try {
+      names = await fs.readdir(parent);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const dir = path.join(parent, name);
+      if (!isEvaluationFolder(dir)) continue;
+      const record = await readEvaluationRecord(dir);
+      const created = record?.createdAt ? Date.parse(record.createdAt) : (await fs.stat(dir)).mtimeMs;
+      entries.push({
+        dir,
+        runName: path.basename(runDir),
+        name,
+        record,
+        createdAt: Number.isFinite(created) ? created : 0,
+      });
+    }
+  }
+  return entries.sort((a, b) => b.createdAt - a.createdAt || b.dir.localeCompare(a.dir));
+}
+
+/** Direct sub-folders of the runs directory (each a candidate run). */
+export async function runFolders(runsDir: string | undefined): Promise<string[]> {
+  if (!runsDir) return [];
+  try {
+    const entries = await fs.readdir(runsDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => path.join(runsDir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** One line for pickers: "F1 12.3 → 45.6 (+33.3)" from a loaded summary. */
+export function headline(summary: EvaluationSummary, metric = 'f1'): string {
+  const row = summary.overall.find((r) => r.metric === metric) ?? summary.overall[0];
+  if (!row) return '';
+  const name = row.metric === 'f1' ? 'F1' : row.metric;
+  if (row.base && row.adapter)
+    return `${name} ${formatMetric(row.metric, row.base.value)} → ${formatMetric(row.metric, row.adapter.value)}`;
+  const only = row.adapter ?? row.base;
+  return only ? `${name} ${formatMetric(row.metric, only.value)}` : '';
+}

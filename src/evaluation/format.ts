@@ -1,0 +1,154 @@
+/**
+ * How metrics are named, ordered and printed; shared by the Metrics panel (browser) and the exports (host),
+ * so the table on screen and the CSV/Markdown files agree. No Node or VS Code imports here.
+ */
+import type { MetricsSort, QtypeRows } from '../protocol/metricsPanel';
+
+export interface MetricInfo {
+  label: string;
+  /** Unit as written by the evaluator (metrics.json `settings.units`). */
+  unit: 'percent' | '0-100' | '0-1' | 'perplexity';
+  higherIsBetter: boolean;
+}
+
+export const METRIC_INFO: Readonly<Record<string, MetricInfo>> = {
+  exact_match: { label: 'Exact match (%)', unit: 'percent', higherIsBetter: true },
+  f1: { label: 'Token F1 (%)', unit: 'percent', higherIsBetter: true },
+  bleu: { label: 'BLEU', unit: '0-100', higherIsBetter: true },
+  rouge_l: { label: 'ROUGE-L', unit: '0-1', higherIsBetter: true },
+  meteor: { label: 'METEOR', unit: '0-1', higherIsBetter: true },
+  perplexity: { label: 'Perplexity', unit: 'perplexity', higherIsBetter: false },
+};
+
+export const METRIC_ORDER = Object.keys(METRIC_INFO);
+
+export function metricLabel(name: string): string {
+  return METRIC_INFO[name]?.label ?? name;
+}
+
+export function higherIsBetter(name: string, overrides: Readonly<Record<string, boolean>> = {}): boolean {
+  return overrides[name] ?? METRIC_INFO[name]?.higherIsBetter ?? true;
+}
+
+/** Known metrics first in their usual order, then any others alphabetically. */
+export function orderMetrics(names: Iterable<string>): string[] {
+  const unique = [...new Set(names)];
+  const rank = (name: string) => {
+    const index = METRIC_ORDER.indexOf(name);
+    return index < 0 ? METRIC_ORDER.length : index;
+  };
+  return unique.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Digits after the point: 0–1 scores need three, percentages one; perplexity depends on its size. */
+function digits(name: string, value: number): number {
+  const unit = METRIC_INFO[name]?.unit;
+  if (unit === '0-1') return 3;
+  if (unit === 'perplexity') return Math.abs(value) >= 1000 ? 0 : 2;
+  return Math.abs(value) < 10 && value !== 0 ? 2 : 1;
+}
+
+/** A metric value for people: "45.2", "0.312", "12.41"; "—" when missing. */
+export function formatMetric(name: string, value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits(name, value),
+    maximumFractionDigits: digits(name, value),
+    useGrouping: Math.abs(value) >= 10_000,
+  });
+}
+
+export function formatChange(name: string, value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const text = formatMetric(name, Math.abs(value));
+  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
+}
+
+export function formatRelative(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const percent = value * 100;
+  const text = Math.abs(percent).toFixed(Math.abs(percent) < 10 ? 1 : 0);
+  return `${percent > 0 ? '+' : percent < 0 ? '−' : ''}${text}%`;
+}
+
+export function formatInterval(
+  name: string,
+  ci: readonly (number | null)[] | null | undefined,
+  signed = false,
+): string {
+  if (!ci || ci[0] === null || ci[1] === null || ci[0] === undefined || ci[1] === undefined) return '—';
+  const format = signed ? formatChange : formatMetric;
+  return `[${format(name, ci[0])}, ${format(name, ci[1])}]`;
+}
+
+export function formatPValue(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+export const VERDICT_TEXT = {
+  better: 'better',
+  worse: 'worse',
+  'no-difference': 'no significant difference',
+} as const;
+
+/** Plain-text flag names from metrics.json `hygiene.flags`. */
+export const HYGIENE_TEXT: Readonly<Record<string, string>> = {
+  empty: 'empty answers',
+  role_markers: 'chat role markers in the answer',
+  prompt_echo: 'the question echoed back',
+  think_block: '<think> blocks',
+  truncated: 'cut at max new tokens',
+};
+
+export function hygieneLabel(name: string): string {
+  return HYGIENE_TEXT[name] ?? name;
+}
+
+/** Sort comparator for table cells: numbers numerically, text by locale, missing values always last. */
+export function compareCells(
+  a: number | string | null | undefined,
+  b: number | string | null | undefined,
+  descending: boolean,
+): number {
+  const missingA = a === null || a === undefined || (typeof a === 'number' && !Number.isFinite(a));
+  const missingB = b === null || b === undefined || (typeof b === 'number' && !Number.isFinite(b));
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+  const order = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  return descending ? -order : order;
+}
+
+/** Columns of the per-question-type table that can be sorted. */
+export type QtypeColumn = 'qtype' | 'n' | 'base' | 'adapter' | 'change' | 'relative' | 'p';
+
+/** The per-question-type groups ordered by one column of one metric; ties keep the question-type order. */
+export function sortQtypeRows<T extends QtypeRows>(
+  groups: readonly T[],
+  metric: string,
+  sort: MetricsSort,
+): T[] {
+  const cell = (group: T): number | string | null => {
+    const row = group.rows[metric];
+    switch (sort.column as QtypeColumn) {
+      case 'qtype':
+        return group.qtype;
+      case 'n':
+        return group.n;
+      case 'base':
+        return row?.base?.value ?? null;
+      case 'adapter':
+        return row?.adapter?.value ?? null;
+      case 'change':
+        return row?.absoluteChange ?? null;
+      case 'relative':
+        return row?.relativeChange ?? null;
+      case 'p':
+        return row?.pValue ?? null;
+      default:
+        return null;
+    }
+  };
+  return [...groups].sort(
+    (a, b) => compareCells(cell(a), cell(b), sort.descending) || a.qtype.localeCompare(b.qtype),
+  );
+}

@@ -1,0 +1,335 @@
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findExportFolders, readExportFolder } from '../../training/trainingInputs';
+import { findTrainerPython, trainerEnv } from '../../training/pythonEnvironment';
+import { pythonLookup } from '../../vscode/environmentCommands';
+import type { ExtensionServices } from '../../vscode/services';
+import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
+import { evaluationStages, runEvaluation, type EvaluationStage } from '../evaluationJob';
+import { DEFAULT_SETTINGS, parseWholeNumber, settingsProblem } from '../launcher';
+import {
+  baseModelOf,
+  checkpointOf,
+  pickCheckpoint,
+  runConfig,
+  type CheckpointTarget,
+} from './evaluationTargets';
+
+const SETTINGS_KEY = 'medqa.evaluation.lastSettings';
+
+/** What tests (and other features) may pass instead of answering the pickers. */
+export interface EvaluateOptions {
+  checkpointPath: string;
+  baseModel?: string;
+  testFile?: string;
+  maxNewTokens?: number;
+  batchSize?: number;
+  limit?: number | null;
+  evaluateBase?: boolean;
+  /** The evaluation folder to write (default: `<run>/evaluations/<timestamp>/`). */
+  outDir?: string;
+}
+
+function isOptions(arg: unknown): arg is EvaluateOptions {
+  return Boolean(
+    arg && typeof arg === 'object' && typeof (arg as EvaluateOptions).checkpointPath === 'string',
+  );
+}
+
+async function countLines(file: string): Promise<number | undefined> {
+  try {
+    return (await fs.readFile(file, 'utf8')).split('\n').filter((l) => l.trim()).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Test data: the exports under `.medqa/exports/` (the one this run trained on first), or any JSONL file. */
+async function pickTestFile(
+  services: ExtensionServices,
+  target: CheckpointTarget,
+): Promise<string | undefined> {
+  const config = await runConfig(target.runDir);
+  const trainedOn =
+    typeof config.dataset_manifest === 'string' ? path.dirname(config.dataset_manifest) : undefined;
+  const root = services.workspaceRoot();
+  const exports = root ? await findExportFolders(root) : [];
+  if (trainedOn && !exports.some((e) => path.resolve(e.dir) === path.resolve(trainedOn))) {
+    const own = await readExportFolder(trainedOn).catch(() => undefined);
+    if (own) exports.unshift(own);
+  }
+  type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
+  const items: Item[] = exports
+    .filter((e) => e.testFile)
+    .map((e) => ({
+      label: `${trainedOn && path.resolve(e.dir) === path.resolve(trainedOn) ? '$(star-full) ' : ''}${path.basename(e.dir)}`,
+      description: [
+        e.counts.test !== undefined ? `${e.counts.test} test examples` : '',
+        trainedOn && path.resolve(e.dir) === path.resolve(trainedOn) ? 'the export this run trained on' : '',
+        e.createdAt ? new Date(e.createdAt).toLocaleString() : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+      detail: e.testFile,
+      file: e.testFile,
+    }))
+    .sort((a, b) => Number(b.label.startsWith('$(star')) - Number(a.label.startsWith('$(star')));
+  items.push({
+    label: '$(folder-opened) Browse…',
+    description: 'a test.jsonl in the chat format of a dataset export',
+    browse: true,
+  });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Evaluate on which test split?',
+    placeHolder:
+      items.length > 1
+        ? 'Exports in .medqa/exports/'
+        : 'No dataset exports found in .medqa/exports/; browse for a test.jsonl',
+    matchOnDetail: true,
+  });
+  if (!picked) return undefined;
+  if (!picked.browse) return picked.file;
+  const chosen = await vscode.window.showOpenDialog({
+    title: 'Test split (JSONL with chat messages)',
+    canSelectMany: false,
+    filters: { 'JSON Lines': ['jsonl'] },
+    defaultUri: root ? vscode.Uri.file(path.join(root, '.medqa', 'exports')) : undefined,
+  });
+  return chosen?.[0]?.fsPath;
+}
+
+async function askNumber(
+  prompt: string,
+  value: number | null,
+  allowEmpty: boolean,
+): Promise<number | null | undefined> {
+  const text = await vscode.window.showInputBox({
+    prompt,
+    value: value === null ? '' : String(value),
+    validateInput: (input) =>
+      parseWholeNumber(input, allowEmpty) === undefined
+        ? `Enter a whole number of at least 1${allowEmpty ? ', or leave it empty' : ''}.`
+        : undefined,
+  });
+  return text === undefined ? undefined : parseWholeNumber(text, allowEmpty);
+}
+
+/** One list of the settings: pick a line to change it, "Start" to go. Escape cancels. */
+async function pickSettings(
+  initial: EvaluationSettings,
+  examples: number | undefined,
+): Promise<EvaluationSettings | undefined> {
+  const settings = { ...initial };
+  for (;;) {
+    type Item = vscode.QuickPickItem & { key: keyof EvaluationSettings | 'start' };
+    const items: Item[] = [
+      {
+        key: 'start',
+        label: '$(play) Start evaluation',
+        description: settings.evaluateBase ? 'adapter, then base model, then compare' : 'adapter only',
+      },
+      {
+        key: 'maxNewTokens',
+        label: `Max new tokens: ${settings.maxNewTokens}`,
+        description: 'longest answer each model may write',
+      },
+      {
+        key: 'batchSize',
+        label: `Batch size: ${settings.batchSize}`,
+        description: 'questions answered together; lower it if memory runs out',
+      },
+      {
+        key: 'limit',
+        label: `Limit: ${settings.limit === null ? `all${examples !== undefined ? ` ${examples}` : ''} examples` : `first ${settings.limit} examples`}`,
+        description: 'a quick look before a full run',
+      },
+      {
+        key: 'evaluateBase',
+        label: `${settings.evaluateBase ? '$(pass-filled)' : '$(circle-large-outline)'} Also evaluate the base model`,
+        description: 'needed for the base vs fine-tuned comparison',
+      },
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Evaluation settings',
+      placeHolder: 'Choose a setting to change, or start',
+    });
+    if (!picked) return undefined;
+    if (picked.key === 'start') return settings;
+    if (picked.key === 'evaluateBase') settings.evaluateBase = !settings.evaluateBase;
+    else if (picked.key === 'maxNewTokens')
+      settings.maxNewTokens =
+        (await askNumber('Max new tokens per answer', settings.maxNewTokens, false)) ?? settings.maxNewTokens;
+    else if (picked.key === 'batchSize')
+      settings.batchSize = (await askNumber('Batch size', settings.batchSize, false)) ?? settings.batchSize;
+    else {
+      const limit = await askNumber(
+        'Evaluate only the first K test examples (empty: all)',
+        settings.limit,
+        true,
+      );
+      if (limit !== undefined) settings.limit = limit;
+    }
+  }
+}
+
+function stageText(stage: EvaluationStage): string {
+  if (stage.kind === 'compare') return 'comparing base and fine-tuned';
+  return stage.side === 'adapter' ? 'fine-tuned model answering' : 'base model answering';
+}
+
+let running = false;
+
+/** "Evaluate Checkpoint": pick (or take) inputs, run the evaluator in the background, open the Metrics panel. */
+export async function evaluateCheckpoint(
+  services: ExtensionServices,
+  arg: unknown,
+  showMetrics: (dir: string) => Promise<void>,
+): Promise<string | undefined> {
+  if (!services.requireTrust('Evaluating a checkpoint')) return undefined;
+  if (running)
+    throw new Error('An evaluation is already running. Wait for it or cancel it from its notification.');
+  const options = isOptions(arg) ? arg : undefined;
+  const target = checkpointOf(arg) ?? (await pickCheckpoint(services));
+  if (!target) return undefined;
+  if (!existsSync(path.join(target.checkpoint, 'adapter_config.json'))) {
+    throw new Error(
+      `${target.checkpoint} is not an adapter folder (no adapter_config.json). Pick a checkpoint-<step> or adapter folder of a run.`,
+    );
+  }
+  let baseModel = options?.baseModel ?? (await baseModelOf(target));
+  if (!baseModel && !options) {
+    baseModel = (
+      await vscode.window.showInputBox({
+        prompt: 'Base model of this adapter (a local folder or a hub id)',
+        ignoreFocusOut: true,
+      })
+    )?.trim();
+  }
+  if (!baseModel)
+    throw new Error(
+      `No base model known for ${target.checkpoint}: its run has no config.yaml with model_name_or_path.`,
+    );
+
+  const testFile = options?.testFile
+    ? path.resolve(options.testFile)
+    : options
+      ? undefined
+      : await pickTestFile(services, target);
+  if (!testFile) {
+    if (options) throw new Error('Pass testFile (a test.jsonl of a dataset export).');
+    return undefined;
+  }
+  if (!existsSync(testFile)) throw new Error(`The test file ${testFile} does not exist.`);
+  const config = await runConfig(target.runDir);
+  if (!options && typeof config.train_file === 'string' && path.resolve(config.train_file) === testFile) {
+    const go = await vscode.window.showWarningMessage(
+      'This is the file the adapter was trained on: scores on it say nothing about new questions.',
+      { modal: true },
+      'Evaluate Anyway',
+    );
+    if (!go) return undefined;
+  }
+
+  const remembered = services.context.workspaceState.get<EvaluationSettings>(SETTINGS_KEY);
+  const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered };
+  let settings: EvaluationSettings | undefined;
+  if (options) {
+    settings = {
+      maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens,
+      batchSize: options.batchSize ?? defaults.batchSize,
+      limit: options.limit === undefined ? defaults.limit : options.limit,
+      evaluateBase: options.evaluateBase ?? true,
+    };
+  } else {
+    settings = await pickSettings(defaults, await countLines(testFile));
+    if (!settings) return undefined;
+    await services.context.workspaceState.update(SETTINGS_KEY, settings);
+  }
+  const problem = settingsProblem(settings);
+  if (problem) throw new Error(problem);
+
+  const found = await findTrainerPython(await pythonLookup(services));
+  if (!found.found) {
+    throw new Error(
+      `No Python with the trainer's packages was found. ${found.failures[0]?.message ?? 'Run "MedQA: Check Environment".'}`,
+    );
+  }
+  const python = found.found.candidate.path;
+  const evaluationDir = options?.outDir
+    ? path.resolve(options.outDir)
+    : await createEvaluationFolder(target.runDir);
+  await fs.mkdir(evaluationDir, { recursive: true });
+  const { log } = services;
+  log.info(`Evaluating ${target.checkpoint} (base ${baseModel}) on ${testFile} into ${evaluationDir}`);
+
+  running = true;
+  const stages = evaluationStages(settings);
+  let outcome;
+  try {
+    outcome = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `MedQA: evaluating ${path.basename(target.checkpoint)}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => {
+          log.info(
+            'Evaluation cancelled by the user: stopping after the current batch, keeping finished answers',
+          );
+          abort.abort();
+        });
+        let current = 0;
+        let reported = 0;
+        const advance = (fraction: number, message: string) => {
+          const total = ((current + fraction) / stages.length) * 100;
+          progress.report({ message, increment: Math.max(0, total - reported) });
+          reported = Math.max(reported, total);
+        };
+        return runEvaluation(
+          {
+            python,
+            env: trainerEnv(services.context.extensionPath),
+            cwd: target.runDir,
+            runDir: target.runDir,
+            evaluationDir,
+            checkpoint: target.checkpoint,
+            baseModel: baseModel as string,
+            testFile,
+            settings: settings as EvaluationSettings,
+          },
+          {
+            signal: abort.signal,
+            onStage: (stage, index) => {
+              current = index;
+              advance(0, `${stageText(stage)}…`);
+            },
+            onProgress: (side, done, total) =>
+              advance(
+                total ? done / total : 0,
+                `${side === 'adapter' ? 'fine-tuned' : 'base'} model: ${done}/${total} answers`,
+              ),
+            onOutput: (line, stream) =>
+              stream === 'stderr' ? log.warn(`[evaluate] ${line}`) : log.info(`[evaluate] ${line}`),
+          },
+        );
+      },
+    );
+  } finally {
+    running = false;
+  }
+  log.info(`Evaluation ${outcome.status}: ${evaluationDir}${outcome.error ? ` (${outcome.error})` : ''}`);
+  if (outcome.status === 'failed') {
+    await showMetrics(evaluationDir).catch(() => undefined);
+    throw new Error(outcome.error ?? 'The evaluation failed; see the log.');
+  }
+  await showMetrics(evaluationDir);
+  if (outcome.status === 'cancelled') {
+    void vscode.window.showInformationMessage(
+      'MedQA: evaluation cancelled. The answers generated so far were kept and scored.',
+    );
+  }
+  return evaluationDir;
+}

@@ -1,0 +1,182 @@
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseFlatYaml } from '../../training/trainConfig';
+import { discoverCheckpoints } from '../../runs/checkpoints';
+import { readAllEvents } from '../../runs/eventLog';
+import { applyEvents, emptyProgress } from '../../runs/runState';
+import type { ExtensionServices } from '../../vscode/services';
+import { isEvaluationFolder, listEvaluations, runFolders } from '../evaluationFolder';
+
+/** Where runs live: `medqa.runsDirectory`, relative to the first workspace folder unless absolute. */
+export function runsDirectory(services: ExtensionServices): string | undefined {
+  const setting =
+    vscode.workspace.getConfiguration('medqa').get<string>('runsDirectory')?.trim() || '.medqa/runs';
+  if (path.isAbsolute(setting)) return setting;
+  const root = services.workspaceRoot();
+  return root ? path.join(root, setting) : undefined;
+}
+
+export interface CheckpointTarget {
+  checkpoint: string;
+  runDir: string;
+  model?: string;
+}
+
+/** A checkpoint from what menus, the palette and tests pass: a Checkpoints tree element, a Uri, a path or options. */
+export function checkpointOf(arg: unknown): CheckpointTarget | undefined {
+  const fromPath = (checkpoint: string, runDir?: string, model?: unknown): CheckpointTarget => ({
+    checkpoint: path.resolve(checkpoint),
+    runDir: path.resolve(runDir ?? path.dirname(checkpoint)),
+    ...(typeof model === 'string' && model ? { model } : {}),
+  });
+  if (typeof arg === 'string') return fromPath(arg);
+  if (arg instanceof vscode.Uri) return fromPath(arg.fsPath);
+  if (arg && typeof arg === 'object') {
+    const record = arg as Record<string, unknown>;
+    if (typeof record.checkpointPath === 'string') {
+      return fromPath(
+        record.checkpointPath,
+        typeof record.runDir === 'string' ? record.runDir : undefined,
+        record.baseModel,
+      );
+    }
+    if (record.kind === 'checkpoint' && typeof record.path === 'string') {
+      return fromPath(
+        record.path,
+        typeof record.runDir === 'string' ? record.runDir : undefined,
+        record.model,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The run's config (resolved `config.yaml`, else `run.yaml`), or {} when neither is readable. */
+export async function runConfig(runDir: string): Promise<Record<string, unknown>> {
+  for (const name of ['config.yaml', 'run.yaml']) {
+    try {
+      return parseFlatYaml(await fs.readFile(path.join(runDir, name), 'utf8'));
+    } catch {
+      // Try the next one.
+    }
+  }
+  return {};
+}
+
+/** The base model an adapter belongs to: the run's `model_name_or_path`, else the adapter's own record of it. */
+export async function baseModelOf(target: CheckpointTarget): Promise<string | undefined> {
+  if (target.model) return target.model;
+  const config = await runConfig(target.runDir);
+  if (typeof config.model_name_or_path === 'string' && config.model_name_or_path)
+    return config.model_name_or_path;
+  try {
+    const adapter = JSON.parse(
+      await fs.readFile(path.join(target.checkpoint, 'adapter_config.json'), 'utf8'),
+    ) as {
+      base_model_name_or_path?: unknown;
+    };
+    if (typeof adapter.base_model_name_or_path === 'string') return adapter.base_model_name_or_path;
+  } catch {
+    // No usable adapter_config.json: the caller asks the user.
+  }
+  return undefined;
+}
+
+/** Palette use: every complete adapter of every run, newest run first, best checkpoints marked. */
+export async function pickCheckpoint(services: ExtensionServices): Promise<CheckpointTarget | undefined> {
+  const items: (vscode.QuickPickItem & { target?: CheckpointTarget })[] = [];
+  const runs = await runFolders(runsDirectory(services));
+  runs.sort((a, b) => b.localeCompare(a));
+  for (const runDir of runs) {
+    const events = path.join(runDir, 'events.jsonl');
+    const progress = existsSync(events)
+      ? applyEvents(emptyProgress(), await readAllEvents(events))
+      : emptyProgress();
+    const checkpoints = (await discoverCheckpoints(runDir, progress)).filter((c) => c.complete).reverse();
+    if (checkpoints.length === 0) continue;
+    items.push({ label: path.basename(runDir), kind: vscode.QuickPickItemKind.Separator });
+    for (const c of checkpoints) {
+      items.push({
+        label: `${c.isBest ? '$(star-full)' : c.kind === 'final' ? '$(package)' : '$(save)'} ${c.kind === 'final' ? 'adapter (final)' : c.name}`,
+        description: [
+          c.step !== null ? `step ${c.step}` : '',
+          c.evalLoss !== null ? `eval loss ${c.evalLoss.toFixed(4)}` : '',
+          c.isBest ? 'best' : '',
+        ]
+          .filter(Boolean)
+          .join(' · '),
+        detail: c.path,
+        target: { checkpoint: c.path, runDir },
+      });
+    }
+  }
+  if (items.length === 0) {
+    throw new Error(
+      'No finished checkpoints found in the runs directory. Train an adapter first ("MedQA: Train Adapter").',
+    );
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Evaluate which checkpoint?',
+    matchOnDetail: true,
+  });
+  return picked?.target;
+}
+
+/** An evaluation folder from a string, a Uri or `{ evaluationDir }`; undefined when none was given. */
+export function evaluationDirOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return path.resolve(arg);
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (
+    arg &&
+    typeof arg === 'object' &&
+    typeof (arg as { evaluationDir?: unknown }).evaluationDir === 'string'
+  ) {
+    return path.resolve((arg as { evaluationDir: string }).evaluationDir);
+  }
+  return undefined;
+}
+
+/** Lets the user choose among `<runsDirectory>/*\/evaluations/*` (optionally one run's only). */
+export async function pickEvaluation(
+  services: ExtensionServices,
+  onlyRun?: string,
+  title = 'Show which evaluation?',
+): Promise<string | undefined> {
+  const runDirs = onlyRun ? [onlyRun] : await runFolders(runsDirectory(services));
+  const entries = await listEvaluations(runDirs);
+  if (entries.length === 0) {
+    throw new Error(
+      onlyRun
+        ? `The run ${path.basename(onlyRun)} has no evaluations yet. Evaluate one of its checkpoints first.`
+        : 'No evaluations found. Right-click a checkpoint and choose "Evaluate Checkpoint…" first.',
+    );
+  }
+  const picked = await vscode.window.showQuickPick(
+    entries.map((entry) => ({
+      label: `${entry.runName} · ${entry.name}`,
+      description: [
+        entry.record ? path.basename(entry.record.checkpoint) : '',
+        entry.record && entry.record.status !== 'finished' ? entry.record.status : '',
+        entry.record && !entry.record.settings.evaluateBase ? 'adapter only' : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+      detail: entry.record ? `test data: ${entry.record.testFile}` : entry.dir,
+      dir: entry.dir,
+    })),
+    { title, matchOnDescription: true, matchOnDetail: true },
+  );
+  return picked?.dir;
+}
+
+/** Checks a folder given by a caller; throws a message that says what is there instead. */
+export function requireEvaluationFolder(dir: string): string {
+  if (!existsSync(dir)) throw new Error(`The evaluation folder ${dir} does not exist.`);
+  if (!isEvaluationFolder(dir)) {
+    throw new Error(
+      `${dir} is not an evaluation folder: it has no evaluation.json, comparison.json or base/ and adapter/ results.`,
+    );
+  }
+  return dir;
+}

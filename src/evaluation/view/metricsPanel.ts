@@ -1,0 +1,169 @@
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EvaluationSide, MetricsPanelRequest, MetricsPanelState } from '../../protocol/metricsPanel';
+import { WebviewPanelHost } from '../../vscode/webviewHost';
+import type { ExtensionServices } from '../../vscode/services';
+import { listEvaluations, loadEvaluation, runFolders, sideDir } from '../evaluationFolder';
+import { exportEvaluation, type ExportFormat } from '../export';
+import { runsDirectory } from './evaluationTargets';
+
+const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
+
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', markdown: 'md' };
+
+/** Writes the CSV or Markdown export of one evaluation; refuses when nothing in it could be read. */
+export async function writeExport(
+  evaluationDir: string,
+  format: ExportFormat,
+  outFile: string,
+): Promise<{ file: string; problems: string[] }> {
+  const summary = await loadEvaluation(evaluationDir);
+  if (summary.overall.length === 0) {
+    const why = summary.problems.length > 0 ? `\n${summary.problems.join('\n')}` : ' It has no metrics yet.';
+    throw new Error(`Nothing to export from ${evaluationDir}.${why}`);
+  }
+  await fs.mkdir(path.dirname(outFile), { recursive: true });
+  await fs.writeFile(outFile, exportEvaluation(summary, format), 'utf8');
+  return { file: outFile, problems: summary.problems };
+}
+
+/**
+ * The Metrics panel: one evaluation's base vs fine-tuned table, per-qtype table, chart and hygiene warnings.
+ * The folder it shows survives a window reload (the app's saved state, and the workspace state as a fallback).
+ */
+export class MetricsPanel extends WebviewPanelHost<'metrics'> {
+  private evaluationDir: string | undefined;
+  private watcher: vscode.Disposable | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly services: ExtensionServices,
+    private readonly openPredictions: (
+      evaluationDir: string,
+      side: EvaluationSide,
+      id?: string,
+    ) => Promise<unknown>,
+  ) {
+    super(services.context, 'metrics', 'MedQA Metrics');
+    const remembered = services.context.workspaceState.get<string>(SHOWN_KEY);
+    this.evaluationDir = remembered && existsSync(remembered) ? remembered : undefined;
+  }
+
+  /** The evaluation folder on screen, if any. */
+  get shown(): string | undefined {
+    return this.panel ? this.evaluationDir : undefined;
+  }
+
+  /** Opens (or reveals) the panel on `dir`; an open panel pushes the new state itself. */
+  showEvaluation(dir: string): void {
+    this.setEvaluation(dir);
+    this.show();
+  }
+
+  private setEvaluation(dir: string): void {
+    this.evaluationDir = dir;
+    void this.services.context.workspaceState.update(SHOWN_KEY, dir);
+    this.watch();
+  }
+
+  /** Results written while the panel is open (an evaluation still running, or re-run) show up by themselves. */
+  private watch(): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    if (!this.evaluationDir || !this.panel) return;
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(this.evaluationDir), '**/*.json'),
+    );
+    const refresh = () => {
+      if (this.refreshTimer) clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => void this.pushState(), 300);
+    };
+    watcher.onDidCreate(refresh);
+    watcher.onDidChange(refresh);
+    watcher.onDidDelete(refresh);
+    this.watcher = watcher;
+  }
+
+  protected override attach(panel: vscode.WebviewPanel): void {
+    super.attach(panel);
+    this.watch();
+    panel.onDidDispose(() => {
+      this.watcher?.dispose();
+      this.watcher = undefined;
+    });
+  }
+
+  protected async state(): Promise<MetricsPanelState> {
+    const entries = await listEvaluations(await runFolders(runsDirectory(this.services)));
+    const dir = this.evaluationDir;
+    const evaluations = entries.map((e) => ({
+      dir: e.dir,
+      label: `${e.runName} · ${e.name}`,
+      description: e.record ? path.basename(e.record.checkpoint) : '',
+    }));
+    if (dir && !evaluations.some((e) => path.resolve(e.dir) === path.resolve(dir))) {
+      evaluations.unshift({ dir, label: path.basename(dir), description: '' });
+    }
+    return { evaluation: dir && existsSync(dir) ? await loadEvaluation(dir) : null, evaluations };
+  }
+
+  protected async onMessage(message: MetricsPanelRequest): Promise<void> {
+    switch (message.type) {
+      case 'restore':
+        // Only when the host lost track (no workspace state): a webview reloaded after being hidden must not
+        // switch back to what it showed before the host moved on to another folder.
+        if (this.evaluationDir === undefined && existsSync(message.dir)) {
+          this.setEvaluation(message.dir);
+          await this.pushState();
+        }
+        return;
+      case 'selectEvaluation':
+        this.setEvaluation(message.dir);
+        await this.pushState();
+        return;
+      case 'export':
+        if (this.evaluationDir) await this.exportInteractively(this.evaluationDir, message.format);
+        return;
+      case 'openPredictions':
+        if (this.evaluationDir) await this.openPredictions(this.evaluationDir, message.side);
+        return;
+      case 'openPrediction':
+        if (this.evaluationDir) await this.openPredictions(this.evaluationDir, message.side, message.id);
+        return;
+      case 'revealFolder':
+        if (this.evaluationDir)
+          await vscode.commands.executeCommand(
+            'revealFileInOS',
+            vscode.Uri.file(sideDir(this.evaluationDir, 'adapter')),
+          );
+        return;
+    }
+  }
+
+  async exportInteractively(evaluationDir: string, format: ExportFormat): Promise<string | undefined> {
+    const extension = EXPORT_EXTENSIONS[format];
+    const target = await vscode.window.showSaveDialog({
+      title: `Export metrics as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
+      defaultUri: vscode.Uri.file(path.join(evaluationDir, `metrics.${extension}`)),
+      filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+    });
+    if (!target) return undefined;
+    const { file, problems } = await writeExport(evaluationDir, format, target.fsPath);
+    const note =
+      problems.length > 0 ? ` ${problems.length} problem(s) reading the results are listed in the log.` : '';
+    problems.forEach((p) => this.services.log.warn(p));
+    void vscode.window
+      .showInformationMessage(`MedQA: metrics exported to ${file}.${note}`, 'Open')
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      });
+    return file;
+  }
+
+  override dispose(): void {
+    this.watcher?.dispose();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    super.dispose();
+  }
+}

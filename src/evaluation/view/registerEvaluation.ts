@@ -1,0 +1,107 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../../commands';
+import type { EvaluationSide } from '../../protocol/metricsPanel';
+import type { ExtensionServices } from '../../vscode/services';
+import { SIDES } from '../evaluationFolder';
+import type { ExportFormat } from '../export';
+import { evaluateCheckpoint } from './evaluateCheckpoint';
+import { evaluationDirOf, pickEvaluation, requireEvaluationFolder } from './evaluationTargets';
+import { MetricsPanel, writeExport } from './metricsPanel';
+import { openPredictions, PREDICTION_SCHEME, PredictionDocuments } from './predictionsView';
+
+const isSide = (value: unknown): value is EvaluationSide => SIDES.includes(value as EvaluationSide);
+
+/** `{ evaluationDir, side, id }`, a predictions.jsonl, a side folder or an evaluation folder. */
+function predictionsTarget(arg: unknown): { dir?: string; side?: EvaluationSide; id?: string } {
+  const record =
+    arg && typeof arg === 'object' && !(arg instanceof vscode.Uri)
+      ? (arg as Record<string, unknown>)
+      : undefined;
+  let dir = evaluationDirOf(arg);
+  let side = isSide(record?.side) ? record.side : undefined;
+  if (dir && path.basename(dir) === 'predictions.jsonl') dir = path.dirname(dir);
+  if (dir && isSide(path.basename(dir))) {
+    side ??= path.basename(dir) as EvaluationSide;
+    dir = path.dirname(dir);
+  }
+  return { dir, side, id: typeof record?.id === 'string' ? record.id : undefined };
+}
+
+/** The evaluation commands, the Metrics panel and the read-only prediction documents. */
+export function registerEvaluation(services: ExtensionServices): void {
+  const { context } = services;
+  const panel = new MetricsPanel(services, (dir, side, id) => openPredictions(services, dir, side, id));
+  context.subscriptions.push(
+    panel,
+    vscode.workspace.registerTextDocumentContentProvider(PREDICTION_SCHEME, new PredictionDocuments()),
+  );
+
+  /** The folder a command acts on: given, else the one the panel shows, else the user's pick. */
+  const chooseEvaluation = async (arg: unknown, title: string): Promise<string | undefined> => {
+    const given = evaluationDirOf(arg);
+    if (given) return requireEvaluationFolder(given);
+    return panel.shown ?? (await pickEvaluation(services, undefined, title));
+  };
+
+  services.registerCommand(Commands.evaluationEvaluateCheckpoint, (arg?: unknown) =>
+    evaluateCheckpoint(services, arg, async (dir) => panel.showEvaluation(dir)),
+  );
+
+  services.registerCommand(Commands.evaluationShowMetrics, async (arg?: unknown) => {
+    const runDir =
+      arg && typeof arg === 'object' && (arg as { kind?: unknown }).kind === 'run'
+        ? (arg as { runDir?: unknown }).runDir
+        : undefined;
+    const given = evaluationDirOf(arg);
+    const dir = given
+      ? requireEvaluationFolder(given)
+      : await pickEvaluation(services, typeof runDir === 'string' ? runDir : undefined);
+    if (!dir) return undefined;
+    panel.showEvaluation(dir);
+    return dir;
+  });
+
+  services.registerCommand(Commands.evaluationOpenPredictions, async (arg?: unknown) => {
+    const target = predictionsTarget(arg);
+    const dir = target.dir
+      ? requireEvaluationFolder(target.dir)
+      : await chooseEvaluation(undefined, 'Open the predictions of which evaluation?');
+    if (!dir) return undefined;
+    return openPredictions(services, dir, target.side, target.id);
+  });
+
+  services.registerCommand(Commands.evaluationExportMetrics, async (arg?: unknown) => {
+    const options = (arg && typeof arg === 'object' ? arg : {}) as { format?: unknown; outFile?: unknown };
+    const dir = await chooseEvaluation(arg, 'Export the metrics of which evaluation?');
+    if (!dir) return undefined;
+    let format: ExportFormat | undefined =
+      options.format === 'csv' || options.format === 'markdown' ? options.format : undefined;
+    if (options.format !== undefined && !format)
+      throw new Error(`Unknown export format ${JSON.stringify(options.format)}; use "csv" or "markdown".`);
+    format ??= (
+      await vscode.window.showQuickPick(
+        [
+          {
+            label: 'CSV',
+            description: 'one row per metric and question type, raw numbers',
+            format: 'csv' as const,
+          },
+          {
+            label: 'Markdown',
+            description: 'tables and hygiene warnings, for a report',
+            format: 'markdown' as const,
+          },
+        ],
+        { title: 'Export format' },
+      )
+    )?.format;
+    if (!format) return undefined;
+    if (typeof options.outFile === 'string') {
+      const { file, problems } = await writeExport(dir, format, path.resolve(options.outFile));
+      problems.forEach((p) => services.log.warn(p));
+      return file;
+    }
+    return panel.exportInteractively(dir, format);
+  });
+}

@@ -1,0 +1,121 @@
+/** Messages of the Metrics panel (`metrics`); registered in webviewMessages.ts `PanelProtocols`. Types only. */
+
+/** The two evaluations of one "Evaluate Checkpoint": the base model alone and base + adapter. */
+export type EvaluationSide = 'base' | 'adapter';
+
+/** A metric's point value and its 95% bootstrap interval (either may be null: too few examples, or not computed). */
+export interface MetricValue {
+  value: number | null;
+  ci: [number | null, number | null];
+}
+
+/** One metric, base vs fine-tuned; a side is null when it was not evaluated (or its file is unreadable). */
+export interface ComparisonRow {
+  metric: string;
+  base: MetricValue | null;
+  adapter: MetricValue | null;
+  /** adapter − base, in the metric's own unit. */
+  absoluteChange: number | null;
+  /** (adapter − base) / base; null when base is 0 or missing. */
+  relativeChange: number | null;
+  /** Paired-bootstrap interval of the change (comparison.json only). */
+  changeCi: [number | null, number | null] | null;
+  pValue: number | null;
+  /** From the paired test at 5%; null when there is no test. */
+  verdict: 'better' | 'worse' | 'no-difference' | null;
+}
+
+export interface QtypeRows {
+  qtype: string;
+  /** Examples of this qtype (compared pairs when paired, else the larger side). */
+  n: number;
+  rows: Record<string, ComparisonRow>;
+}
+
+export interface HygieneFlag {
+  name: string;
+  /** null: unknown (e.g. truncation of a scored file). */
+  count: number | null;
+  examples: string[];
+  note?: string;
+}
+
+export interface HygieneSummary {
+  side: EvaluationSide;
+  checked: number;
+  flagged: number;
+  flags: HygieneFlag[];
+}
+
+export interface SideInfo {
+  n: number;
+  total: number | null;
+  cancelled: boolean;
+  model: string | null;
+  adapter: string | null;
+  /** "greedy · max 256 new tokens" */
+  decoding: string | null;
+  device: string | null;
+  seconds: number | null;
+  predictionsFile: string | null;
+}
+
+export type EvaluationStatus = 'running' | 'finished' | 'cancelled' | 'failed' | 'unknown';
+
+export interface EvaluationSummary {
+  dir: string;
+  /** "<run> · <folder>" */
+  title: string;
+  runName: string | null;
+  checkpoint: string | null;
+  baseModel: string | null;
+  testFile: string | null;
+  createdAt: string | null;
+  status: EvaluationStatus;
+  sides: Record<EvaluationSide, SideInfo | null>;
+  /** True when the table comes from comparison.json (paired test on the same examples). */
+  paired: boolean;
+  /** Examples compared (paired) or evaluated. */
+  n: number | null;
+  /** Metric names in display order. */
+  metrics: string[];
+  overall: ComparisonRow[];
+  byQtype: QtypeRows[];
+  hygiene: HygieneSummary[];
+  /** Things to know that are not errors: a cancelled side, examples only on one side, different decoding. */
+  notes: string[];
+  /** Problems reading the files, each naming the file and line. */
+  problems: string[];
+}
+
+export interface EvaluationListItem {
+  dir: string;
+  label: string;
+  description: string;
+}
+
+export interface MetricsPanelState {
+  evaluation: EvaluationSummary | null;
+  evaluations: EvaluationListItem[];
+}
+
+export type MetricsPanelRequest =
+  /** Sent after `ready` by an app restored from its saved state: show the folder it showed before. */
+  | { type: 'restore'; dir: string }
+  | { type: 'selectEvaluation'; dir: string }
+  | { type: 'export'; format: 'csv' | 'markdown' }
+  | { type: 'openPredictions'; side: EvaluationSide }
+  | { type: 'openPrediction'; side: EvaluationSide; id: string }
+  | { type: 'revealFolder' };
+
+export interface MetricsSort {
+  column: string;
+  descending: boolean;
+}
+
+/** View-only state the app keeps with `setState` (restored after a reload, with the folder it shows). */
+export interface MetricsPanelUiState {
+  evaluationDir?: string;
+  sort?: MetricsSort;
+  qtypeMetric?: string;
+}
