@@ -27,7 +27,15 @@ const nodeTargets = {
 };
 
 const builds = [
-  { ...nodeTargets, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' }, outdir: 'out' },
+  {
+    ...nodeTargets,
+    entryPoints: {
+      extension: 'src/extension.ts',
+      cli: 'src/cli.ts',
+      datasetWorker: 'src/dataset/view/datasetWorker.ts',
+    },
+    outdir: 'out',
+  },
   {
     ...common,
     platform: 'browser',

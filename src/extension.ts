@@ -4,10 +4,13 @@ import { registerEnvironmentCommands } from './vscode/environmentCommands';
 import { registerRuns } from './runs/view/registerRuns';
 import { registerTraining } from './training/view/registerTraining';
 import { registerEvaluation } from './evaluation/view/registerEvaluation';
+import { registerDataset, type DatasetApi } from './dataset/view/registerDataset';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
   readonly activationMs: number;
+  /** The dataset session, QA Pairs tree and reveal (for tests and other features). */
+  readonly dataset: DatasetApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MedqaApi {
@@ -19,10 +22,11 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   registerEnvironmentCommands(services);
   registerTraining(services, registerRuns(services));
   registerEvaluation(services);
+  const dataset = registerDataset(services);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs };
+  return { activationMs, dataset };
 }
 
 export function deactivate(): void {

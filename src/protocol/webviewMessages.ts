@@ -3,11 +3,13 @@
  * Each panel adds an entry to `PanelProtocols`: the full state the host sends after `ready` and on every change,
  * the extra messages the host may send, and the messages the app sends back.
  */
+import type { DatasetPanelMessage, DatasetPanelRequest, DatasetPanelState } from './datasetPanel';
 import type { MetricsPanelRequest, MetricsPanelState } from './metricsPanel';
 import type { RunDashboardRequest, RunDashboardState } from './runDashboard';
 
 export interface PanelProtocols {
   runDashboard: { state: RunDashboardState; toHost: RunDashboardRequest };
+  dataset: { state: DatasetPanelState; toWebview: DatasetPanelMessage; toHost: DatasetPanelRequest };
   metrics: { state: MetricsPanelState; toHost: MetricsPanelRequest };
 }
 
