@@ -23,12 +23,14 @@ export interface ImportOptions {
 }
 
 /** `absolute` is the file's path; the MedQuAD collection is the folder that holds an XML file. */
-const readers: Record<string, (text: string, relative: string, absolute: string) => FileReadResult> = {
-  '.xml': (text, relative, absolute) => readMedQuadXml(text, path.basename(path.dirname(absolute)), relative),
-  '.csv': readCsv,
-  '.tsv': readCsv,
-  '.jsonl': readJsonl,
-  '.ndjson': readJsonl,
+const utf8 = (bytes: Buffer): string => bytes.toString('utf8');
+const readers: Record<string, (bytes: Buffer, relative: string, absolute: string) => FileReadResult> = {
+  '.xml': (bytes, relative, absolute) =>
+    readMedQuadXml(bytes, path.basename(path.dirname(absolute)), relative),
+  '.csv': (bytes, relative) => readCsv(utf8(bytes), relative),
+  '.tsv': (bytes, relative) => readCsv(utf8(bytes), relative),
+  '.jsonl': (bytes, relative) => readJsonl(utf8(bytes), relative),
+  '.ndjson': (bytes, relative) => readJsonl(utf8(bytes), relative),
 };
 
 export const supportedExtensions = Object.keys(readers);
@@ -58,16 +60,19 @@ async function listDataFiles(dir: string, signal?: AbortSignal): Promise<string[
 
 const readBuffer = Buffer.allocUnsafe(4 << 20);
 
-/** Reads a file through one reused buffer (no per-file allocation or fstat); big files fall back to readFileSync. */
-function readText(file: string): string {
+/**
+ * Reads a file into one reused buffer (no per-file allocation or fstat); big files fall back to readFileSync.
+ * The returned view is only valid until the next call: readers must copy what they keep (they decode strings).
+ */
+function readBytes(file: string): Buffer {
   const fd = openSync(file, 'r');
   try {
     let length = 0;
     for (;;) {
       const n = readSync(fd, readBuffer, length, readBuffer.length - length, length);
-      if (n === 0) return readBuffer.toString('utf8', 0, length);
+      if (n === 0) return readBuffer.subarray(0, length);
       length += n;
-      if (length === readBuffer.length) return readFileSync(file, 'utf8');
+      if (length === readBuffer.length) return readFileSync(file);
     }
   } finally {
     closeSync(fd);
@@ -81,18 +86,20 @@ function readOne(file: string, relative: string): FileReadResult {
     return {
       pairs: [],
       problems: [{ file: relative, kind: 'unsupported', message: `${extension} files are not supported` }],
+      idPrefix: relative,
     };
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readText(file);
+    bytes = readBytes(file);
   } catch (error) {
     return {
       pairs: [],
       problems: [{ file: relative, kind: 'unreadable', message: (error as Error).message }],
+      idPrefix: relative,
     };
   }
-  return reader(text, relative, file);
+  return reader(bytes, relative, file);
 }
 
 function toRelative(root: string, file: string): string {
@@ -156,9 +163,27 @@ export async function importDataset(source: string, options: ImportOptions = {})
       message: `no data files found (looked for ${supportedExtensions.join(', ')} files, also in sub-folders)`,
     });
   }
-  problems.push(...makeIdsUnique(pairs));
+  if (!idsProvablyUnique(order.map((index) => results[index]))) problems.push(...makeIdsUnique(pairs));
   onProgress?.({ filesDone: done, filesTotal: total, pairs: pairs.length });
   return { root, pairs, problems, filesRead: total };
+}
+
+/** True when no two files share an id prefix and no file repeats a pid: then every id is unique. */
+function idsProvablyUnique(results: readonly FileReadResult[]): boolean {
+  const prefixes = new Set<string>();
+  for (const result of results) {
+    if (result.pairs.length === 0) continue;
+    if (prefixes.has(result.idPrefix)) return false;
+    prefixes.add(result.idPrefix);
+    if (result.pairs.length > 1) {
+      const pids = new Set<string>();
+      for (const pair of result.pairs) {
+        if (pids.has(pair.pid)) return false;
+        pids.add(pair.pid);
+      }
+    }
+  }
+  return true;
 }
 
 /** Ids must be unique for the overlay and the split; a repeat gets a `~2`, `~3` suffix and is reported. */

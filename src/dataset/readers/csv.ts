@@ -101,7 +101,7 @@ export function readCsv(text: string, file: string): FileReadResult {
       kind: 'missing-column',
       message: 'the file is empty: expected a header row',
     });
-    return { pairs, problems };
+    return { pairs, problems, idPrefix: name };
   }
   const columns = mapHeader(header.fields);
   if (columns.question === undefined || columns.answer === undefined) {
@@ -117,7 +117,7 @@ export function readCsv(text: string, file: string): FileReadResult {
       kind: 'missing-column',
       message: `no ${missing} column in the header (${header.fields.join(', ')}); name them e.g. "question" and "answer"`,
     });
-    return { pairs, problems };
+    return { pairs, problems, idPrefix: name };
   }
   const documents = new Map<string, SourceDocument>();
   const needed = Math.max(columns.question, columns.answer);
@@ -163,5 +163,5 @@ export function readCsv(text: string, file: string): FileReadResult {
       answer: get(columns.answer)!.replace(/\r\n?/g, '\n').trim(),
     });
   });
-  return { pairs, problems };
+  return { pairs, problems, idPrefix: name };
 }

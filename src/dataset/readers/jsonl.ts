@@ -115,5 +115,5 @@ export function readJsonl(text: string, file: string): FileReadResult {
       answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
     });
   });
-  return { pairs, problems };
+  return { pairs, problems, idPrefix: name };
 }

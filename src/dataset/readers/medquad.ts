@@ -7,11 +7,13 @@
  * `<UMLS>` with empty elements (CDC, NINDS). Element names are matched case-insensitively so all of them read alike.
  */
 import type { ImportProblem, QaPair, SourceDocument } from '../model';
-import { lineAndColumn, scanXml, XmlSyntaxError } from './xmlScanner';
+import { lineAndColumn, scanXml, XmlSyntaxError, type XmlHandler } from './xmlScanner';
 
 export interface FileReadResult {
   pairs: QaPair[];
   problems: ImportProblem[];
+  /** Every pair id of this file is `<idPrefix>/<pid>` (lets the importer prove ids unique cheaply). */
+  idPrefix: string;
 }
 
 const rootNames = new Set(['document', 'doc', 'diseasefile']);
@@ -47,7 +49,8 @@ function tidy(text: string): string {
  * @param collection folder name, e.g. "1_CancerGov_QA"
  * @param file path relative to the import root (used in ids' diagnostics and problems)
  */
-export function readMedQuadXml(text: string, collection: string, file: string): FileReadResult {
+export function readMedQuadXml(source: string | Buffer, collection: string, file: string): FileReadResult {
+  const text = typeof source === 'string' ? Buffer.from(source) : source;
   const stem = file.replace(/^.*\//, '').replace(/\.xml$/i, '');
   const document: SourceDocument = { id: stem, collection, source: '', file };
   const pairs: QaPair[] = [];
@@ -94,60 +97,64 @@ export function readMedQuadXml(text: string, collection: string, file: string): 
     }
   };
 
-  try {
-    scanXml(text, {
-      open(rawName, attributes) {
-        depth++;
-        if (captureName) return; // markup nested inside a captured element: keep only its text
+  const handler: XmlHandler = {
+    capturing: false,
+    open(rawName, attributes) {
+      depth++;
+      if (captureName) return; // markup nested inside a captured element: keep only its text
+      const name = rawName.toLowerCase();
+      if (depth === 1) {
+        if (!rootNames.has(name)) {
+          throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
+        }
+        const declared = attributes.id ?? attributes.docid ?? attributes.fid;
+        if (declared && declared !== stem) document.declaredId = declared;
+        document.source = attributes.source ?? attributes.corpus ?? collection;
+        if (attributes.url) document.url = attributes.url;
+        return;
+      }
+      if (name === 'qapair' || name === 'pair') {
+        pairIndex++;
+        pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '' };
+      } else if (name === 'question' && pair) {
+        if (attributes.qid) pair.qid = attributes.qid;
+        pair.qtype = attributes.qtype ?? '';
+      }
+      if (captured.has(name)) {
+        captureName = name;
+        captureDepth = depth;
+        buffer = '';
+        handler.capturing = true;
+      }
+    },
+    text(chunk) {
+      if (captureName) buffer += chunk;
+    },
+    close(rawName) {
+      if (captureName && depth === captureDepth) {
+        finishCapture(captureName, buffer);
+        captureName = undefined;
+        handler.capturing = false;
+      } else if (!captureName) {
         const name = rawName.toLowerCase();
-        if (depth === 1) {
-          if (!rootNames.has(name)) {
-            throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
-          }
-          const declared = attributes.id ?? attributes.docid ?? attributes.fid;
-          if (declared && declared !== stem) document.declaredId = declared;
-          document.source = attributes.source ?? attributes.corpus ?? collection;
-          if (attributes.url) document.url = attributes.url;
-          return;
+        if ((name === 'qapair' || name === 'pair') && pair) {
+          pairs.push({
+            id: `${collection}/${stem}/${pair.pid}`,
+            document,
+            pid: pair.pid,
+            ...(pair.qid ? { qid: pair.qid } : {}),
+            qtype: pair.qtype || 'unspecified',
+            question: pair.question,
+            answer: pair.answer,
+          });
+          pair = undefined;
         }
-        if (name === 'qapair' || name === 'pair') {
-          pairIndex++;
-          pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '' };
-        } else if (name === 'question' && pair) {
-          if (attributes.qid) pair.qid = attributes.qid;
-          pair.qtype = attributes.qtype ?? '';
-        }
-        if (captured.has(name)) {
-          captureName = name;
-          captureDepth = depth;
-          buffer = '';
-        }
-      },
-      text(chunk) {
-        if (captureName) buffer += chunk;
-      },
-      close(rawName) {
-        if (captureName && depth === captureDepth) {
-          finishCapture(captureName, buffer);
-          captureName = undefined;
-        } else if (!captureName) {
-          const name = rawName.toLowerCase();
-          if ((name === 'qapair' || name === 'pair') && pair) {
-            pairs.push({
-              id: `${collection}/${stem}/${pair.pid}`,
-              document,
-              pid: pair.pid,
-              ...(pair.qid ? { qid: pair.qid } : {}),
-              qtype: pair.qtype || 'unspecified',
-              question: pair.question,
-              answer: pair.answer,
-            });
-            pair = undefined;
-          }
-        }
-        depth--;
-      },
-    });
+      }
+      depth--;
+    },
+  };
+  try {
+    scanXml(text, handler);
   } catch (error) {
     if (!(error instanceof XmlSyntaxError)) throw error;
     const at = lineAndColumn(text, error.offset);
@@ -163,5 +170,5 @@ export function readMedQuadXml(text: string, collection: string, file: string): 
   if (cuis.length) document.cuis = cuis;
   if (semanticTypes.length) document.semanticTypes = semanticTypes;
   if (synonyms.length) document.synonyms = synonyms;
-  return { pairs, problems };
+  return { pairs, problems, idPrefix: `${collection}/${stem}` };
 }
