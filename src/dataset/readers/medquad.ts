@@ -34,16 +34,17 @@ const captured = new Set([
  * Trims the text and the XML indentation around each line, and keeps at most one blank line in a row: the answers
  * carry the source's pretty-printing (runs of 16+ spaces), which is noise for training and display.
  */
-function tidy(text: string): string {
-  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return text.trim();
+function tidy(raw: string): string {
+  if (raw.indexOf('\n') === -1 && raw.indexOf('\r') === -1) return raw.trim();
+  const text = raw.indexOf('\r') === -1 ? raw : raw.replace(/\r\n?/g, '\n');
+  // One pass (no per-line arrays): each line break with the spaces around it becomes "\n", or "\n\n" when the
+  // run holds a blank line.
   return text
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map((line) => line.trim())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
+    .replace(lineBreakRun, (run) => (run.indexOf('\n') !== run.lastIndexOf('\n') ? '\n\n' : '\n'))
     .trim();
 }
+
+const lineBreakRun = /[ \t]*\n[ \t\n]*/g;
 
 /**
  * @param collection folder name, e.g. "1_CancerGov_QA"

@@ -40,6 +40,15 @@ describe('importDataset', () => {
     assert.equal(stats.errors, 0);
   });
 
+  it('gives the same ids on every import, so overlay edits keyed by id survive a re-import', async () => {
+    const first = await importDataset(path.join(fixtures, 'MedQuAD'));
+    const second = await importDataset(path.join(fixtures, 'MedQuAD'));
+    assert.deepEqual(
+      second.pairs.map((p) => p.id),
+      first.pairs.map((p) => p.id),
+    );
+  });
+
   it('uses the folder name as collection when one collection folder or one file is imported', async () => {
     const collection = await importDataset(path.join(fixtures, 'MedQuAD', '9_CDC_QA'));
     assert.deepEqual(
