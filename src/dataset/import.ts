@@ -1,7 +1,9 @@
 /**
  * Import orchestrator: finds the data files under a path (a MedQuAD folder, one collection, or single CSV/JSONL/XML
- * files), reads them concurrently, parses each with the matching reader and gathers pairs and problems in a
- * deterministic order. Read-only: never writes anything next to the source.
+ * files), reads and parses each with the matching reader and gathers pairs and problems in a deterministic order.
+ * Files are read synchronously into one reused buffer, in ~10 ms slices between which the event loop runs: for 11k
+ * small files that is several times faster than fs.promises (measured), and progress and abort still get through.
+ * Read-only: never writes anything next to the source.
  */
 import { closeSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
@@ -22,8 +24,8 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
 }
 
-/** `absolute` is the file's path; the MedQuAD collection is the folder that holds an XML file. */
 const utf8 = (bytes: Buffer): string => bytes.toString('utf8');
+/** `absolute` is the file's path; the MedQuAD collection is the folder that holds an XML file. */
 const readers: Record<string, (bytes: Buffer, relative: string, absolute: string) => FileReadResult> = {
   '.xml': (bytes, relative, absolute) =>
     readMedQuadXml(bytes, path.basename(path.dirname(absolute)), relative),
@@ -58,13 +60,14 @@ async function listDataFiles(dir: string, signal?: AbortSignal): Promise<string[
   return found;
 }
 
-const readBuffer = Buffer.allocUnsafe(4 << 20);
+let readBuffer: Buffer | undefined;
 
 /**
  * Reads a file into one reused buffer (no per-file allocation or fstat); big files fall back to readFileSync.
  * The returned view is only valid until the next call: readers must copy what they keep (they decode strings).
  */
 function readBytes(file: string): Buffer {
+  readBuffer ??= Buffer.allocUnsafe(4 << 20);
   const fd = openSync(file, 'r');
   try {
     let length = 0;

@@ -68,7 +68,7 @@ export type { SplitAssignment, SplitFile, SplitInput, SplitOptions } from './spl
 export { exportSplit, assertOutsideSources, chatRecord, EXPORT_FORMAT, EXPORT_VERSION } from './export';
 export type { ExportManifest, ExportOptions, ExportResult } from './export';
 export { sourceHash, sha256, compareIds } from './hash';
-export { ChatTokenizer } from './tokenizer';
+export { ChatTokenizer, ChatTemplateError } from './tokenizer';
 export type { ChatMessage } from './tokenizer';
 export { tokenStats, exampleLength, summarize } from './tokens';
 export type { LengthSummary, TokenStats, TokenStatsOptions, ExampleLength } from './tokens';
