@@ -34,6 +34,7 @@ class MedQATrainer(Trainer):
     leaves out evaluation and checkpoint time."""
 
     real_tokens: int = 0
+    padded_tokens: int = 0  # positions computed, padding included (for the benchmark's padding share)
     train_seconds: float = 0.0
 
     def get_batch_samples(self, epoch_iterator: Any, num_batches: int, device: Any) -> Any:
@@ -45,6 +46,7 @@ class MedQATrainer(Trainer):
 
     def training_step(self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
         self.real_tokens += real_token_count(inputs)
+        self.padded_tokens += int(inputs["input_ids"].numel())
         return super().training_step(model, inputs, num_items_in_batch)
 
 

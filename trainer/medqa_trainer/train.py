@@ -9,14 +9,13 @@ Events go to <output_dir>/events.jsonl (or --events); stdout/stderr carry progre
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medqa_trainer.config import ConfigError, TrainConfig, load_config, save_config
+from medqa_trainer.config import ConfigError, TrainConfig, load_config
 from medqa_trainer.events import EventWriter
 from medqa_trainer.runfiles import (
     checkpoints,
@@ -104,102 +103,25 @@ def preflight(output_dir: Path, resume: Path | None) -> None:
         )
 
 
-def total_steps(config: TrainConfig, n_train: int, world_size: int) -> int:
-    """Optimizer steps the run will take (the same arithmetic as transformers.Trainer)."""
-    if config.max_steps > 0:
-        return config.max_steps
-    batches = math.ceil(n_train / (config.per_device_train_batch_size * world_size))
-    per_epoch = max(
-        batches // config.gradient_accumulation_steps + int(batches % config.gradient_accumulation_steps > 0),
-        1,
-    )
-    return math.ceil(config.num_train_epochs * per_epoch)
-
-
 def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel: Any, launch: Launch) -> int:
-    from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
-    from transformers.utils import logging as hf_logging
+    from medqa_trainer.session import build_session
 
-    from medqa_trainer.callbacks import EventCallback, MedQATrainer, StepTimer
-    from medqa_trainer.data import ChatCollator, ChatDataset
-    from medqa_trainer.modeling import count_parameters, load_model, load_tokenizer, plan_device
-    from medqa_trainer.prepare import prepare_data, training_arguments
-    from medqa_trainer.runfiles import deepspeed_plan, environment
-
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # weight loading/saving bars would drown the progress lines
-    output_dir = Path(config.output_dir)
     say = print if launch.is_main else (lambda *a, **k: None)
-    plan = plan_device(config)
-    for level, code, message in plan.notices:
-        writer.notice(code, message, level)
-        say(f"notice: {message}")
-    set_seed(config.seed)
-    tokenizer = load_tokenizer(config.model_name_or_path)
-    data = prepare_data(config, tokenizer)  # fills in config.max_length when the preset leaves it to the data
-    for code, message in data.notices:
-        writer.notice(code, message)
-        say(f"notice: {message}")
-    deepspeed, skipped = deepspeed_plan(config.deepspeed, plan.cuda, launch.world_size)
-    if skipped:
-        writer.notice("deepspeed-skipped", skipped)
-        say(f"notice: {skipped}")
-    env = environment(plan.device, plan.qlora, launch.world_size)
-    if launch.is_main:
-        run_info = {
-            "environment": env,
-            "dataset_manifest_hash": data.manifest_hash,
-            "train_examples": len(data.train),
-            "validation_examples": len(data.validation) if data.validation else 0,
-        }
-        save_config(config, output_dir / "config.yaml", run_info)
-    steps = total_steps(config, len(data.train), launch.world_size)
-    has_eval = data.validation is not None
-    if has_eval and config.eval_steps > steps:
-        writer.notice(
-            "no-validation-before-end",
-            f"eval_steps ({config.eval_steps}) is more than the run's {steps} steps, so no validation (and no "
-            "early stopping or best checkpoint) will happen; lower eval_steps and save_steps.",
-            "warning",
-        )
-    model = load_model(config, plan)
-    trainable, total = count_parameters(model)
-    say(
-        f"model {config.model_name_or_path}: {trainable:,} trainable of {total:,} parameters on {plan.device}"
-    )
-    collator = ChatCollator(
-        pad_token_id=int(tokenizer.pad_token_id),
-        padding=config.padding,
-        max_length=config.max_length,
-        packing=config.packing,
-    )
-    trainer = MedQATrainer(
-        model=model,
-        args=training_arguments(config, has_eval, plan, deepspeed),
-        train_dataset=ChatDataset(data.train),
-        eval_dataset=ChatDataset(data.validation) if data.validation is not None else None,
-        data_collator=collator,
-        processing_class=tokenizer,
-    )
-    trainer.remove_callback(PrinterCallback)  # it prints raw log dicts; EventCallback prints readable lines
-    events = EventCallback(trainer, writer, launch.is_main)
-    trainer.add_callback(StepTimer(trainer))
-    trainer.add_callback(events)
+    session = build_session(config, writer, launch.world_size, say, save_run_config=launch.is_main)
+    trainer, early = session.trainer, session.early
+    output_dir = Path(config.output_dir)
     trainer.add_callback(cancel)
-    early: EarlyStoppingCallback | None = None
-    if has_eval and config.early_stopping_patience:
-        early = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
-        trainer.add_callback(early)
     writer.emit(
         "run_started",
         run_id=output_dir.name,
         output_dir=str(output_dir),
         config=config.to_dict(),
-        environment=env,
-        total_steps=steps,
+        environment=session.environment,
+        total_steps=session.total_steps,
         resumed_from=str(resume) if resume else None,
     )
     say(
-        f"training {len(data.train)} examples for {steps} steps"
+        f"training {len(session.data.train)} examples for {session.total_steps} steps"
         + (f", resuming from {resume}" if resume else "")
     )
     if cancel.requested:
@@ -217,9 +139,8 @@ def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel:
         say(f"cancelled at step {state.global_step}; resume with --resume latest")
         return 0
     adapter = output_dir / "adapter"
-    trainer.save_model(
-        str(adapter)
-    )  # the best checkpoint's weights when validation ran (load_best_model_at_end)
+    # With validation this holds the best checkpoint's weights (load_best_model_at_end).
+    trainer.save_model(str(adapter))
     stopped_early = bool(early and early.early_stopping_patience_counter >= early.early_stopping_patience)
     best = state.best_model_checkpoint
     writer.emit(
