@@ -31,7 +31,9 @@ export function run(): Promise<void> {
     try {
       const runner = mocha.run((failures) => {
         const { passes = 0, pending = 0 } = runner.stats ?? {};
-        console.log(`${COUNTS_PREFIX} ${JSON.stringify({ passed: passes, failed: failures, skipped: pending })}`);
+        console.log(
+          `${COUNTS_PREFIX} ${JSON.stringify({ passed: passes, failed: failures, skipped: pending })}`,
+        );
         if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
         else resolve();
       });

@@ -51,8 +51,15 @@ async function main(): Promise<number> {
       printing = printing.then(async () => {
         const text = await consoleText(message);
         const at = text.indexOf(COUNTS_PREFIX);
-        if (at >= 0) counts = JSON.parse(text.slice(at + COUNTS_PREFIX.length).trim().split('\n')[0]) as Counts;
-        if (verbose || (fromExtensionHost(message) && !OFFLINE_NOISE.test(text))) process.stdout.write(`${text}\n`);
+        if (at >= 0)
+          counts = JSON.parse(
+            text
+              .slice(at + COUNTS_PREFIX.length)
+              .trim()
+              .split('\n')[0],
+          ) as Counts;
+        if (verbose || (fromExtensionHost(message) && !OFFLINE_NOISE.test(text)))
+          process.stdout.write(`${text}\n`);
       });
     });
     page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
@@ -61,7 +68,9 @@ async function main(): Promise<number> {
       ['extensionTestsPath', server.remoteUri(path.join(repoRoot, 'out', 'test', 'integration', 'index.js'))],
     ];
     await page.goto(server.folderUrl(workspace, payload));
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), timeoutMs).unref(),
+    );
     const outcome = await Promise.race([exitCode, timeout]);
     await printing; // the counts line may still be in the console queue
     if (outcome === 'timeout') {
@@ -70,10 +79,16 @@ async function main(): Promise<number> {
         `[integration] no result after ${timeoutMs / 1000} s (MEDQA_INTEGRATION_TIMEOUT_S). ` +
           `The tests may hang or the extension host failed to start; code-server log: ${server.logFile}`,
       );
-      counts = { passed: counts?.passed ?? 0, failed: (counts?.failed ?? 0) + 1, skipped: counts?.skipped ?? 0 };
+      counts = {
+        passed: counts?.passed ?? 0,
+        failed: (counts?.failed ?? 0) + 1,
+        skipped: counts?.skipped ?? 0,
+      };
     } else {
       if (!counts) {
-        console.error(`[integration] the extension host exited with ${outcome} without a counts line (see the output above)`);
+        console.error(
+          `[integration] the extension host exited with ${outcome} without a counts line (see the output above)`,
+        );
         counts = { passed: 0, failed: 1, skipped: 0 };
       } else if (outcome !== 0 && counts.failed === 0) {
         counts.failed = 1; // the index rejected for a reason mocha did not count
@@ -86,7 +101,9 @@ async function main(): Promise<number> {
     rmSync(path.dirname(workspace), { recursive: true, force: true });
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`[integration] ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${seconds} s`);
+  console.log(
+    `[integration] ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${seconds} s`,
+  );
   const resultsFile = process.env.MEDQA_RESULTS_FILE;
   if (resultsFile) {
     mkdirSync(path.dirname(resultsFile), { recursive: true });

@@ -49,7 +49,10 @@ const QUIET_SETTINGS = {
   'chat.disableAIFeatures': true,
 };
 
-export function requireEnv(name: string, hint = 'run the tests through ./studio test, which sets it'): string {
+export function requireEnv(
+  name: string,
+  hint = 'run the tests through ./studio test, which sets it',
+): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set; ${hint}.`);
   return value;
@@ -61,7 +64,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -74,7 +79,9 @@ export function codeServerCli(args: string[], env: NodeJS.ProcessEnv = {}): stri
     timeout: 120_000,
   });
   if (result.status !== 0) {
-    throw new Error(`code-server ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `code-server ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -144,8 +151,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   if (pid === undefined) throw new Error(`could not start ${binary}`);
   let exited = false;
   child.once('exit', () => (exited = true));
-  const stopOnExit = () => killGroup(pid, 'SIGKILL');
-  process.once('exit', stopOnExit);
+  liveGroups().add(pid);
 
   const url = `http://127.0.0.1:${port}`;
   const server: CodeServer = {
@@ -161,24 +167,51 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       return `${url}/?${query}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
     },
     async stop() {
-      process.removeListener('exit', stopOnExit);
       await stopGroup(pid);
+      liveGroups().delete(pid);
       log.end();
       rmSync(tempDir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 
   try {
-    await waitFor(async () => {
-      if (exited) throw new Error(`code-server exited during start-up:\n${tail(logFile)}`);
-      const response = await fetch(`${url}/healthz`).catch(() => undefined);
-      return response?.ok === true;
-    }, 60_000, `code-server did not answer on ${url} within 60 s:\n${tail(logFile)}`);
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`code-server exited during start-up:\n${tail(logFile)}`);
+        const response = await fetch(`${url}/healthz`).catch(() => undefined);
+        return response?.ok === true;
+      },
+      60_000,
+      `code-server did not answer on ${url} within 60 s:\n${tail(logFile)}`,
+    );
   } catch (error) {
     await server.stop();
     throw error;
   }
   return server;
+}
+
+/**
+ * Process groups of the code-servers this process started, shared by every bundled copy of this module. Whatever a
+ * test forgot to stop is killed when the process exits or is interrupted (Ctrl-C, a CI timeout's SIGTERM).
+ */
+function liveGroups(): Set<number> {
+  const key = Symbol.for('medqa.codeServer.groups');
+  const global = globalThis as { [key: symbol]: Set<number> | undefined };
+  let groups = global[key];
+  if (!groups) {
+    const created = new Set<number>();
+    groups = global[key] = created;
+    const killAll = () => created.forEach((pid) => killGroup(pid, 'SIGKILL'));
+    process.once('exit', killAll);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killAll();
+        process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+      });
+    }
+  }
+  return groups;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
@@ -204,7 +237,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, message: string): Promise<void> {
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  message: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return;

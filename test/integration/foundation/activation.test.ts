@@ -10,7 +10,9 @@ const VIEW_IDS = ['medqa.qaPairs', 'medqa.runs', 'medqa.checkpoints'];
 
 interface Manifest {
   contributes: { commands: { command: string }[]; views: Record<string, { id: string; name: string }[]> };
-  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; restrictedConfigurations?: string[] } };
+  capabilities: {
+    untrustedWorkspaces: { supported: boolean | 'limited'; restrictedConfigurations?: string[] };
+  };
 }
 
 function medqaExtension(): vscode.Extension<MedqaApi> {
@@ -66,7 +68,9 @@ describe('foundation: the extension in a real VS Code', () => {
     this.timeout(120_000);
     const configured = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath');
     assert.ok(configured, 'medqa.pythonPath is not set in the test user settings');
-    const report = await vscode.commands.executeCommand<TrainerDoctorReport | undefined>('medqa.checkEnvironment');
+    const report = await vscode.commands.executeCommand<TrainerDoctorReport | undefined>(
+      'medqa.checkEnvironment',
+    );
     assert.ok(report, 'medqa.checkEnvironment returned no report (see the MedQA Studio log)');
     assert.equal(path.resolve(report.executable), path.resolve(configured));
     assert.match(report.packages.torch ?? '', /^2\.13\.0(\+cpu)?$/, 'torch should be the pinned 2.13.0');

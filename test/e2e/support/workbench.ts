@@ -1,0 +1,189 @@
+// E2E helper: a real code-server with MedQA Studio installed from its .vsix (as a user installs it), a temp copy of a
+// workspace, and chromium driving the workbench like a person. One code-server serves every spec file of a mocha run
+// (each workbench gets its own browser profile and workspace copy); hooks.ts stops it at the end.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { copyWorkspace, launchBrowser, type BrowserSession } from '../../support/browser';
+import { codeServerCli, requireEnv, startCodeServer, type CodeServer } from '../../support/codeServer';
+import { repoRoot, sharedDir } from '../../support/paths';
+
+export interface WorkbenchOptions {
+  /** Folder to copy and open (default: the repo's demo/). The copy is deleted by stop(). */
+  workspace?: string;
+  /** A code-server of its own instead of the shared one (for tests that change user settings or global state). */
+  freshServer?: boolean;
+  /** Extra user settings; implies freshServer. */
+  userSettings?: Record<string, unknown>;
+}
+
+export interface Workbench {
+  readonly page: Page;
+  readonly url: string;
+  readonly workspaceDir: string;
+  /** Runs a command by its title from the command palette, e.g. "MedQA: Show Log". */
+  runCommand(title: string): Promise<void>;
+  /** Clicks the MedQA Studio icon in the activity bar and waits for its three views. */
+  openMedqaContainer(): Promise<void>;
+  /** Saves `.test-results/screenshots/<name>.png` and returns its path. */
+  screenshot(name: string): Promise<string>;
+  /** Reloads the window (a fresh extension host on the same workspace). */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const screenshotsDir = path.join(repoRoot, '.test-results', 'screenshots');
+export const MEDQA_VIEWS = ['QA Pairs', 'Runs', 'Checkpoints'] as const;
+
+// esbuild bundles this module into every spec file and into hooks.js separately, so the run's state lives on
+// globalThis: one shared server and one installed .vsix per mocha process, whichever copy asks.
+interface E2eState {
+  openWorkbenches: Set<Workbench>;
+  sharedServer?: Promise<CodeServer>;
+  installedExtensions?: { dir: string; root: string };
+}
+const state: E2eState = ((globalThis as { [key: symbol]: E2eState })[Symbol.for('medqa.e2e.workbench')] ??= {
+  openWorkbenches: new Set(),
+});
+const { openWorkbenches } = state;
+
+/** Packages the current out/ build into a .vsix and installs it into an extensions folder, once per mocha run. */
+function extensionsDir(): string {
+  if (state.installedExtensions) return state.installedExtensions.dir;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'medqa-e2e-extensions-'));
+  const vsix = path.join(root, 'medqa-studio.vsix');
+  const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const packaged = spawnSync(
+    process.execPath,
+    [vsce, 'package', '--allow-missing-repository', '--skip-license', '--no-dependencies', '-o', vsix],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (packaged.status !== 0) throw new Error(`vsce package failed:\n${packaged.stdout}${packaged.stderr}`);
+  const dir = path.join(root, 'extensions');
+  codeServerCli(
+    ['--user-data-dir', path.join(root, 'user-data'), '--extensions-dir', dir, '--install-extension', vsix],
+    {
+      XDG_CONFIG_HOME: path.join(root, 'xdg-config'),
+      XDG_DATA_HOME: path.join(root, 'xdg-data'),
+    },
+  );
+  state.installedExtensions = { dir, root };
+  return dir;
+}
+
+function serverOptions(userSettings: Record<string, unknown> = {}) {
+  return {
+    extensionsDir: extensionsDir(),
+    userSettings: { 'medqa.pythonPath': requireEnv('MEDQA_PYTHON'), ...userSettings },
+    env: { MEDQA_SHARED: sharedDir, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
+    verbose: process.env.MEDQA_VERBOSE === '1',
+  };
+}
+
+export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
+  const ownServer = options.freshServer === true || options.userSettings !== undefined;
+  const server = ownServer
+    ? await startCodeServer(serverOptions(options.userSettings))
+    : await (state.sharedServer ??= startCodeServer(serverOptions()));
+  const workspaceDir = copyWorkspace(options.workspace ?? path.join(repoRoot, 'demo'));
+  let browser: BrowserSession | undefined;
+  try {
+    browser = await launchBrowser();
+  } catch (error) {
+    if (ownServer) await server.stop();
+    throw error;
+  }
+  const { page } = browser;
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+  if (process.env.MEDQA_VERBOSE === '1')
+    page.on('console', (message) => console.log(`[browser] ${message.text()}`));
+  const url = server.folderUrl(workspaceDir);
+
+  const waitForWorkbench = async () => {
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.activitybar').waitFor();
+  };
+
+  const workbench: Workbench = {
+    page,
+    url,
+    workspaceDir,
+    async runCommand(title) {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      // Pick the row whose label is exactly the title; fuzzy matching may put a longer command first.
+      const row = page.locator('.quick-input-list .monaco-list-row').filter({
+        has: page.locator('.quick-input-list-label', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
+      });
+      await row.first().click();
+      await input.waitFor({ state: 'hidden' });
+    },
+    async openMedqaContainer() {
+      const icon = page.locator('.activitybar .action-item a[aria-label^="MedQA Studio"]').first();
+      await icon.waitFor();
+      if ((await icon.getAttribute('aria-expanded')) !== 'true' && !(await sidebarShowsMedqa(page)))
+        await icon.click();
+      for (const view of MEDQA_VIEWS) {
+        await page
+          .locator('.sidebar .pane-header', { hasText: new RegExp(`^\\s*${view}`, 'i') })
+          .first()
+          .waitFor();
+      }
+    },
+    async screenshot(name) {
+      mkdirSync(screenshotsDir, { recursive: true });
+      const file = path.join(screenshotsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async reload() {
+      await page.reload();
+      await waitForWorkbench();
+    },
+    async stop() {
+      openWorkbenches.delete(workbench);
+      await browser?.close();
+      if (ownServer) await server.stop();
+      rmSync(path.dirname(workspaceDir), { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+  openWorkbenches.add(workbench);
+  try {
+    await page.goto(url);
+    await waitForWorkbench();
+  } catch (error) {
+    await workbench.screenshot('workbench-start-failure').catch(() => undefined);
+    await workbench.stop();
+    throw error;
+  }
+  return workbench;
+}
+
+async function sidebarShowsMedqa(page: Page): Promise<boolean> {
+  const title = page.locator('.sidebar .composite.title .title-label');
+  return (await title.count()) > 0 && /medqa studio/i.test((await title.first().textContent()) ?? '');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Workbenches a test left open (for failure screenshots). */
+export function activeWorkbenches(): Workbench[] {
+  return [...openWorkbenches];
+}
+
+/** Stops whatever is still running: open workbenches, the shared code-server, the installed extension. */
+export async function stopAll(): Promise<void> {
+  for (const workbench of [...openWorkbenches]) await workbench.stop().catch(() => undefined);
+  const server = await state.sharedServer?.catch(() => undefined);
+  state.sharedServer = undefined;
+  await server?.stop();
+  if (state.installedExtensions) rmSync(state.installedExtensions.root, { recursive: true, force: true });
+  state.installedExtensions = undefined;
+}
