@@ -24,6 +24,16 @@ die() {
   exit 1
 }
 
+# Runs a noisy step with its output in a log, shown only when the step fails.
+quietly() { # log-file command...
+  local log=$1
+  shift
+  mkdir -p "$(dirname "$log")"
+  if "$@" >"$log" 2>&1; then return 0; fi
+  tail -n 30 "$log" >&2
+  return 1
+}
+
 # sha256 of the given files' contents (plus any extra words), first 16 hex digits: keys for cache folders.
 content_hash() {
   local extra=()

@@ -52,9 +52,9 @@ setup_code_server() {
   rm -rf "$CODE_SERVER_PREFIX" && mkdir -p "$CODE_SERVER_PREFIX"
   PATH="$NODE24_BIN:$PATH" npm_config_nodedir="$headers" \
     npm install --prefix "$CODE_SERVER_PREFIX" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" \
-    >"$TOOLS_DIR/code-server-install.log" 2>&1 ||
-    die "installing code-server failed; see $TOOLS_DIR/code-server-install.log"
-  PATH="$NODE24_BIN:$PATH" "$CODE_SERVER_BIN" --version >/dev/null || die "code-server does not start; see $TOOLS_DIR/code-server-install.log"
+    >"$TOOLS_DIR/logs/code-server-install.log" 2>&1 ||
+    die "installing code-server failed; see $TOOLS_DIR/logs/code-server-install.log"
+  PATH="$NODE24_BIN:$PATH" "$CODE_SERVER_BIN" --version >/dev/null || die "code-server does not start; see $TOOLS_DIR/logs/code-server-install.log"
   mark_built "$CODE_SERVER_PREFIX"
 }
 
@@ -92,8 +92,8 @@ setup_tiny_model() {
   is_built "$dir" && return 0
   say "building the tiny Qwen3 test model in $dir"
   rm -rf "$dir"
-  (cd "$REPO_ROOT/trainer" && HF_HUB_OFFLINE=1 "$VENV_PYTHON" -m medqa_trainer make-tiny-model \
-    --tokenizer "$SHARED_DIR/models/qwen3-tokenizer" --out "$dir" >/dev/null) || die "make-tiny-model failed"
+  (cd "$REPO_ROOT/trainer" && HF_HUB_OFFLINE=1 quietly "$TOOLS_DIR/logs/tiny-model.log" "$VENV_PYTHON" -m medqa_trainer \
+    make-tiny-model --tokenizer "$SHARED_DIR/models/qwen3-tokenizer" --out "$dir") || die "make-tiny-model failed"
   mark_built "$dir"
 }
 
@@ -104,13 +104,13 @@ setup_wordnet() {
   is_built "$dir" && return 0
   say "building NLTK WordNet data in $dir"
   rm -rf "$dir"
-  (cd "$REPO_ROOT/trainer" && "$VENV_PYTHON" -m medqa_trainer setup-wordnet --out "$dir" >/dev/null) ||
+  (cd "$REPO_ROOT/trainer" && quietly "$TOOLS_DIR/logs/wordnet.log" "$VENV_PYTHON" -m medqa_trainer setup-wordnet --out "$dir") ||
     die "medqa_trainer setup-wordnet failed"
   mark_built "$dir"
 }
 
 setup_all() {
-  mkdir -p "$TOOLS_DIR"
+  mkdir -p "$TOOLS_DIR/logs"
   # .tools in the clone points at the cache, so the tools are easy to find (it is gitignored).
   [ -e "$REPO_ROOT/.tools" ] || ln -s "$TOOLS_DIR" "$REPO_ROOT/.tools"
   setup_debian_packages

@@ -92,7 +92,8 @@ suite_integration() {
   ensure_counts integration "$code"
 }
 
-suite_e2e() { run_mocha_suite e2e --config test/e2e/.mocharc.json; }
+# MEDQA_E2E_SPEC narrows the run to some compiled spec files (a glob), e.g. out/test/e2e/training.test.js.
+suite_e2e() { run_mocha_suite e2e --config test/e2e/.mocharc.json "${MEDQA_E2E_SPEC:-out/test/e2e/**/*.test.js}"; }
 
 # The bundles the unit, integration and e2e suites run; a broken build is itself one failed test.
 build_for_tests() {

@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     userSettings: { 'medqa.pythonPath': python },
     env: {
       MEDQA_SHARED: sharedDir,
-      MEDQA_TEST_GREP: grep ?? '',
+      MEDQA_TEST_GREP: grep ?? process.env.MEDQA_TEST_GREP ?? '',
       // Extension-host code must not reach for a model hub.
       HF_HUB_OFFLINE: '1',
       TRANSFORMERS_OFFLINE: '1',
