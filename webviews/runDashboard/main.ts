@@ -76,14 +76,14 @@ function skeleton(): void {
       <section class="card"><div class="toolbar"><h3>Loss</h3>
         <vscode-checkbox id="log-scale" label="log scale"></vscode-checkbox></div>
         <div class="chart"><canvas id="chart-loss" aria-label="Train and eval loss by step" role="img"></canvas></div></section>
-      <section class="card"><h3>Learning rate</h3>
+      <section class="card"><div class="toolbar"><h3>Learning rate</h3></div>
         <div class="chart"><canvas id="chart-lr" aria-label="Learning rate by step" role="img"></canvas></div></section>
-      <section class="card"><h3>Tokens per second</h3>
+      <section class="card"><div class="toolbar"><h3>Tokens per second</h3></div>
         <div class="chart"><canvas id="chart-tps" aria-label="Training throughput by step" role="img"></canvas></div></section>
-      <section class="card"><h3>Checkpoints</h3><div id="checkpoints"></div></section>
+      <section class="card"><div class="toolbar"><h3>Checkpoints</h3></div><div id="checkpoints"></div></section>
     </div>
-    <section class="card"><h3>Notices</h3><ul id="notices"></ul></section>
-    <section class="card"><h3>Configuration</h3><div id="config"></div></section>`;
+    <section class="card"><div class="toolbar"><h3>Notices</h3></div><ul id="notices"></ul></section>
+    <section class="card"><div class="toolbar"><h3>Configuration</h3></div><div id="config"></div></section>`;
   const checkbox = document.getElementById('log-scale') as HTMLElement & { checked: boolean };
   checkbox.checked = ui.logScale;
   checkbox.addEventListener('change', () => {

@@ -225,23 +225,29 @@ async function pickPreset(): Promise<PresetName | undefined> {
 }
 
 async function pickOverrides(): Promise<Overrides | undefined> {
-  const fields = await vscode.window.showQuickPick(
-    QUICK_OVERRIDES.map((field) => ({
-      label: OVERRIDABLE_FIELDS[field].label,
-      description: field,
-      detail: OVERRIDABLE_FIELDS[field].hint,
-      value: field,
-    })),
-    {
-      title: title(4, 'overrides (optional)'),
-      placeHolder: 'Tick settings to change, or press Enter to keep the preset',
-      canPickMany: true,
-      ignoreFocusOut: true,
-    },
-  );
+  type FieldItem = vscode.QuickPickItem & { value?: OverrideField };
+  const item = (field: OverrideField): FieldItem => ({
+    label: OVERRIDABLE_FIELDS[field].label,
+    description: field,
+    detail: OVERRIDABLE_FIELDS[field].hint,
+    value: field,
+  });
+  const others = (Object.keys(OVERRIDABLE_FIELDS) as OverrideField[]).filter((f) => !QUICK_OVERRIDES.includes(f));
+  const items: FieldItem[] = [
+    ...QUICK_OVERRIDES.map(item),
+    { label: 'More settings', kind: vscode.QuickPickItemKind.Separator },
+    ...others.map(item),
+  ];
+  const fields = await vscode.window.showQuickPick(items, {
+    title: title(4, 'overrides (optional)'),
+    placeHolder: 'Tick settings to change, or press Enter to keep the preset',
+    canPickMany: true,
+    ignoreFocusOut: true,
+  });
   if (!fields) return undefined;
   const overrides: Overrides = {};
   for (const { value: field } of fields) {
+    if (!field) continue;
     const value = await askOverride(field);
     if (value === undefined) return undefined;
     overrides[field] = value;
