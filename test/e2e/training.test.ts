@@ -6,13 +6,23 @@ import { writeTrainingExport } from '../support/trainingExport';
 import { screenshotsDir, startWorkbench, type Workbench } from './support/workbench';
 
 /** Values typed into the override input boxes, by field (the box's title names the field). */
-const OVERRIDES: Record<string, string> = { max_length: '128', max_steps: '12', eval_steps: '4', save_steps: '4', logging_steps: '1' };
+const OVERRIDES: Record<string, string> = {
+  max_length: '128',
+  max_steps: '12',
+  eval_steps: '4',
+  save_steps: '4',
+  logging_steps: '1',
+};
 const OVERRIDE_LABELS = ['Max length', 'Max steps', 'Eval every', 'Save every', 'Log every'];
 
 async function quickInput(page: Page) {
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible' });
-  return { widget, input: widget.locator('input.input').first(), title: widget.locator('.quick-input-title') };
+  return {
+    widget,
+    input: widget.locator('input.input').first(),
+    title: widget.locator('.quick-input-title'),
+  };
 }
 
 /** Filters the open quick pick and picks the row whose label contains `text`. */
@@ -34,7 +44,10 @@ describe('training: a person trains an adapter from the command palette', functi
 
   before(async () => {
     const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(tiny && existsSync(path.join(tiny, 'config.json')), 'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)');
+    assert.ok(
+      tiny && existsSync(path.join(tiny, 'config.json')),
+      'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
+    );
     workbench = await startWorkbench();
     writeTrainingExport(path.join(workbench.workspaceDir, '.medqa', 'exports', 'e2e-export'));
   });
@@ -79,7 +92,10 @@ describe('training: a person trains an adapter from the command palette', functi
       assert.ok(OVERRIDES[field], `unexpected override box for "${field}"`);
       await input.fill(OVERRIDES[field]);
       await input.press('Enter');
-      await title.filter({ hasText: new RegExp(`\\(${field}\\)`) }).waitFor({ state: 'detached' }).catch(() => undefined);
+      await title
+        .filter({ hasText: new RegExp(`\\(${field}\\)`) })
+        .waitFor({ state: 'detached' })
+        .catch(() => undefined);
     }
     {
       const { input, title } = await quickInput(page);
@@ -92,7 +108,10 @@ describe('training: a person trains an adapter from the command palette', functi
     const sidebar = page.locator('.sidebar');
     const runRow = sidebar.locator('.monaco-list-row', { hasText: /-recommended/ }).first();
     await runRow.waitFor({ timeout: 60_000 });
-    await sidebar.locator('.monaco-list-row', { hasText: 'finished · step 12/12' }).first().waitFor({ timeout: 180_000 });
+    await sidebar
+      .locator('.monaco-list-row', { hasText: 'finished · step 12/12' })
+      .first()
+      .waitFor({ timeout: 180_000 });
     await workbench.screenshot('training-run-finished');
 
     // Clicking the run opens its dashboard; the loss chart has train and eval series.
@@ -115,10 +134,15 @@ describe('training: a person trains an adapter from the command palette', functi
     await page.keyboard.press('F1');
     const { input } = await quickInput(page);
     await input.fill('>Developer: Reload Window');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: /^Developer: Reload Window/ }).first().waitFor();
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: /^Developer: Reload Window/ })
+      .first()
+      .waitFor();
     await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), input.press('Enter')]);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await dashboardFrame(page).locator('#run-name', { hasText: name ?? '' }).waitFor({ timeout: 60_000 });
+    await dashboardFrame(page)
+      .locator('#run-name', { hasText: name ?? '' })
+      .waitFor({ timeout: 60_000 });
     await dashboardFrame(page).locator('#run-status', { hasText: 'Finished' }).waitFor();
     await workbench.screenshot('training-dashboard-after-reload');
   });

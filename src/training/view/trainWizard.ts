@@ -232,7 +232,9 @@ async function pickOverrides(): Promise<Overrides | undefined> {
     detail: OVERRIDABLE_FIELDS[field].hint,
     value: field,
   });
-  const others = (Object.keys(OVERRIDABLE_FIELDS) as OverrideField[]).filter((f) => !QUICK_OVERRIDES.includes(f));
+  const others = (Object.keys(OVERRIDABLE_FIELDS) as OverrideField[]).filter(
+    (f) => !QUICK_OVERRIDES.includes(f),
+  );
   const items: FieldItem[] = [
     ...QUICK_OVERRIDES.map(item),
     { label: 'More settings', kind: vscode.QuickPickItemKind.Separator },

@@ -17,7 +17,12 @@ async function snapshot(): Promise<RunsViewSnapshot> {
   return result;
 }
 
-async function waitForRun(runDir: string, accept: (run: SnapshotRun) => boolean, what: string, timeoutMs = 150_000): Promise<SnapshotRun> {
+async function waitForRun(
+  runDir: string,
+  accept: (run: SnapshotRun) => boolean,
+  what: string,
+  timeoutMs = 150_000,
+): Promise<SnapshotRun> {
   const deadline = Date.now() + timeoutMs;
   let last: SnapshotRun | undefined;
   while (Date.now() < deadline) {
@@ -46,7 +51,10 @@ describe('training: Train adapter with the real trainer on the tiny model', func
     assert.ok(extension, `${EXTENSION_ID} is not loaded`);
     await extension.activate();
     const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(tiny && existsSync(path.join(tiny, 'config.json')), 'MEDQA_TEST_TINY_MODEL must name the tiny model folder (./studio setup builds it)');
+    assert.ok(
+      tiny && existsSync(path.join(tiny, 'config.json')),
+      'MEDQA_TEST_TINY_MODEL must name the tiny model folder (./studio setup builds it)',
+    );
     model = tiny;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     assert.ok(folder, 'a workspace folder must be open');
@@ -63,14 +71,19 @@ describe('training: Train adapter with the real trainer on the tiny model', func
       overrides: QUICK,
     });
     assert.ok(runDir, 'the command returned no run folder (see the MedQA Studio log)');
-    assert.ok(runDir.startsWith(path.join(workspace, '.medqa', 'runs') + path.sep), `run folder ${runDir} is not under the runs directory`);
+    assert.ok(
+      runDir.startsWith(path.join(workspace, '.medqa', 'runs') + path.sep),
+      `run folder ${runDir} is not under the runs directory`,
+    );
     assert.match(path.basename(runDir), /^\d{8}-\d{6}-recommended$/);
 
     const early = (await snapshot()).runs.find((run) => run.dir === runDir);
     assert.ok(early, 'the new run is not in the Runs view right after launch');
 
     const run = await waitForRun(runDir, (r) => r.status !== 'running', 'the run to end');
-    console.log(`[training] tiny-model run of 4 steps ended in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `[training] tiny-model run of 4 steps ended in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     assert.equal(run.status, 'finished', `run ended ${run.status}: ${JSON.stringify(run.facts)}`);
     assert.equal(run.contextValue, 'medqa.run.finished');
     assert.equal(run.icon, 'pass-filled');
@@ -108,7 +121,11 @@ describe('training: Train adapter with the real trainer on the tiny model', func
       overrides: { ...QUICK, max_steps: 100_000, eval_steps: 50_000, save_steps: 50_000 },
     });
     assert.equal(runDir, path.join(workspace, '.medqa', 'runs', 'to-cancel'));
-    const running = await waitForRun(runDir, (r) => r.status === 'running' && /step [2-9]/.test(r.description), 'two logged steps');
+    const running = await waitForRun(
+      runDir,
+      (r) => r.status === 'running' && /step [2-9]/.test(r.description),
+      'two logged steps',
+    );
     assert.equal(running.contextValue, 'medqa.run.running');
     const started = Date.now();
     assert.equal(await vscode.commands.executeCommand<boolean>('medqa.training.cancel', runDir), true);
@@ -121,8 +138,14 @@ describe('training: Train adapter with the real trainer on the tiny model', func
     const last = events(runDir).pop() as { event: string; checkpoint: string | null };
     assert.equal(last.event, 'run_cancelled');
     assert.ok(last.checkpoint && existsSync(last.checkpoint), 'the trainer saved no checkpoint on SIGTERM');
-    assert.ok(run.checkpoints.some((c) => c.path === last.checkpoint && c.contextValue === 'medqa.checkpoint'));
-    assert.equal(await vscode.commands.executeCommand<boolean>('medqa.training.cancel', runDir), false, 'nothing left to cancel');
+    assert.ok(
+      run.checkpoints.some((c) => c.path === last.checkpoint && c.contextValue === 'medqa.checkpoint'),
+    );
+    assert.equal(
+      await vscode.commands.executeCommand<boolean>('medqa.training.cancel', runDir),
+      false,
+      'nothing left to cancel',
+    );
   });
 
   it('rejects bad options with a message and starts nothing', async () => {
@@ -135,7 +158,11 @@ describe('training: Train adapter with the real trainer on the tiny model', func
       { exportDir, model, outputDir: path.join('.medqa', 'runs', 'to-cancel') },
     ];
     for (const options of bad) {
-      assert.equal(await vscode.commands.executeCommand('medqa.training.train', options), undefined, JSON.stringify(options));
+      assert.equal(
+        await vscode.commands.executeCommand('medqa.training.train', options),
+        undefined,
+        JSON.stringify(options),
+      );
     }
     assert.equal(readdirSync(path.join(workspace, '.medqa', 'runs')).length, before);
   });
@@ -143,9 +170,17 @@ describe('training: Train adapter with the real trainer on the tiny model', func
   it('without a working Python it refuses and starts nothing', async () => {
     const settings = vscode.workspace.getConfiguration('medqa');
     const original = settings.inspect<string>('pythonPath')?.globalValue;
-    await settings.update('pythonPath', path.join(workspace, 'no-python-here'), vscode.ConfigurationTarget.Global);
+    await settings.update(
+      'pythonPath',
+      path.join(workspace, 'no-python-here'),
+      vscode.ConfigurationTarget.Global,
+    );
     try {
-      const result = await vscode.commands.executeCommand('medqa.training.train', { exportDir, model, overrides: QUICK });
+      const result = await vscode.commands.executeCommand('medqa.training.train', {
+        exportDir,
+        model,
+        overrides: QUICK,
+      });
       assert.equal(result, undefined);
     } finally {
       await settings.update('pythonPath', original, vscode.ConfigurationTarget.Global);
