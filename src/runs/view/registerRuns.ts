@@ -237,10 +237,14 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
     reveal: actions.revealFolder,
   };
 
-  services.registerCommand(Commands.runsRefresh, async (): Promise<RunsViewSnapshot> => {
-    await registry.refreshAll();
-    return snapshotViews(runsTree, checkpointsTree);
-  });
+  // Returns the views as rendered; `{ rescan: false }` skips the rescan (tests use it to see what the watcher did).
+  services.registerCommand(
+    Commands.runsRefresh,
+    async (options?: { rescan?: boolean }): Promise<RunsViewSnapshot> => {
+      if (options?.rescan !== false) await registry.refreshAll();
+      return snapshotViews(runsTree, checkpointsTree);
+    },
+  );
   services.registerCommand(Commands.runsOpenDashboard, async (arg?: RunElement | string) => {
     const runDir = await pickRun(arg, 'Run to show');
     if (runDir) await dashboard.showRun(runDir);

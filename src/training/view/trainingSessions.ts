@@ -193,18 +193,17 @@ export class TrainingSessions implements vscode.Disposable {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + this.graceMs;
     while (Date.now() < deadline && (await isTrainerAlive(pid))) await new Promise((r) => setTimeout(r, 200));
-    if (await isTrainerAlive(pid)) {
-      process.kill(pid, 'SIGKILL');
-      const latest = await this.runs.registry.refreshRun(dir);
-      if (latest && !latest.progress.terminal) {
-        await appendEvent(path.join(dir, RUN_FILES.events), {
-          v: TRAINER_PROTOCOL_VERSION,
-          event: 'run_cancelled',
-          time: new Date().toISOString(),
-          step: currentStep(latest.progress),
-          checkpoint: null,
-        });
-      }
+    if (await isTrainerAlive(pid)) process.kill(pid, 'SIGKILL');
+    // The user asked for the stop: a trainer that died without saying so still reads as cancelled.
+    const latest = await this.runs.registry.refreshRun(dir);
+    if (latest && !latest.progress.terminal) {
+      await appendEvent(path.join(dir, RUN_FILES.events), {
+        v: TRAINER_PROTOCOL_VERSION,
+        event: 'run_cancelled',
+        time: new Date().toISOString(),
+        step: currentStep(latest.progress),
+        checkpoint: null,
+      });
     }
     await this.runs.registry.refreshRun(dir);
     return true;
