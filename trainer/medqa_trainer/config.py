@@ -52,9 +52,9 @@ class TrainConfig:
     max_length: int | None = None  # None: chosen from the training data's length distribution
     num_train_epochs: float = 3.0
     max_steps: int = -1  # -1: run num_train_epochs
-    per_device_train_batch_size: int = 8
+    per_device_train_batch_size: int = 4
     per_device_eval_batch_size: int = 8
-    gradient_accumulation_steps: int = 2
+    gradient_accumulation_steps: int = 4
     learning_rate: float = 2e-4
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.05
