@@ -36,6 +36,7 @@ export interface Workbench {
 
 export const screenshotsDir = path.join(repoRoot, '.test-results', 'screenshots');
 export const MEDQA_VIEWS = ['QA Pairs', 'Runs', 'Checkpoints'] as const;
+const MEDQA_ICON = '.activitybar .action-item a[aria-label^="MedQA Studio"]';
 
 // esbuild bundles this module into every spec file and into hooks.js separately, so the run's state lives on
 // globalThis: one shared server and one installed .vsix per mocha process, whichever copy asks.
@@ -102,9 +103,11 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     page.on('console', (message) => console.log(`[browser] ${message.text()}`));
   const url = server.folderUrl(workspaceDir);
 
+  // Ready means the extension's contributions are registered (its activity-bar icon shows): a command palette
+  // opened before that would not list the MedQA commands.
   const waitForWorkbench = async () => {
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.locator('.activitybar').waitFor();
+    await page.locator(MEDQA_ICON).first().waitFor({ timeout: 60_000 });
   };
 
   const workbench: Workbench = {
@@ -112,19 +115,37 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     url,
     workspaceDir,
     async runCommand(title) {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
-      // Pick the row whose label is exactly the title; fuzzy matching may put a longer command first.
-      const row = page.locator('.quick-input-list .monaco-list-row').filter({
-        has: page.locator('.quick-input-list-label', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
+      const palette = page.locator('.quick-input-widget').filter({ visible: true });
+      const input = palette.locator('input.input').first();
+      // The row whose label is exactly the title; fuzzy matching may put a longer command first.
+      const row = palette
+        .locator('.monaco-list-row')
+        .filter({ visible: true, has: page.locator('.quick-input-list-label', { hasText: exactly(title) }) })
+        .first();
+      for (let attempt = 1; ; attempt++) {
+        if ((await palette.count()) > 0) await page.keyboard.press('Escape'); // a quick pick left open
+        await page.keyboard.press('F1');
+        await input.waitFor();
+        await input.fill(`>${title}`);
+        try {
+          await row.waitFor({ timeout: 10_000 });
+          break;
+        } catch (error) {
+          // The palette lists the commands known when it opened; a late registration shows on the next opening.
+          if (attempt === 3) throw new Error(`"${title}" is not in the command palette: ${String(error)}`);
+        }
+      }
+      await row.click();
+      // Done when the palette closed or gave way to the command's own quick input (no leading ">").
+      await page.waitForFunction(() => {
+        const open = Array.from(
+          document.querySelectorAll<HTMLInputElement>('.quick-input-widget input.input'),
+        ).filter((element) => element.offsetParent !== null);
+        return open.every((element) => !element.value.startsWith('>'));
       });
-      await row.first().click();
-      await input.waitFor({ state: 'hidden' });
     },
     async openMedqaContainer() {
-      const icon = page.locator('.activitybar .action-item a[aria-label^="MedQA Studio"]').first();
+      const icon = page.locator(MEDQA_ICON).first();
       await icon.waitFor();
       if ((await icon.getAttribute('aria-expanded')) !== 'true' && !(await sidebarShowsMedqa(page)))
         await icon.click();
@@ -169,8 +190,8 @@ async function sidebarShowsMedqa(page: Page): Promise<boolean> {
   return (await title.count()) > 0 && /medqa studio/i.test((await title.first().textContent()) ?? '');
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
 /** Workbenches a test left open (for failure screenshots). */
