@@ -34,6 +34,7 @@ const host = connect<'dataset', UiState>((message) => {
 let ui: UiState = host.uiState() ?? { tab: 'overview' };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : '–');
 const e = escapeHtml;
 
@@ -51,11 +52,15 @@ function button(
 
 function skeleton(): void {
   app.innerHTML = `
-    <header class="toolbar"><h2 id="title">Dataset</h2><span id="summary" class="muted"></span><span style="flex:1"></span>
-      ${button('Import…', 'run', { command: 'import' }, true)}
-      ${button('Find Duplicates', 'run', { command: 'findDuplicates' }, true)}
-      ${button('Create Split…', 'run', { command: 'split' }, true)}
-      ${button('Export for Training…', 'run', { command: 'export' })}
+    <header>
+      <h2 id="title">Dataset</h2>
+      <p id="summary" class="muted"></p>
+      <div class="toolbar">
+        ${button('Import…', 'run', { command: 'import' }, true)}
+        ${button('Find Duplicates', 'run', { command: 'findDuplicates' }, true)}
+        ${button('Create Split…', 'run', { command: 'split' }, true)}
+        ${button('Export for Training…', 'run', { command: 'export' })}
+      </div>
     </header>
     <p id="error" class="error" hidden></p>
     <vscode-tabs id="tabs" selected-index="${TABS.indexOf(ui.tab)}">
@@ -213,7 +218,10 @@ function renderTokens(tokens: TokenPanelState): void {
     );
     return;
   }
-  const { bucketSize, counts } = tokens.histogram;
+  // Empty buckets up to a little past max_length, so the cut is on the chart even when every example is shorter.
+  const { bucketSize } = tokens.histogram;
+  const counts = [...tokens.histogram.counts];
+  while (counts.length * bucketSize <= tokens.maxLength * 1.05) counts.push(0);
   const { answer, prompt, total } = tokens;
   setHtml(
     'tokens',
@@ -268,7 +276,7 @@ function renderDuplicates(s: DatasetPanelState): void {
     .join('');
   setHtml(
     'duplicates',
-    `<p>${fmt(d.questionGroups)} groups of duplicate questions, ${fmt(d.answerGroups)} of duplicate answers
+    `<p>${plural(d.questionGroups, 'group')} of duplicate questions, ${fmt(d.answerGroups)} of duplicate answers
       (similarity ≥ ${d.threshold}, scanned ${e(new Date(d.createdAt).toLocaleString())}).
       ${d.groups.length < d.questionGroups + d.answerGroups ? `The ${d.groups.length} largest are listed.` : ''}
       The split keeps each group of duplicate questions in one split.</p>

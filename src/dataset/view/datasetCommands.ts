@@ -17,6 +17,7 @@ import type { DatasetSession, DuplicateScan } from './session';
 import { CancelledError, runInWorker } from './workerClient';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 export interface ExportCommandOptions {
   /** Folder name under `.medqa/exports/` (default: `split-<seed>-<date>`). */
@@ -182,7 +183,7 @@ export function registerDatasetCommands(
       fmt(groups.reduce((sum, g) => sum + g.ids.length, 0));
     void vscode.window
       .showInformationMessage(
-        `MedQA: ${fmt(scan.questions.length)} groups of duplicate questions (${pairsIn(scan.questions)} pairs) and ` +
+        `MedQA: ${plural(scan.questions.length, 'group')} of duplicate questions (${pairsIn(scan.questions)} pairs) and ` +
           `${fmt(scan.answers.length)} of duplicate answers (${pairsIn(scan.answers)} pairs), similarity ≥ ${threshold}.`,
         'Show Duplicates',
       )

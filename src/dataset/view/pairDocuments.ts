@@ -26,6 +26,13 @@ function openDocumentsOf(scheme: string, id?: string): vscode.Uri[] {
     .filter((uri) => uri.scheme === scheme && (id === undefined || pairIdFromUri(uri) === id));
 }
 
+function openTabsOf(scheme: string, id?: string): vscode.Uri[] {
+  return vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .flatMap((tab) => (tab.input instanceof vscode.TabInputText ? [tab.input.uri] : []))
+    .filter((uri) => uri.scheme === scheme && (id === undefined || pairIdFromUri(uri) === id));
+}
+
 class PairContentProvider implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
@@ -58,6 +65,8 @@ class PairEditFileSystem implements vscode.FileSystemProvider {
   readonly onDidChangeFile = this.changed.event;
   /** Modification stamps per pair id, bumped on every overlay change so open editors notice. */
   private readonly stamps = new Map<string, number>();
+  /** Set when every pair may have changed (a reload). */
+  private everyPairStamp = Date.now();
 
   constructor(private readonly session: DatasetSession) {}
 
@@ -68,9 +77,12 @@ class PairEditFileSystem implements vscode.FileSystemProvider {
     return pair;
   }
 
+  /** A newer stamp makes a reopened editor reload; a change event reloads the editors shown in tabs now. */
   touch(id?: string): void {
-    const uris = openDocumentsOf(EDIT_SCHEME, id);
-    for (const uri of uris) this.stamps.set(pairIdFromUri(uri)!, Date.now());
+    const now = Date.now();
+    if (id === undefined) this.everyPairStamp = now;
+    else this.stamps.set(id, now);
+    const uris = openTabsOf(EDIT_SCHEME, id);
     if (uris.length) this.changed.fire(uris.map((uri) => ({ type: vscode.FileChangeType.Changed, uri })));
   }
 
@@ -81,7 +93,7 @@ class PairEditFileSystem implements vscode.FileSystemProvider {
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     await this.session.whenLoaded().catch(() => undefined);
     const pair = this.pairOf(uri);
-    const mtime = this.stamps.get(pair.id) ?? 1;
+    const mtime = Math.max(this.stamps.get(pair.id) ?? 0, this.everyPairStamp);
     return { type: vscode.FileType.File, ctime: 1, mtime, size: Buffer.byteLength(renderEditable(pair)) };
   }
 

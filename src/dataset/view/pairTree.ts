@@ -11,6 +11,7 @@ import type { DatasetSession } from './session';
 
 const GROUPING_KEY = 'medqa.qaPairs.grouping';
 const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
 interface CurationCounts {
   flagged: number;
@@ -52,7 +53,7 @@ export class GroupNode extends TreeNode {
     item.contextValue = `group ${this.data.kind}`;
     item.iconPath = new vscode.ThemeIcon(groupIcons[this.data.kind]);
     const curation = this.tree.curationCounts().get(this.data.id);
-    const parts = [this.data.detail, `${count(this.data.all.length)} pairs`];
+    const parts = [this.data.detail, plural(this.data.all.length, 'pair')];
     if (curation?.flagged) parts.push(`${count(curation.flagged)} flagged`);
     if (curation?.excluded) parts.push(`${count(curation.excluded)} excluded`);
     item.description = parts.filter(Boolean).join(' · ');

@@ -54,7 +54,7 @@ function filterSuggestions(
     for (const value of shown) {
       items.push({
         label: filterText(key, value),
-        description: `${(counts.get(value) ?? 0).toLocaleString('en-US')} pairs`,
+        description: `${(counts.get(value) ?? 0).toLocaleString('en-US')} pair${counts.get(value) === 1 ? '' : 's'}`,
         filter: filterText(key, value),
         alwaysShow: true,
         iconPath: new vscode.ThemeIcon('filter'),
