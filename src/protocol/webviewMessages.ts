@@ -21,7 +21,8 @@ type Message = { type: string };
 
 export type PanelState<Id extends PanelId> = Field<Id, 'state'>;
 
-export type HostToWebview<Id extends PanelId> = { type: 'state'; state: PanelState<Id> } | (Field<Id, 'toWebview'> & Message);
+export type HostToWebview<Id extends PanelId> =
+  { type: 'state'; state: PanelState<Id> } | (Field<Id, 'toWebview'> & Message);
 
 /** Messages the app sends besides `ready`. */
 export type PanelRequest<Id extends PanelId> = Field<Id, 'toHost'> & Message;

@@ -20,14 +20,17 @@ export interface PythonLookup {
 }
 
 function venvPython(venvDir: string): string {
-  return process.platform === 'win32' ? path.join(venvDir, 'Scripts', 'python.exe') : path.join(venvDir, 'bin', 'python');
+  return process.platform === 'win32'
+    ? path.join(venvDir, 'Scripts', 'python.exe')
+    : path.join(venvDir, 'bin', 'python');
 }
 
 /** Candidates in the order a user expects: explicit setting, the Python extension, local venvs, then PATH. */
 export function pythonCandidates(lookup: PythonLookup): PythonCandidate[] {
   const candidates: PythonCandidate[] = [];
   if (lookup.configuredPath) candidates.push({ path: lookup.configuredPath, source: 'setting' });
-  if (lookup.pythonExtensionPath) candidates.push({ path: lookup.pythonExtensionPath, source: 'python-extension' });
+  if (lookup.pythonExtensionPath)
+    candidates.push({ path: lookup.pythonExtensionPath, source: 'python-extension' });
   for (const folder of lookup.workspaceFolders) {
     const candidate = venvPython(path.join(folder, '.venv'));
     if (existsSync(candidate)) candidates.push({ path: candidate, source: 'workspace-venv' });
@@ -52,7 +55,12 @@ export interface TrainerDoctorReport {
 
 export type PythonProbe =
   | { ok: true; candidate: PythonCandidate; report: TrainerDoctorReport }
-  | { ok: false; candidate: PythonCandidate; problem: 'not-found' | 'trainer-missing' | 'failed'; message: string };
+  | {
+      ok: false;
+      candidate: PythonCandidate;
+      problem: 'not-found' | 'trainer-missing' | 'failed';
+      message: string;
+    };
 
 /** Environment for trainer processes: the extension's bundled `trainer/` is importable without installing it. */
 export function trainerEnv(extensionPath: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -68,14 +76,24 @@ export async function probePython(candidate: PythonCandidate, extensionPath: str
       env: trainerEnv(extensionPath),
       timeoutMs: 120_000,
     });
-  } catch (error) {
-    return { ok: false, candidate, problem: 'not-found', message: `Python not found at "${candidate.path}" (${candidate.source}).` };
+  } catch {
+    return {
+      ok: false,
+      candidate,
+      problem: 'not-found',
+      message: `Python not found at "${candidate.path}" (${candidate.source}).`,
+    };
   }
   if (result.code === 0) {
     try {
       return { ok: true, candidate, report: JSON.parse(result.stdout) as TrainerDoctorReport };
     } catch {
-      return { ok: false, candidate, problem: 'failed', message: `The trainer printed an unreadable report: ${result.stdout.slice(0, 200)}` };
+      return {
+        ok: false,
+        candidate,
+        problem: 'failed',
+        message: `The trainer printed an unreadable report: ${result.stdout.slice(0, 200)}`,
+      };
     }
   }
   const missing = /No module named '?([\w.]+)'?/.exec(result.stderr);
@@ -88,7 +106,12 @@ export async function probePython(candidate: PythonCandidate, extensionPath: str
     };
   }
   const lastLine = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
-  return { ok: false, candidate, problem: 'failed', message: `The trainer check failed with "${candidate.path}": ${lastLine}` };
+  return {
+    ok: false,
+    candidate,
+    problem: 'failed',
+    message: `The trainer check failed with "${candidate.path}": ${lastLine}`,
+  };
 }
 
 /** The first candidate that has a working trainer, or every failure so the user sees what was tried. */

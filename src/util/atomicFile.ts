@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
  */
 export async function writeFileAtomic(target: string, content: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(target), { recursive: true });
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   const handle = await fs.open(temp, 'w');
   try {
     await handle.writeFile(content);

@@ -60,7 +60,8 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
 
 /** SIGTERM to the whole group, then SIGKILL if it is still alive after `graceMs`. Resolves when it exits. */
 export function terminateGroup(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+    return Promise.resolve();
   const pid = child.pid;
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {

@@ -46,7 +46,11 @@ export function registerEnvironmentCommands(services: ExtensionServices): void {
   const { context, log } = services;
   services.registerCommand(Commands.showLog, () => log.show());
   services.registerCommand(Commands.openWalkthrough, () =>
-    vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#medqa.gettingStarted`, false),
+    vscode.commands.executeCommand(
+      'workbench.action.openWalkthrough',
+      `${context.extension.id}#medqa.gettingStarted`,
+      false,
+    ),
   );
   services.registerCommand(Commands.checkEnvironment, async () => {
     if (!services.requireTrust('Checking the Python environment')) return undefined;
@@ -62,26 +66,42 @@ export function registerEnvironmentCommands(services: ExtensionServices): void {
         'Open Settings',
       );
       if (choice === 'Set Up Python Environment') await vscode.commands.executeCommand(Commands.setupPython);
-      if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'medqa.pythonPath');
+      if (choice === 'Open Settings')
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'medqa.pythonPath');
       return undefined;
     }
     const { report, candidate } = result.found;
-    const missing = Object.entries(report.packages).filter(([, version]) => version === null).map(([name]) => name);
-    const device = report.cuda.available ? `CUDA (${report.cuda.devices.join(', ')}): QLoRA available` : 'CPU only: LoRA in fp32, QLoRA needs CUDA';
+    const missing = Object.entries(report.packages)
+      .filter(([, version]) => version === null)
+      .map(([name]) => name);
+    const device = report.cuda.available
+      ? `CUDA (${report.cuda.devices.join(', ')}): QLoRA available`
+      : 'CPU only: LoRA in fp32, QLoRA needs CUDA';
     log.info(`Python ${report.python} at ${report.executable} (${candidate.source}); ${device}`);
-    log.info(`Packages: ${Object.entries(report.packages).map(([n, v]) => `${n}=${v ?? 'missing'}`).join(', ')}`);
+    log.info(
+      `Packages: ${Object.entries(report.packages)
+        .map(([n, v]) => `${n}=${v ?? 'missing'}`)
+        .join(', ')}`,
+    );
     const summary = `Python ${report.python} (${candidate.source}); ${device}.`;
     if (missing.length > 0) {
-      void vscode.window.showWarningMessage(`MedQA: ${summary} Missing packages: ${missing.join(', ')}.`, 'Show Log').then((c) => c && log.show());
+      void vscode.window
+        .showWarningMessage(`MedQA: ${summary} Missing packages: ${missing.join(', ')}.`, 'Show Log')
+        .then((c) => c && log.show());
     } else {
-      void vscode.window.showInformationMessage(`MedQA: environment ready. ${summary}`, 'Show Log').then((c) => c && log.show());
+      void vscode.window
+        .showInformationMessage(`MedQA: environment ready. ${summary}`, 'Show Log')
+        .then((c) => c && log.show());
     }
     return report;
   });
   services.registerCommand(Commands.setupPython, async () => {
     if (!services.requireTrust('Setting up Python')) return;
     const venv = managedVenvDir(context);
-    const python = process.platform === 'win32' ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python');
+    const python =
+      process.platform === 'win32'
+        ? path.join(venv, 'Scripts', 'python.exe')
+        : path.join(venv, 'bin', 'python');
     const requirements = path.join(context.extensionPath, 'trainer', 'requirements.txt');
     const base = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath')?.trim() || 'python3';
     await runTask('Create venv', base, ['-m', 'venv', venv]);
@@ -92,7 +112,13 @@ export function registerEnvironmentCommands(services: ExtensionServices): void {
 
 /** Runs one program as a visible VS Code task (argument array, no shell) and waits for it. */
 async function runTask(name: string, command: string, args: string[]): Promise<void> {
-  const task = new vscode.Task({ type: 'medqa', step: name }, vscode.TaskScope.Workspace, name, 'MedQA', new vscode.ProcessExecution(command, args));
+  const task = new vscode.Task(
+    { type: 'medqa', step: name },
+    vscode.TaskScope.Workspace,
+    name,
+    'MedQA',
+    new vscode.ProcessExecution(command, args),
+  );
   const execution = await vscode.tasks.executeTask(task);
   const exitCode = await new Promise<number | undefined>((resolve) => {
     const listener = vscode.tasks.onDidEndTaskProcess((event) => {
@@ -102,5 +128,6 @@ async function runTask(name: string, command: string, args: string[]): Promise<v
       }
     });
   });
-  if (exitCode !== 0) throw new Error(`${name} failed (exit code ${exitCode}). See the terminal for details.`);
+  if (exitCode !== 0)
+    throw new Error(`${name} failed (exit code ${exitCode}). See the terminal for details.`);
 }

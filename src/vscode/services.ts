@@ -13,7 +13,10 @@ export interface ExtensionServices {
   requireTrust(action: string): boolean;
 }
 
-export function createServices(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): ExtensionServices {
+export function createServices(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+): ExtensionServices {
   return {
     context,
     log,
@@ -38,12 +41,14 @@ export function createServices(context: vscode.ExtensionContext, log: vscode.Log
     },
     requireTrust(action) {
       if (vscode.workspace.isTrusted) return true;
-      void vscode.window.showWarningMessage(
-        `MedQA: ${action} runs code and is disabled in an untrusted workspace. Trust this folder to enable it.`,
-        'Manage Workspace Trust',
-      ).then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
-      });
+      void vscode.window
+        .showWarningMessage(
+          `MedQA: ${action} runs code and is disabled in an untrusted workspace. Trust this folder to enable it.`,
+          'Manage Workspace Trust',
+        )
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+        });
       return false;
     },
   };

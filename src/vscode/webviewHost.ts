@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { HostToWebview, PanelId, PanelRequest, PanelState, WebviewToHost } from '../protocol/webviewMessages';
+import type {
+  HostToWebview,
+  PanelId,
+  PanelRequest,
+  PanelState,
+  WebviewToHost,
+} from '../protocol/webviewMessages';
 
 /**
  * One webview panel per `PanelId`, with a strict CSP (per-load nonce, no remote content), resources limited to
@@ -27,7 +33,10 @@ export abstract class WebviewPanelHost<Id extends PanelId> implements vscode.Dis
     return {
       enableScripts: true,
       retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'out'), vscode.Uri.joinPath(context.extensionUri, 'media')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(context.extensionUri, 'out'),
+        vscode.Uri.joinPath(context.extensionUri, 'media'),
+      ],
     };
   }
 
@@ -38,7 +47,12 @@ export abstract class WebviewPanelHost<Id extends PanelId> implements vscode.Dis
       void this.pushState();
       return this.panel;
     }
-    const panel = vscode.window.createWebviewPanel(`medqa.${this.panelId}`, this.title, column, WebviewPanelHost.options(this.context));
+    const panel = vscode.window.createWebviewPanel(
+      `medqa.${this.panelId}`,
+      this.title,
+      column,
+      WebviewPanelHost.options(this.context),
+    );
     this.attach(panel);
     return panel;
   }
@@ -85,7 +99,8 @@ export abstract class WebviewPanelHost<Id extends PanelId> implements vscode.Dis
 
   private html(webview: vscode.Webview): string {
     const nonce = randomBytes(16).toString('base64');
-    const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...segments));
+    const asset = (...segments: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...segments));
     const csp = [
       `default-src 'none'`,
       `img-src ${webview.cspSource} data:`,

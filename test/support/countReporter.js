@@ -15,7 +15,12 @@ class CountReporter extends Mocha.reporters.Spec {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(
         file,
-        JSON.stringify({ suite: process.env.MEDQA_SUITE || 'mocha', passed: passes, failed: failures, skipped: pending }),
+        JSON.stringify({
+          suite: process.env.MEDQA_SUITE || 'mocha',
+          passed: passes,
+          failed: failures,
+          skipped: pending,
+        }),
       );
     });
   }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { allCommandIds } from '../../src/commands';
 import { repoRoot } from '../support/paths';
@@ -19,7 +19,11 @@ const declared = manifest.contributes.commands.map((c) => c.command);
 describe('command ids: package.json and src/commands.ts agree', () => {
   it('every declared command has an id in the command map', () => {
     const missing = declared.filter((id) => !allCommandIds.includes(id as never));
-    assert.deepEqual(missing, [], `declared in package.json but not in src/commands.ts: ${missing.join(', ')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `declared in package.json but not in src/commands.ts: ${missing.join(', ')}`,
+    );
   });
 
   it('every command in the map is declared in package.json', () => {
@@ -43,14 +47,14 @@ describe('command ids: package.json and src/commands.ts agree', () => {
       ...(manifest.contributes.viewsWelcome ?? []).map((w) => w.contents),
       ...(manifest.contributes.walkthroughs ?? []).flatMap((w) => w.steps.map((s) => s.description)),
     ];
-    for (const text of texts) for (const match of text.matchAll(/\(command:([\w.]+)/g)) referenced.add(match[1]);
+    for (const text of texts)
+      for (const match of text.matchAll(/\(command:([\w.]+)/g)) referenced.add(match[1]);
     const unknown = [...referenced].filter((id) => id.startsWith('medqa.') && !declared.includes(id));
     assert.deepEqual(unknown, []);
   });
 });
 
 function sourceFiles(dir: string): string[] {
-  const { readdirSync, statSync } = require('node:fs') as typeof import('node:fs');
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith('.ts') ? [full] : [];
