@@ -4,6 +4,15 @@ import { higherIsBetter, orderMetrics } from './format';
 
 /** Two-sided level of the paired bootstrap test behind "better"/"worse". */
 export const SIGNIFICANCE_LEVEL = 0.05;
+/**
+ * A bootstrap of one example resamples that example every time: its interval has zero width and its p-value says
+ * nothing. Groups smaller than this show the change without a test.
+ */
+export const MIN_TESTED_EXAMPLES = 2;
+
+function withoutTest(row: ComparisonRow): ComparisonRow {
+  return { ...row, changeCi: null, pValue: null, verdict: null };
+}
 
 const NO_INTERVAL: [null, null] = [null, null];
 
@@ -120,9 +129,17 @@ export function buildTables(
               overrides,
             );
         }
+        if (group.n < MIN_TESTED_EXAMPLES) for (const m of Object.keys(rows)) rows[m] = withoutTest(rows[m]);
         return { qtype, n: group.n, rows };
       });
-    return { metrics, overall, byQtype, paired: true, n: comparison.n };
+    const tested = comparison.n >= MIN_TESTED_EXAMPLES;
+    return {
+      metrics,
+      overall: tested ? overall : overall.map(withoutTest),
+      byQtype,
+      paired: true,
+      n: comparison.n,
+    };
   }
   const metrics = orderMetrics([...Object.keys(base?.overall ?? {}), ...Object.keys(adapter?.overall ?? {})]);
   const overall = metrics.map((m) => unpairedRow(m, base?.overall[m], adapter?.overall[m]));

@@ -97,6 +97,8 @@ export interface EvaluationListItem {
 export interface MetricsPanelState {
   evaluation: EvaluationSummary | null;
   evaluations: EvaluationListItem[];
+  /** The view state the app last reported, for an app whose own saved state was lost (see MetricsPanelUiState). */
+  ui: MetricsPanelUiState | null;
 }
 
 export type MetricsPanelRequest =
@@ -106,7 +108,9 @@ export type MetricsPanelRequest =
   | { type: 'export'; format: 'csv' | 'markdown' }
   | { type: 'openPredictions'; side: EvaluationSide }
   | { type: 'openPrediction'; side: EvaluationSide; id: string }
-  | { type: 'revealFolder' };
+  | { type: 'revealFolder' }
+  /** The app's view state, mirrored on the host: a browser workbench may drop webview state on reload. */
+  | { type: 'saveUi'; ui: MetricsPanelUiState };
 
 export interface MetricsSort {
   column: string;
@@ -118,4 +122,6 @@ export interface MetricsPanelUiState {
   evaluationDir?: string;
   sort?: MetricsSort;
   qtypeMetric?: string;
+  /** When the user last changed it (Date.now()): the newer of the app's and the host's copy wins. */
+  savedAt?: number;
 }

@@ -18,7 +18,8 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, To
 const host = connect<'metrics', MetricsPanelUiState>((message) => {
   if (message.type === 'state') render(message.state);
 });
-let ui: MetricsPanelUiState = host.uiState() ?? {};
+const saved = host.uiState();
+let ui: MetricsPanelUiState = saved ?? {};
 // After a window reload the host may not know which folder this panel showed; the saved state does.
 if (ui.evaluationDir) host.post({ type: 'restore', dir: ui.evaluationDir });
 
@@ -26,9 +27,11 @@ const app = document.getElementById('app') as HTMLElement;
 let state: MetricsPanelState | undefined;
 let chart: Chart<'bar', (number | null)[], string> | undefined;
 
-function saveUi(patch: Partial<MetricsPanelUiState>): void {
-  ui = { ...ui, ...patch };
+/** Keeps the view state with setState, and on the host too (code-server can lose webview state on reload). */
+function saveUi(patch: Partial<MetricsPanelUiState>, tellHost = true): void {
+  ui = { ...ui, ...patch, ...(tellHost ? { savedAt: Date.now() } : {}) };
   host.saveUiState(ui);
+  if (tellHost) host.post({ type: 'saveUi', ui });
 }
 
 const STATUS_TEXT: Record<EvaluationSummary['status'], string> = {
@@ -81,15 +84,15 @@ function skeleton(): void {
     <section id="problems" class="card problems" hidden></section>
     <ul id="notes" class="notes"></ul>
     <section class="toolbar facts" id="facts" aria-label="Evaluation facts"></section>
-    <div class="metrics-top">
-      <section class="card"><h3>Base vs fine-tuned</h3><div id="overall" class="table-wrap"></div></section>
+    <section class="card"><h3>Base vs fine-tuned</h3><div id="overall" class="table-wrap"></div></section>
+    <div class="grid">
       <section class="card" id="chart-card"><h3>Scores (0–100)</h3>
         <div class="chart"><canvas id="chart" role="img" aria-label="Bar chart of base and fine-tuned scores"></canvas></div></section>
+      <section class="card"><h3>Prediction hygiene</h3><div id="hygiene"></div></section>
     </div>
     <section class="card"><div class="toolbar"><h3>By question type</h3><span class="spacer"></span>
       <label for="qtype-metric" class="muted">Metric</label><vscode-single-select id="qtype-metric"></vscode-single-select></div>
       <div id="qtypes" class="table-wrap"></div></section>
-    <section class="card"><h3>Prediction hygiene</h3><div id="hygiene"></div></section>
     <p id="empty" class="muted" hidden></p>`;
   const on = (id: string, handler: () => void) =>
     document.getElementById(id)?.addEventListener('click', handler);
@@ -103,7 +106,9 @@ function skeleton(): void {
     if (dir && dir !== state?.evaluation?.dir) host.post({ type: 'selectEvaluation', dir });
   });
   document.getElementById('qtype-metric')?.addEventListener('change', (event) => {
-    saveUi({ qtypeMetric: (event.target as HTMLSelectElement).value });
+    const metric = (event.target as HTMLSelectElement).value;
+    if (!metric || metric === ui.qtypeMetric) return;
+    saveUi({ qtypeMetric: metric });
     renderQtypes();
   });
   const qtypes = document.getElementById('qtypes') as HTMLElement;
@@ -215,7 +220,12 @@ function renderChart(e: EvaluationSummary): void {
   });
 }
 
+let firstState = true;
+
 function render(next: MetricsPanelState): void {
+  // A restored panel whose saved state the browser dropped or kept stale takes the host's newer copy.
+  if (firstState && next.ui && (next.ui.savedAt ?? 0) > (saved?.savedAt ?? 0)) ui = { ...ui, ...next.ui };
+  firstState = false;
   state = next;
   if (!document.getElementById('overall')) skeleton();
   const e = next.evaluation;
@@ -234,7 +244,7 @@ function render(next: MetricsPanelState): void {
     return;
   }
   empty.hidden = true;
-  saveUi({ evaluationDir: e.dir });
+  if (ui.evaluationDir !== e.dir) saveUi({ evaluationDir: e.dir }, false);
   (document.getElementById('title') as HTMLElement).textContent = e.title;
   const status = document.getElementById('status') as HTMLElement;
   status.textContent = STATUS_TEXT[e.status];

@@ -134,7 +134,7 @@ export function qtypeTableHtml(e: EvaluationSummary, metric: string, sort: Metri
       return `<tr data-qtype="${escapeHtml(g.qtype)}">${columns.map((c) => cells[c.column]).join('')}</tr>`;
     })
     .join('');
-  return `<table id="qtype-table"><caption class="muted">${escapeHtml(metricLabel(metric))} per question type; click a header to sort. Small groups have wide intervals.</caption><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table id="qtype-table"><caption class="muted">${escapeHtml(metricLabel(metric))} per question type; click a header to sort. Small groups have wide intervals; groups of one example get no test.</caption><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export function hygieneHtml(e: EvaluationSummary): string {

@@ -1,7 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EvaluationSide, MetricsPanelRequest, MetricsPanelState } from '../../protocol/metricsPanel';
+import type {
+  EvaluationSide,
+  MetricsPanelRequest,
+  MetricsPanelState,
+  MetricsPanelUiState,
+} from '../../protocol/metricsPanel';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { ExtensionServices } from '../../vscode/services';
 import { listEvaluations, loadEvaluation, runFolders, sideDir } from '../evaluationFolder';
@@ -9,6 +14,7 @@ import { exportEvaluation, type ExportFormat } from '../export';
 import { runsDirectory } from './evaluationTargets';
 
 const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
+const UI_KEY = 'medqa.evaluation.panelUi';
 
 export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', markdown: 'md' };
 
@@ -105,7 +111,11 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
     if (dir && !evaluations.some((e) => path.resolve(e.dir) === path.resolve(dir))) {
       evaluations.unshift({ dir, label: path.basename(dir), description: '' });
     }
-    return { evaluation: dir && existsSync(dir) ? await loadEvaluation(dir) : null, evaluations };
+    return {
+      evaluation: dir && existsSync(dir) ? await loadEvaluation(dir) : null,
+      evaluations,
+      ui: this.services.context.workspaceState.get<MetricsPanelUiState>(UI_KEY) ?? null,
+    };
   }
 
   protected async onMessage(message: MetricsPanelRequest): Promise<void> {
@@ -130,6 +140,9 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
         return;
       case 'openPrediction':
         if (this.evaluationDir) await this.openPredictions(this.evaluationDir, message.side, message.id);
+        return;
+      case 'saveUi':
+        await this.services.context.workspaceState.update(UI_KEY, message.ui);
         return;
       case 'revealFolder':
         if (this.evaluationDir)

@@ -140,6 +140,12 @@ describe('evaluation: comparison table math', () => {
       ],
     );
 
+    // A group of one example gets no test (its bootstrap is degenerate); larger groups keep theirs.
+    const single = paired.byQtype.find((g) => g.qtype === 'causes')?.rows.f1;
+    assert.ok(single?.absoluteChange);
+    assert.deepEqual([single.pValue, single.changeCi, single.verdict], [null, null, null]);
+    assert.equal(typeof paired.byQtype.find((g) => g.qtype === 'information')?.rows.f1.pValue, 'number');
+
     const unpaired = buildTables(base, adapter, null);
     assert.equal(unpaired.paired, false);
     const f1u = unpaired.overall.find((r) => r.metric === 'f1');
