@@ -3,7 +3,7 @@ import type { MetricValue } from '../protocol/metricsPanel';
 import { JsonSyntaxError, parseLocatedJson, pathText, type JsonPath, type LocatedJson } from './jsonDocument';
 
 /**
- * Tolerant readers for the evaluator's outputs (contract #3; layout in docs/protocol.md "Evaluation outputs"):
+ * Tolerant readers for the evaluator's JSON outputs (contract #3; layout in docs/protocol.md "Evaluation outputs"):
  * every usable part is kept, and each problem is reported once as `file:line: what is wrong`.
  */
 export interface Read<T> {
@@ -11,23 +11,11 @@ export interface Read<T> {
   problems: string[];
 }
 
-export interface PredictionRow {
-  line: number;
-  id: string;
-  question: string | null;
-  qtype: string;
-  reference: string;
-  prediction: string;
-  truncated: boolean | null;
-  scores: Record<string, number | null>;
-  hygiene: string[];
-}
-
 export const METRICS_FORMAT = 'medqa-eval-metrics';
 export const COMPARISON_FORMAT = 'medqa-eval-comparison';
 export const SUPPORTED_VERSION = 1;
 
-async function readText(file: string): Promise<string | string[]> {
+export async function readText(file: string): Promise<string | string[]> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
@@ -38,88 +26,11 @@ async function readText(file: string): Promise<string | string[]> {
   }
 }
 
-const typeName = (value: unknown): string =>
+export const typeName = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** predictions.jsonl: one object per line with string `reference` and `prediction`; bad lines are listed. */
-export async function readPredictions(file: string): Promise<Read<PredictionRow[]>> {
-  const text = await readText(file);
-  if (Array.isArray(text)) return { value: [], problems: text };
-  return parsePredictions(text, file);
-}
-
-export function parsePredictions(text: string, file: string): Read<PredictionRow[]> {
-  const rows: PredictionRow[] = [];
-  const problems: string[] = [];
-  const seen = new Map<string, number>();
-  text.split('\n').forEach((raw, index) => {
-    const line = index + 1;
-    if (!raw.trim()) return;
-    const where = `${file}:${line}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push(
-        `${where}: not valid JSON (${(error as Error).message.replace(/^Unexpected/, 'unexpected')})`,
-      );
-      return;
-    }
-    if (!isRecord(value)) {
-      problems.push(`${where}: expected a JSON object, got ${typeName(value)}`);
-      return;
-    }
-    const wrong: string[] = [];
-    for (const field of ['reference', 'prediction']) {
-      if (!(field in value)) wrong.push(`missing field '${field}'`);
-      else if (typeof value[field] !== 'string')
-        wrong.push(`'${field}' must be a string, got ${typeName(value[field])}`);
-    }
-    const id = value.id === undefined ? `line-${line}` : value.id;
-    if (typeof id !== 'string' && typeof id !== 'number')
-      wrong.push(`'id' must be a string or number, got ${typeName(id)}`);
-    for (const field of ['question', 'qtype']) {
-      if (value[field] != null && typeof value[field] !== 'string')
-        wrong.push(`'${field}' must be a string, got ${typeName(value[field])}`);
-    }
-    if (wrong.length > 0) {
-      problems.push(`${where}: ${wrong.join('; ')}`);
-      return;
-    }
-    const key = String(id);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.push(`${where}: duplicate id '${key}' (first on line ${first})`);
-      return;
-    }
-    seen.set(key, line);
-    const scores: Record<string, number | null> = {};
-    if (isRecord(value.scores)) {
-      for (const [name, score] of Object.entries(value.scores)) {
-        if (typeof score === 'number' || score === null) scores[name] = score;
-      }
-    }
-    rows.push({
-      line,
-      id: key,
-      question: typeof value.question === 'string' ? value.question : null,
-      qtype: typeof value.qtype === 'string' && value.qtype ? value.qtype : 'unknown',
-      reference: value.reference as string,
-      prediction: value.prediction as string,
-      truncated: typeof value.truncated === 'boolean' ? value.truncated : null,
-      scores,
-      hygiene: Array.isArray(value.hygiene)
-        ? value.hygiene.filter((f): f is string => typeof f === 'string')
-        : [],
-    });
-  });
-  if (rows.length === 0 && problems.length === 0)
-    problems.push(`${file}: no predictions (the file is empty)`);
-  return { value: rows, problems };
 }
 
 /** Field checks on a located JSON document: each failed check adds `file:line: path …` and yields undefined. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
 import type { ExtensionServices } from '../../vscode/services';
-import { readPredictions, type PredictionRow } from '../evaluationFiles';
+import { readPredictions, type PredictionRow } from '../predictionsFile';
 import { sideDir } from '../evaluationFolder';
 import { formatMetric, hygieneLabel, metricLabel, orderMetrics } from '../format';
 

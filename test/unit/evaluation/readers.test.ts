@@ -4,11 +4,10 @@ import * as path from 'node:path';
 import {
   parseComparison,
   parseMetrics,
-  parsePredictions,
   readComparison,
   readMetrics,
-  readPredictions,
 } from '../../../src/evaluation/evaluationFiles';
+import { parsePredictions, readPredictions } from '../../../src/evaluation/predictionsFile';
 import { JsonSyntaxError, parseLocatedJson } from '../../../src/evaluation/jsonDocument';
 import { fixturesDir } from '../../support/paths';
 

@@ -1,0 +1,91 @@
+import { isRecord, readText, typeName, type Read } from './evaluationFiles';
+
+/** One answer from predictions.jsonl (contract #3): the evaluator's row with its per-example scores and flags. */
+export interface PredictionRow {
+  line: number;
+  id: string;
+  question: string | null;
+  qtype: string;
+  reference: string;
+  prediction: string;
+  truncated: boolean | null;
+  scores: Record<string, number | null>;
+  hygiene: string[];
+}
+
+/** predictions.jsonl: one object per line with string `reference` and `prediction`; bad lines are listed. */
+export async function readPredictions(file: string): Promise<Read<PredictionRow[]>> {
+  const text = await readText(file);
+  if (Array.isArray(text)) return { value: [], problems: text };
+  return parsePredictions(text, file);
+}
+
+export function parsePredictions(text: string, file: string): Read<PredictionRow[]> {
+  const rows: PredictionRow[] = [];
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    if (!raw.trim()) return;
+    const where = `${file}:${line}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      problems.push(
+        `${where}: not valid JSON (${(error as Error).message.replace(/^Unexpected/, 'unexpected')})`,
+      );
+      return;
+    }
+    if (!isRecord(value)) {
+      problems.push(`${where}: expected a JSON object, got ${typeName(value)}`);
+      return;
+    }
+    const wrong: string[] = [];
+    for (const field of ['reference', 'prediction']) {
+      if (!(field in value)) wrong.push(`missing field '${field}'`);
+      else if (typeof value[field] !== 'string')
+        wrong.push(`'${field}' must be a string, got ${typeName(value[field])}`);
+    }
+    const id = value.id === undefined ? `line-${line}` : value.id;
+    if (typeof id !== 'string' && typeof id !== 'number')
+      wrong.push(`'id' must be a string or number, got ${typeName(id)}`);
+    for (const field of ['question', 'qtype']) {
+      if (value[field] != null && typeof value[field] !== 'string')
+        wrong.push(`'${field}' must be a string, got ${typeName(value[field])}`);
+    }
+    if (wrong.length > 0) {
+      problems.push(`${where}: ${wrong.join('; ')}`);
+      return;
+    }
+    const key = String(id);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push(`${where}: duplicate id '${key}' (first on line ${first})`);
+      return;
+    }
+    seen.set(key, line);
+    const scores: Record<string, number | null> = {};
+    if (isRecord(value.scores)) {
+      for (const [name, score] of Object.entries(value.scores)) {
+        if (typeof score === 'number' || score === null) scores[name] = score;
+      }
+    }
+    rows.push({
+      line,
+      id: key,
+      question: typeof value.question === 'string' ? value.question : null,
+      qtype: typeof value.qtype === 'string' && value.qtype ? value.qtype : 'unknown',
+      reference: value.reference as string,
+      prediction: value.prediction as string,
+      truncated: typeof value.truncated === 'boolean' ? value.truncated : null,
+      scores,
+      hygiene: Array.isArray(value.hygiene)
+        ? value.hygiene.filter((f): f is string => typeof f === 'string')
+        : [],
+    });
+  });
+  if (rows.length === 0 && problems.length === 0)
+    problems.push(`${file}: no predictions (the file is empty)`);
+  return { value: rows, problems };
+}
