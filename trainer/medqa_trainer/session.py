@@ -69,6 +69,14 @@ def build_session(
     if skipped:
         notice("deepspeed-skipped", skipped)
     env = environment(plan.device, plan.qlora, world_size)
+    previous = _previous_manifest_hash(Path(config.output_dir) / "config.yaml")
+    if previous and data.manifest_hash and previous != data.manifest_hash:
+        notice(
+            "dataset-changed",
+            "the dataset export changed since this run folder was written (manifest hash differs); "
+            "a resumed run now trains on different data.",
+            "warning",
+        )
     if save_run_config:
         run_info = {
             "environment": env,
@@ -113,3 +121,15 @@ def build_session(
         early = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
         trainer.add_callback(early)
     return Session(trainer, events, early, data, plan, env, steps)
+
+
+def _previous_manifest_hash(path: Path) -> str | None:
+    import yaml
+
+    try:
+        saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    info = saved.get("run_info") if isinstance(saved, dict) else None
+    value = info.get("dataset_manifest_hash") if isinstance(info, dict) else None
+    return value if isinstance(value, str) else None

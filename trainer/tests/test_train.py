@@ -187,9 +187,12 @@ def test_sigterm_saves_a_checkpoint_and_resuming_continues_the_same_loss_curve(
 
 
 def test_sigkill_leaves_readable_events_and_the_run_resumes(
-    write_config: WriteConfig, validate_event: Any
+    write_config: WriteConfig, validate_event: Any, tmp_path: Path
 ) -> None:
-    config = write_config("killed")
+    export = Path(shutil.copytree(FIXTURE, tmp_path / "export"))
+    config = write_config(
+        "killed", train_file=str(export / "train.jsonl"), validation_file=str(export / "validation.jsonl")
+    )
     run_dir = Path(load_config(config).output_dir)
     proc = start_training(config)
     wait_for(run_dir / "events.jsonl", lambda ev: any(e["event"] == "checkpoint" for e in ev), proc)
@@ -202,8 +205,13 @@ def test_sigkill_leaves_readable_events_and_the_run_resumes(
     ).exists()  # left behind: with no live process the run reads as interrupted
     # A fresh run must not silently overwrite the interrupted one.
     assert main(["train", "--config", str(config)]) == 2
+    # The export changed between the runs: the resumed run says so.
+    manifest = export / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"seed": 42', '"seed": 7'))
     assert main(["train", "--config", str(config), "--resume", "latest"]) == 0
-    assert read_events(run_dir / "events.jsonl")[-1]["event"] == "run_finished"
+    events = read_events(run_dir / "events.jsonl")
+    assert events[-1]["event"] == "run_finished"
+    assert any(e["event"] == "notice" and e["code"] == "dataset-changed" for e in events)
 
 
 def test_a_crash_ends_with_run_failed_and_a_traceback(
