@@ -46,6 +46,8 @@ def test_prompt_is_masked_and_answer_with_closing_im_end_is_learnt(tokenizer: An
     # The masked part is exactly what generation feeds the model (empty think block included) ...
     assert tokenizer.decode(prompt_ids) == render_prompt(tokenizer, MESSAGES[:-1])
     assert tokenizer.decode(prompt_ids).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    generation_ids = tokenizer(render_prompt(tokenizer, MESSAGES[:-1]), add_special_tokens=False)["input_ids"]
+    assert prompt_ids == generation_ids  # token for token what `evaluate` feeds the model
     # ... and every token after it is a label: the answer and its closing <|im_end|>, nothing more.
     assert example.labels[first_label:] == answer_ids
     assert tokenizer.decode(answer_ids) == ANSWER + "<|im_end|>"
