@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { importDataset } from '../../src/dataset/import';
 import { findImportCandidates, type ImportCandidate } from '../../src/dataset/view/importCandidates';
-import { requireShared } from '../support/paths';
+import { fixturesDir, requireShared } from '../support/paths';
 import { startWorkbench, type Workbench } from './support/workbench';
 
 /** The QA Pairs view's rows (pane body under its header). */
@@ -157,7 +157,17 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
     // code-server's own folder dialog is a quick input with a path box.
     const input = quickInput(page).locator('input');
     await input.waitFor({ state: 'visible' });
-    await input.fill(requireShared('models/qwen3-tokenizer') + '/');
+    // The dialog fills in its starting folder a moment after it opens; type the path only after that.
+    await page.waitForFunction(() => {
+      const box = document.querySelector<HTMLInputElement>('.quick-input-widget input');
+      return box !== null && box.value.length > 0;
+    });
+    const folder = requireShared('models/qwen3-tokenizer') + '/';
+    await input.fill(folder);
+    await page.waitForFunction(
+      (expected) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === expected,
+      folder,
+    );
     await page.waitForTimeout(300);
     await quickInput(page)
       .locator('.quick-input-action, a.monaco-button', { hasText: /Use This Tokenizer|OK/ })
@@ -169,7 +179,38 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
 
     await frame.locator('vscode-button', { hasText: 'Find Duplicates' }).first().click();
     await frame.locator('vscode-tab-header', { hasText: 'Duplicates' }).click();
-    await frame.getByText(/groups of duplicate questions/).waitFor({ timeout: 60_000 });
+    await frame.getByText(/groups? of duplicate questions/).waitFor({ timeout: 60_000 });
+    await page.locator('.notification-toast', { hasText: 'Finding duplicates' }).waitFor({ state: 'hidden' });
     await workbench.screenshot('dataset-panel-duplicates');
+    // "Open Both" shows the two members of a group side by side.
+    await frame.locator('vscode-button', { hasText: 'Open Both' }).first().click();
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.locator('.tab', { hasText: 'MedQA Dataset' }).first().click();
+  });
+
+  it('reports import problems with file:line, and opens the file at that line from the import report', async () => {
+    const { page } = workbench;
+    cpSync(path.join(fixturesDir, 'medquad', 'broken'), path.join(workbench.workspaceDir, 'broken'), {
+      recursive: true,
+    });
+    await viewAction(page, 'Import Dataset…');
+    await quickInput(page)
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'broken/5_NIDDK_QA' })
+      .first()
+      .click();
+    const toast = page.locator('.notification-toast', { hasText: /3 problems/ }).first();
+    await toast.waitFor({ timeout: 60_000 });
+    await toast.getByRole('button', { name: 'Show Import Report' }).click();
+    const frame = datasetFrame(page);
+    const link = frame.locator('a[data-action="openProblem"]', { hasText: '0000001.xml:11' });
+    await link.waitFor();
+    await frame.getByText('end tag </Answr> does not match', { exact: false }).waitFor();
+    await workbench.screenshot('dataset-panel-import-report');
+    await link.click();
+    await page.locator('.tab', { hasText: '0000001.xml' }).first().waitFor();
+    await page
+      .locator('.statusbar', { hasText: /Ln 11, Col \d+/ })
+      .first()
+      .waitFor();
   });
 });

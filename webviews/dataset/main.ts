@@ -65,7 +65,7 @@ function skeleton(): void {
     <p id="error" class="error" hidden></p>
     <vscode-tabs id="tabs" selected-index="${TABS.indexOf(ui.tab)}">
       <vscode-tab-header slot="header" id="tab-overview">Overview</vscode-tab-header>
-      <vscode-tab-panel>
+      <vscode-tab-panel class="tab-body">
         <div class="grid">
           <section class="card"><h3>Pairs by collection</h3>
             <div class="chart"><canvas id="chart-collections" role="img" aria-label="Answered and unanswered pairs per collection"></canvas></div></section>
@@ -76,14 +76,14 @@ function skeleton(): void {
         </div>
       </vscode-tab-panel>
       <vscode-tab-header slot="header" id="tab-tokens">Token lengths</vscode-tab-header>
-      <vscode-tab-panel>
+      <vscode-tab-panel class="tab-body">
         <section class="card"><div id="tokens"></div>
           <div class="chart" id="tokens-chart-box"><canvas id="chart-tokens" role="img" aria-label="Answer length histogram in tokens"></canvas></div></section>
       </vscode-tab-panel>
       <vscode-tab-header slot="header" id="tab-duplicates">Duplicates</vscode-tab-header>
-      <vscode-tab-panel><div id="duplicates"></div></vscode-tab-panel>
+      <vscode-tab-panel class="tab-body"><div id="duplicates"></div></vscode-tab-panel>
       <vscode-tab-header slot="header" id="tab-report">Import report</vscode-tab-header>
-      <vscode-tab-panel><div id="report"></div></vscode-tab-panel>
+      <vscode-tab-panel class="tab-body"><div id="report"></div></vscode-tab-panel>
     </vscode-tabs>`;
   const tabs = document.getElementById('tabs') as HTMLElement & { selectedIndex: number };
   tabs.addEventListener('vsc-tabs-select', (event) => {

@@ -44,7 +44,7 @@ async function withCancellableProgress<T>(
         return await task(progress, abort.signal);
       } catch (error) {
         if (abort.signal.aborted || error instanceof CancelledError) {
-          void vscode.window.showInformationMessage(`MedQA: ${title.replace(/…$/, '')} cancelled.`);
+          void vscode.window.showInformationMessage(`MedQA: ${title.replace(/…$/, '')}: cancelled.`);
           return undefined;
         }
         throw error;
@@ -86,7 +86,7 @@ export function registerDatasetCommands(
     const wasListed = workspace.sources().includes(path.resolve(source));
     await workspace.addSource(source);
     const loaded = await withCancellableProgress(
-      `Importing ${path.basename(source)}…`,
+      `Importing ${path.basename(source)}`,
       async (progress, signal) => {
         await session.load({
           signal,
