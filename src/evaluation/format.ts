@@ -66,9 +66,15 @@ export function formatChange(name: string, value: number | null | undefined): st
 
 export function formatRelative(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const percent = value * 100;
-  const text = Math.abs(percent).toFixed(Math.abs(percent) < 10 ? 1 : 0);
-  return `${percent > 0 ? '+' : percent < 0 ? '−' : ''}${text}%`;
+  const percent = Math.abs(value * 100);
+  // Small changes keep two significant digits, so a real −0.02% does not print as "−0.0%".
+  const text =
+    percent >= 10
+      ? percent.toFixed(0)
+      : percent >= 1
+        ? percent.toFixed(1)
+        : Number(percent.toPrecision(2)).toString();
+  return `${value > 0 ? '+' : value < 0 ? '−' : ''}${text}%`;
 }
 
 export function formatInterval(
@@ -89,7 +95,7 @@ export function formatPValue(p: number | null | undefined): string {
 export const VERDICT_TEXT = {
   better: 'better',
   worse: 'worse',
-  'no-difference': 'no significant difference',
+  'no-difference': 'not significant',
 } as const;
 
 /** Plain-text flag names from metrics.json `hygiene.flags`. */

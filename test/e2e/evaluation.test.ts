@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { fixturesDir } from '../support/paths';
+import { requireEnv } from '../support/codeServer';
+import { fixturesDir, repoRoot } from '../support/paths';
 import { startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
@@ -128,11 +130,118 @@ describe('evaluation: a person opens the Metrics panel of an evaluation', functi
   it('comes back after a window reload with the same evaluation and sort order', async () => {
     const { page } = workbench;
     const before = await qtypeOrder(metricsFrame(page));
+    // The browser workbench saves its editor layout when idle, at most every 5 s (BROWSER_DEFAULT_FLUSH_INTERVAL);
+    // its save during unload is not reliable. Give it that time, as a person would before reloading.
+    await page.waitForTimeout(7000);
     await workbench.reload();
     const frame = metricsFrame(page);
     await frame.locator('#title', { hasText: `demo-run · ${EVALUATION}` }).waitFor({ timeout: 60_000 });
     await frame.locator('#qtype-table').waitFor();
     assert.deepEqual(await qtypeOrder(frame), before);
     await workbench.screenshot('evaluation-metrics-panel-after-reload');
+  });
+});
+
+/** Trains the tiny model for 3 steps with the real trainer into `runDir` (what "Train adapter" would start). */
+async function trainTinyRun(runDir: string, exportDir: string, model: string): Promise<void> {
+  mkdirSync(runDir, { recursive: true });
+  const config = path.join(runDir, 'run.yaml');
+  const q = JSON.stringify;
+  writeFileSync(
+    config,
+    `preset: recommended\nmodel_name_or_path: ${q(model)}\ntrain_file: ${q(path.join(exportDir, 'train.jsonl'))}\n` +
+      `validation_file: ${q(path.join(exportDir, 'validation.jsonl'))}\ndataset_manifest: ${q(path.join(exportDir, 'manifest.json'))}\n` +
+      `output_dir: ${q(runDir)}\nmax_steps: 3\neval_steps: 3\nsave_steps: 3\nlogging_steps: 1\nmax_length: 128\n`,
+  );
+  const child = spawn(requireEnv('MEDQA_PYTHON'), ['-m', 'medqa_trainer', 'train', '--config', config], {
+    cwd: runDir,
+    env: {
+      ...process.env,
+      PYTHONPATH: path.join(repoRoot, 'trainer'),
+      HF_HUB_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-3000)));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, `the trainer failed:\n${stderr}`);
+}
+
+describe('evaluation: a person evaluates a checkpoint from the Checkpoints view', function () {
+  this.timeout(300_000);
+  let workbench: Workbench;
+
+  before(async () => {
+    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
+    assert.ok(
+      tiny && existsSync(path.join(tiny, 'config.json')),
+      'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
+    );
+    workbench = await startWorkbench();
+    const exportDir = path.join(workbench.workspaceDir, '.medqa', 'exports', 'evaluation-fixture');
+    cpSync(path.join(fixturesDir, 'evaluation', 'export'), exportDir, { recursive: true });
+    await trainTinyRun(path.join(workbench.workspaceDir, '.medqa', 'runs', 'tiny-run'), exportDir, tiny);
+  });
+
+  after(async () => {
+    await workbench?.stop();
+  });
+
+  it('right-clicks a checkpoint, picks the test split and quick settings, and gets the Metrics panel', async () => {
+    const { page } = workbench;
+    await workbench.openMedqaContainer();
+    const checkpoints = page.locator('.sidebar .pane', {
+      has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
+    });
+    const row = checkpoints.locator('.monaco-list-row', { hasText: 'checkpoint-3' }).first();
+    await row.waitFor({ timeout: 60_000 });
+    await row.click({ button: 'right' });
+    // The menu ignores a click that follows its opening too closely; point at the item and press Enter instead.
+    const item = page.locator('.context-view .action-label', { hasText: 'Evaluate Checkpoint…' }).first();
+    await item.hover();
+    await page.keyboard.press('Enter');
+
+    const widget = page.locator('.quick-input-widget');
+    const input = widget.locator('input.input').first();
+    const title = widget.locator('.quick-input-title');
+    const rowWith = (text: string) =>
+      widget.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    await title.filter({ hasText: 'Evaluate on which test split?' }).waitFor();
+    // The export the run trained on comes first, marked as such.
+    await widget
+      .locator('.quick-input-list .monaco-list-row')
+      .first()
+      .filter({ hasText: 'the export this run trained on' })
+      .waitFor();
+    await rowWith('evaluation-fixture').click();
+
+    await title.filter({ hasText: 'Evaluation settings' }).waitFor();
+    for (const [label, value] of [
+      ['Max new tokens', '8'],
+      ['Batch size', '4'],
+      ['Limit', '4'],
+    ]) {
+      await rowWith(label).click();
+      await widget
+        .locator('.quick-input-title', { hasText: 'Evaluation settings' })
+        .waitFor({ state: 'detached' })
+        .catch(() => undefined);
+      await input.fill(value);
+      await input.press('Enter');
+      await title.filter({ hasText: 'Evaluation settings' }).waitFor();
+    }
+    await rowWith('Limit: first 4 examples').waitFor();
+    await workbench.screenshot('evaluation-settings');
+    await rowWith('Start evaluation').click();
+
+    const frame = metricsFrame(page);
+    await frame.locator('#title', { hasText: /^tiny-run · \d{8}-\d{6}$/ }).waitFor({ timeout: 240_000 });
+    await frame.locator('#status', { hasText: 'Finished' }).waitFor({ timeout: 60_000 });
+    await frame.locator('#overall-table tr[data-metric="perplexity"]').waitFor();
+    assert.match((await frame.locator('#overall-table caption').textContent()) ?? '', /Paired on 4 examples/);
+    await frame.locator('#facts', { hasText: 'checkpoint-3' }).waitFor();
+    await workbench.screenshot('evaluation-after-evaluate-checkpoint');
   });
 });

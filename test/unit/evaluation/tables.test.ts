@@ -198,6 +198,8 @@ describe('evaluation: formatting and sorting', () => {
     assert.equal(formatChange('rouge_l', -0.0123), '−0.012');
     assert.equal(formatRelative(0.25), '+25%');
     assert.equal(formatRelative(-0.053), '−5.3%');
+    assert.equal(formatRelative(-0.00021), '−0.021%');
+    assert.equal(formatRelative(0), '0%');
     assert.equal(formatRelative(null), '—');
     assert.equal(formatInterval('f1', [40, 50.56]), '[40.0, 50.6]');
     assert.equal(formatInterval('f1', [-2, 3], true), '[−2.00, +3.00]');
