@@ -162,3 +162,12 @@ def test_paired_comparison_identical_and_clearly_better() -> None:
     assert better["f1"]["p_value"] < 0.01
     low, high = better["bleu"]["ci"]
     assert low > 0 and high > 0
+
+
+def test_paired_comparison_gives_no_significance_for_a_single_example() -> None:
+    base = score_examples(["the cat sat"], ["a dog ran"])
+    candidate = score_examples(["the cat sat"], ["the cat sat"])
+    result = paired_comparison(base, candidate, resamples=200)
+    assert result["f1"]["absolute_change"] == pytest.approx(100.0)
+    assert result["f1"]["p_value"] is None
+    assert result["f1"]["ci"] == [None, None]

@@ -146,7 +146,9 @@ def paired_comparison(
             "ci": [None, None],
             "p_value": None,
         }
-        if diffs[name]:
+        # One example has no sampling variation: every resample repeats it, so a CI or p-value would be noise
+        # dressed as certainty (p = 1/(resamples+1)). Leave both empty below two examples.
+        if diffs[name] and n >= 2:
             sampled = np.concatenate(diffs[name])
             sampled = sampled[np.isfinite(sampled)]
             if sampled.size:
