@@ -75,8 +75,8 @@ setup_venv() {
   say "installing the trainer's Python packages into $target (trainer/requirements-dev.txt)"
   [ -x "$target/bin/python" ] || python3 -m venv "$target" || die "python3 -m venv failed; install python3-venv"
   # Exact pins only: torch==2.13.0 resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
-  "$target/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REPO_ROOT/trainer/requirements-dev.txt" ||
-    die "pip install -r trainer/requirements-dev.txt failed"
+  quietly "$TOOLS_DIR/logs/pip-install.log" "$target/bin/python" -m pip install --disable-pip-version-check \
+    -r "$REPO_ROOT/trainer/requirements-dev.txt" || die "pip install -r trainer/requirements-dev.txt failed"
   echo "$hash" >"$stamp"
 }
 
