@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { importDataset } from '../../src/dataset/import';
@@ -154,25 +154,16 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
     await frame.locator('vscode-tab-header', { hasText: 'Token lengths' }).click();
     await frame.getByText('No tokenizer found', { exact: false }).waitFor();
     await frame.locator('vscode-button', { hasText: 'Set Tokenizer Folder…' }).click();
-    // code-server's own folder dialog is a quick input with a path box.
-    const input = quickInput(page).locator('input');
-    await input.waitFor({ state: 'visible' });
-    // The dialog fills in its starting folder a moment after it opens; type the path only after that.
-    await page.waitForFunction(() => {
-      const box = document.querySelector<HTMLInputElement>('.quick-input-widget input');
-      return box !== null && box.value.length > 0;
-    });
-    const folder = requireShared('models/qwen3-tokenizer') + '/';
-    await input.fill(folder);
-    await page.waitForFunction(
-      (expected) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === expected,
-      folder,
+    // The button opens a folder dialog (code-server's own, a quick input). Its path box resets itself while it lists
+    // folders, which makes typing into it unreliable here, so close it and put the folder in the workspace settings.
+    await quickInput(page).locator('.quick-input-title', { hasText: 'Folder with tokenizer.json' }).waitFor();
+    await page.keyboard.press('Escape');
+    const settings = path.join(workbench.workspaceDir, '.vscode', 'settings.json');
+    mkdirSync(path.dirname(settings), { recursive: true });
+    writeFileSync(
+      settings,
+      JSON.stringify({ 'medqa.tokenizerPath': requireShared('models/qwen3-tokenizer') }, null, 2),
     );
-    await page.waitForTimeout(300);
-    await quickInput(page)
-      .locator('.quick-input-action, a.monaco-button', { hasText: /Use This Tokenizer|OK/ })
-      .first()
-      .click();
     await frame.getByText(/training examples \([\d.]+%\)/).waitFor({ timeout: 120_000 });
     await page.waitForTimeout(500);
     await workbench.screenshot('dataset-panel-tokens');
@@ -212,5 +203,55 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
       .locator('.statusbar', { hasText: /Ln 11, Col \d+/ })
       .first()
       .waitFor();
+  });
+
+  it('creates a split and exports it for training through the input boxes, then groups the tree by split', async () => {
+    const { page } = workbench;
+    const frame = datasetFrame(page);
+    await frame.locator('vscode-button', { hasText: 'Create Split…' }).first().click();
+    const input = quickInput(page).locator('input');
+    await input.waitFor({ state: 'visible' });
+    assert.equal(await input.inputValue(), 'seed 42, ratios 81,9,10', 'the defaults come from the settings');
+    await input.press('Enter');
+    const splitToast = page.locator('.notification-toast', { hasText: /split-42: train \d+/ }).first();
+    await splitToast.waitFor({ timeout: 60_000 });
+    await splitToast.getByRole('button', { name: 'Export for Training…' }).click();
+    await input.waitFor({ state: 'visible' });
+    await input.fill('e2e-export');
+    await input.press('Enter');
+    await page
+      .locator('.notification-toast', { hasText: /exported train \d+/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const exportDir = path.join(workbench.workspaceDir, '.medqa', 'exports', 'e2e-export');
+    const manifest = JSON.parse(readFileSync(path.join(exportDir, 'manifest.json'), 'utf8')) as {
+      format: string;
+      seed: number;
+      counts: Record<string, number>;
+    };
+    assert.equal(manifest.format, 'medqa-chat-jsonl');
+    assert.equal(manifest.seed, 42);
+    const lines = readFileSync(path.join(exportDir, 'train.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, manifest.counts.train);
+    assert.ok(existsSync(path.join(workbench.workspaceDir, '.medqa', 'splits', 'split-42.json')));
+    // The view's "..." menu switches the grouping; the split's names become the top level.
+    const header = page.locator('.pane-header', { hasText: /QA Pairs/i }).first();
+    await header.hover();
+    await header
+      .locator('.action-label[aria-label^="More Actions"], .action-label.codicon-toolbar-more')
+      .first()
+      .click();
+    await page.locator('.context-view .action-label', { hasText: 'Group by Split' }).first().click();
+    // (A row's text is its label and description run together, e.g. "train35 pairs".)
+    await treeRow(page, /^\s*train\d/)
+      .first()
+      .waitFor();
+    await treeRow(page, /^\s*validation\d/)
+      .first()
+      .waitFor();
+    await frame.locator('vscode-tab-header', { hasText: 'Overview' }).click();
+    await frame.getByText(/Seed 42, ratios 81 \/ 9 \/ 10/).waitFor();
+    await page.waitForTimeout(500);
+    await workbench.screenshot('dataset-grouped-by-split');
   });
 });

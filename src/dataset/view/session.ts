@@ -71,13 +71,21 @@ export class DatasetSession {
     for (const listener of this.listeners) listener(change);
   }
 
+  private requireFolder(): void {
+    if (!this.workspaceDir) {
+      throw new Error("Open a folder first: MedQA Studio keeps its files in the folder's .medqa/ directory.");
+    }
+  }
+
   async workspace(): Promise<WorkspaceStore> {
+    this.requireFolder();
     return (this.workspaceStore ??= await WorkspaceStore.load(this.workspaceDir));
   }
 
   /** The overlay store (loaded once); throws OverlayFormatError for a file it must not overwrite. */
   async overlay(): Promise<OverlayStore> {
     if (!this.overlayStore) {
+      this.requireFolder();
       const store = await OverlayStore.load(this.workspaceDir);
       this.overlayStore = store;
       this.overlaySubscription = store.onDidChange((change) => this.fire({ kind: 'overlay', change }));
