@@ -48,7 +48,7 @@ def medquad_pairs() -> list[tuple[str, str, str]]:
                 (
                     f"{xml_file.parent.name}/{document.get('id')}/{pid}",
                     (question.text or "").strip(),
-                    answer.text.strip(),
+                    (answer.text or "").strip(),
                 )
             )
     return pairs
@@ -92,7 +92,7 @@ def flops_per_token(model: Any, mean_context: float) -> float:
     )
     attention_width = config.num_attention_heads * config.head_dim
     forward = 2 * matmul_params + 4 * config.num_hidden_layers * attention_width * mean_context
-    return 2 * forward
+    return float(2 * forward)
 
 
 def measure(
@@ -159,6 +159,7 @@ def main() -> int:
     parser.add_argument("--hidden-size", type=int, default=256, help="hidden size of the random Qwen3")
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="alternating measurements per preset")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0, help="which slice of MedQuAD")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
@@ -170,6 +171,10 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from medqa_trainer.tiny_model import make_tiny_model
 
     tokenizer_dir = SHARED / "models" / "qwen3-tokenizer"
@@ -186,7 +191,7 @@ def main() -> int:
         train_file = write_slice(work, args.examples, args.seed)
         print(
             f"model: random Qwen3, hidden {args.hidden_size}, {args.layers} layers; data: {args.examples} MedQuAD "
-            "pairs",
+            f"pairs; {torch.get_num_threads()} torch threads",
             flush=True,
         )
         peak = matmul_peak()

@@ -1,7 +1,7 @@
 """`train`: LoRA/QLoRA fine-tuning of a causal LM on the chat JSONL export (contract #2).
 
     python -m medqa_trainer train --config run.yaml [--resume latest|PATH] [--events PATH]
-    accelerate launch --num_processes 2 -m medqa_trainer train --config run.yaml   # DDP; rank 0 writes
+    torchrun --standalone --nproc_per_node 2 -m medqa_trainer train --config run.yaml   # DDP; rank 0 writes
 
 Events go to <output_dir>/events.jsonl (or --events); stdout/stderr carry progress lines for people.
 """
