@@ -37,6 +37,25 @@ export interface SearchContext {
   isDuplicate(id: string): boolean;
 }
 
+export function hasState(pair: CuratedPair, state: string, context: SearchContext): boolean {
+  switch (state) {
+    case 'flagged':
+      return Boolean(pair.flagged);
+    case 'excluded':
+      return Boolean(pair.excluded);
+    case 'edited':
+      return pair.edited;
+    case 'noted':
+      return Boolean(pair.note);
+    case 'unanswered':
+      return pair.answer.trim() === '';
+    case 'duplicate':
+      return context.isDuplicate(pair.id);
+    default:
+      return false;
+  }
+}
+
 export function pairStates(pair: CuratedPair, context: SearchContext): Set<PairState> {
   const states = new Set<PairState>();
   if (pair.flagged) states.add('flagged');
@@ -48,7 +67,13 @@ export function pairStates(pair: CuratedPair, context: SearchContext): Set<PairS
   return states;
 }
 
-export function matchesQuery(pair: CuratedPair, query: SearchQuery, context: SearchContext): boolean {
+/** `loweredQuestion`: the question in lower case, when the caller keeps it (searching 47k pairs per keystroke). */
+export function matchesQuery(
+  pair: CuratedPair,
+  query: SearchQuery,
+  context: SearchContext,
+  loweredQuestion?: string,
+): boolean {
   for (const filter of query.filters) {
     switch (filter.key) {
       case 'qtype':
@@ -64,12 +89,12 @@ export function matchesQuery(pair: CuratedPair, query: SearchQuery, context: Sea
         if ((context.splitOf(pair.id) ?? 'none') !== filter.value) return false;
         break;
       case 'is':
-        if (!pairStates(pair, context).has(filter.value as PairState)) return false;
+        if (!hasState(pair, filter.value, context)) return false;
         break;
     }
   }
   if (query.words.length === 0) return true;
-  const question = pair.question.toLowerCase();
+  const question = loweredQuestion ?? pair.question.toLowerCase();
   return query.words.every((word) => question.includes(word));
 }
 

@@ -91,7 +91,7 @@ export function showPairSearch(
   const pick = vscode.window.createQuickPick<SearchItem>();
   const context: SearchContext = {
     splitOf: (id) => session.splitOf(id),
-    isDuplicate: (id) => session.duplicatesOf(id).length > 0,
+    isDuplicate: (id) => session.isDuplicate(id),
   };
   const baseTitle = options.title ?? 'Search QA Pairs';
   pick.title = baseTitle;
@@ -101,6 +101,7 @@ export function showPairSearch(
   pick.matchOnDetail = false;
   pick.ignoreFocusOut = false;
   let pairs: CuratedPair[] = [];
+  let lowered: string[] = [];
 
   const update = () => {
     const value = pick.value;
@@ -120,8 +121,9 @@ export function showPairSearch(
     const query = parseQuery(value);
     const results: SearchItem[] = [];
     let total = 0;
-    for (const pair of pairs) {
-      if (!matchesQuery(pair, query, context)) continue;
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
+      if (!matchesQuery(pair, query, context, lowered[i])) continue;
       if (results.length < MAX_RESULTS) results.push(resultItem(pair, context));
       total++;
     }
@@ -161,6 +163,7 @@ export function showPairSearch(
       .catch(() => undefined)
       .then(() => {
         pairs = session.curatedPairs();
+        lowered = pairs.map((pair) => pair.question.toLowerCase());
         pick.busy = false;
         if (options.value) pick.value = options.value;
         update();

@@ -233,6 +233,10 @@ export class DatasetSession {
     return this.splitById.get(id);
   }
 
+  isDuplicate(id: string): boolean {
+    return this.duplicatesById.has(id);
+  }
+
   duplicatesOf(id: string): string[] {
     return [...(this.duplicatesById.get(id) ?? [])];
   }

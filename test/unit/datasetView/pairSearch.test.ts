@@ -42,6 +42,17 @@ describe('dataset view: search queries', () => {
     const flagged = applyOverlay(base, { flag: { reason: 'x', at: 'now' }, question: 'Edited question' });
     assert.ok(matchesQuery(flagged, parseQuery('is:flagged is:edited edited'), context));
     assert.ok(!matchesQuery(flagged, parseQuery('celiac'), context), 'searches the curated question');
+    const duplicates: SearchContext = { ...context, isDuplicate: (id) => id === base.id };
+    assert.ok(matchesQuery(plain, parseQuery('is:duplicate'), duplicates));
+    assert.ok(!matchesQuery(plain, parseQuery('is:duplicate'), context));
+    assert.ok(
+      matchesQuery(applyOverlay({ ...base, answer: ' ' }, undefined), parseQuery('is:unanswered'), context),
+    );
+    assert.ok(!matchesQuery(plain, parseQuery('is:nonsense'), context), 'an unknown state matches nothing');
+    assert.ok(
+      matchesQuery(plain, parseQuery('celiac'), context, 'already lowered celiac'),
+      'uses the lowered text given',
+    );
   });
 
   it('quotes filter values with spaces', () => {
