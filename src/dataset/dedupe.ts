@@ -268,7 +268,7 @@ export function dedupePairs(
     pairs.filter((pair) => pair.answer.trim() !== '').map((pair) => ({ id: pair.id, text: pair.answer })),
     options,
   );
-  return { threshold: options.threshold ?? 0.8, shingleSize: options.shingleSize ?? 2, questions, answers };
+  return { threshold: options.threshold ?? 0.8, shingleSize: options.shingleSize ?? 3, questions, answers };
 }
 
 /** Maps every id that belongs to a duplicate group onto the group's first id (what the split keeps together). */

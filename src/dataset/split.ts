@@ -117,20 +117,25 @@ export function createSplit(
   const random = mulberry32(seed);
   const assignments: SplitAssignment[] = [];
   const counts = { train: 0, validation: 0, test: 0 };
+  // What earlier strata owe each split. Without it every small stratum (1–3 pairs) would start at zero and
+  // hand its pairs to train, starving validation and test across many rare qtypes.
+  const carry = [0, 0, 0];
   for (const qtype of [...strata.keys()].sort(compareIds)) {
     const stratumUnits = shuffle(strata.get(qtype)!, random);
     const size = stratumUnits.reduce((sum, unit) => sum + unit.length, 0);
     const targets = ratios.map((ratio) => ratio * size);
     const filled = [0, 0, 0];
+    const deficit = (s: number): number => targets[s] - filled[s] + carry[s];
     for (const unit of stratumUnits) {
       // The split furthest below its target takes the unit (ties → train, validation, test order).
       let best = 0;
-      for (let s = 1; s < 3; s++) if (targets[s] - filled[s] > targets[best] - filled[best]) best = s;
+      for (let s = 1; s < 3; s++) if (deficit(s) > deficit(best)) best = s;
       filled[best] += unit.length;
       const split = splitNames[best];
       counts[split] += unit.length;
       for (const pair of unit) assignments.push({ id: pair.id, split });
     }
+    for (let s = 0; s < 3; s++) carry[s] += targets[s] - filled[s];
   }
   assignments.sort((a, b) => compareIds(a.id, b.id));
   return {

@@ -120,6 +120,7 @@ describe('duplicate detection', () => {
     assert.deepEqual(report.questions.groups[0].ids, ['a', 'b']);
     assert.deepEqual(report.answers.groups[0].ids, ['a', 'c']);
     assert.equal(report.answers.items, 2);
+    assert.equal(report.shingleSize, 3, 'the report names the shingle size the search used');
     assert.throws(() => findDuplicates([], { threshold: 0 }), /threshold/);
   });
 });

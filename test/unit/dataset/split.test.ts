@@ -112,6 +112,32 @@ describe('split', () => {
     }
   });
 
+  it('keeps the overall shares when every qtype is rare (many strata of one or two pairs)', () => {
+    const pairs: SplitInput[] = [];
+    for (let i = 0; i < 60; i++) {
+      for (let k = 0; k <= i % 2; k++) {
+        pairs.push({
+          id: `rare/${i}/${k}`,
+          qtype: `type-${i}`,
+          question: `Rare question ${i} variant ${k * 13}?`,
+          answer: 'A.',
+        });
+      }
+    }
+    const split = createSplit(pairs, hashes, { seed: 42, ratios: [81, 9, 10] });
+    const total = pairs.length;
+    assert.ok(
+      Math.abs(split.counts.validation - 0.09 * total) <= 2,
+      `validation ${split.counts.validation} of ${total}`,
+    );
+    assert.ok(Math.abs(split.counts.test - 0.1 * total) <= 2, `test ${split.counts.test} of ${total}`);
+  });
+
+  it('reports the shingle size the duplicate search really used', () => {
+    const split = createSplit(corpus(), hashes, {});
+    assert.equal(split.shingleSize, 3);
+  });
+
   it('parses and validates ratios and seeds', () => {
     assert.deepEqual(parseRatios('81, 9, 10'), [0.81, 0.09, 0.1]);
     assert.deepEqual(parseRatios('2,1,1'), [0.5, 0.25, 0.25]);
