@@ -42,9 +42,10 @@ async function main(): Promise<number> {
   let counts: Counts | undefined;
   try {
     const { page } = browser;
-    const exitCode = new Promise<number>((resolve) => {
-      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
-    });
+    let exited: (code: number) => void = () => undefined;
+    const exitCode = new Promise<number>((resolve) => (exited = resolve));
+    // The workbench calls this when the index's run() settles: 0 resolved, 1 rejected.
+    await page.exposeFunction('codeAutomationExit', (code: number) => exited(code));
     // Extension-host output (mocha's report) arrives as console calls; format them in order, as node would print them.
     let printing = Promise.resolve();
     page.on('console', (message) => {
