@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
-import { copyWorkspace } from './support/browser';
+import { copyWorkspace } from './support/workspace';
 import { repoRoot, sharedDir } from './support/paths';
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 // Debian's chromium driven by playwright-core (no browser download: the test tools' own browsers cannot be fetched here).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -45,14 +45,4 @@ export async function launchBrowser(): Promise<BrowserSession> {
       rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
     },
   };
-}
-
-/** A temp copy of a folder (default: the repo's demo/), without state a previous demo run left in it. */
-export function copyWorkspace(source: string, skip: readonly string[] = ['.medqa', 'runs']): string {
-  const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'medqa-workspace-')), path.basename(source));
-  cpSync(source, target, {
-    recursive: true,
-    filter: (file) => !skip.some((name) => path.relative(source, file).split(path.sep)[0] === name),
-  });
-  return target;
 }

@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
-import { copyWorkspace, launchBrowser, type BrowserSession } from '../../support/browser';
+import type { Locator, Page } from 'playwright-core';
+import { launchBrowser, type BrowserSession } from '../../support/browser';
+import { copyWorkspace } from '../../support/workspace';
 import { codeServerCli, requireEnv, startCodeServer, type CodeServer } from '../../support/codeServer';
 import { repoRoot, sharedDir } from '../../support/paths';
 
@@ -207,4 +208,15 @@ export async function stopAll(): Promise<void> {
   await server?.stop();
   if (state.installedExtensions) rmSync(state.installedExtensions.root, { recursive: true, force: true });
   state.installedExtensions = undefined;
+}
+
+/**
+ * Right-clicks `row` and chooses `label` from its context menu. code-server's menu ignores a click that follows
+ * its opening too closely (seen under load), so point at the item and press Enter, as a keyboard user would.
+ */
+export async function chooseFromContextMenu(page: Page, row: Locator, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-label', { hasText: label }).first();
+  await item.hover();
+  await page.keyboard.press('Enter');
 }
