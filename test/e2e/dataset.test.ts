@@ -5,7 +5,7 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { importDataset } from '../../src/dataset/import';
 import { findImportCandidates, type ImportCandidate } from '../../src/dataset/view/importCandidates';
 import { fixturesDir, requireShared } from '../support/paths';
-import { startWorkbench, type Workbench } from './support/workbench';
+import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 /** The QA Pairs view's rows (pane body under its header). */
 function qaPairsView(page: Page): Locator {
@@ -104,8 +104,7 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
     await page.locator('.editor-group-container .monaco-editor', { hasText: 'Question' }).first().waitFor();
     const row = treeRow(page, question).first();
     await row.waitFor();
-    await row.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Flag Pair…' }).first().click();
+    await chooseFromContextMenu(page, row, 'Flag Pair…');
     await input.waitFor({ state: 'visible' });
     await input.fill('answer needs a source check');
     await input.press('Enter');
@@ -241,7 +240,9 @@ describe('dataset: import, search, flag and the dataset panel, as a user does it
       .locator('.action-label[aria-label^="More Actions"], .action-label.codicon-toolbar-more')
       .first()
       .click();
-    await page.locator('.context-view .action-label', { hasText: 'Group by Split' }).first().click();
+    // Hover + Enter: the menu may ignore a click that follows its opening too closely.
+    await page.locator('.context-view .action-label', { hasText: 'Group by Split' }).first().hover();
+    await page.keyboard.press('Enter');
     // (A row's text is its label and description run together, e.g. "train35 pairs".)
     await treeRow(page, /^\s*train\d/)
       .first()

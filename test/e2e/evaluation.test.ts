@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { requireEnv } from '../support/codeServer';
 import { fixturesDir, repoRoot } from '../support/paths';
-import { startWorkbench, type Workbench } from './support/workbench';
+import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
 
@@ -197,11 +197,7 @@ describe('evaluation: a person evaluates a checkpoint from the Checkpoints view'
     });
     const row = checkpoints.locator('.monaco-list-row', { hasText: 'checkpoint-3' }).first();
     await row.waitFor({ timeout: 60_000 });
-    await row.click({ button: 'right' });
-    // The menu ignores a click that follows its opening too closely; point at the item and press Enter instead.
-    const item = page.locator('.context-view .action-label', { hasText: 'Evaluate Checkpoint…' }).first();
-    await item.hover();
-    await page.keyboard.press('Enter');
+    await chooseFromContextMenu(page, row, 'Evaluate Checkpoint…');
 
     const widget = page.locator('.quick-input-widget');
     const input = widget.locator('input.input').first();
