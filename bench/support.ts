@@ -5,26 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot } from '../test/support/paths';
 
-export const repoRoot = (() => {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'trainer'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-})();
-
-export const sharedDir = process.env.MEDQA_SHARED ?? path.resolve(repoRoot, '..', 'shared');
-
-export function requireShared(relative: string): string {
-  const full = path.join(sharedDir, relative);
-  if (!existsSync(full)) {
-    throw new Error(`The benchmark needs ${full}; put shared/ beside the repository or set MEDQA_SHARED.`);
-  }
-  return full;
-}
+export { repoRoot, requireShared, sharedDir } from '../test/support/paths';
 
 /** The repository's .venv Python when present (it has `tokenizers`), else python3. */
 export function python(): string {
