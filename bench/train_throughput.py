@@ -211,6 +211,8 @@ def main() -> int:
                     work,
                     overrides if preset == "recommended" else {},
                 )
+                # MFU against the best peak seen so far; the final figures use the best of all.
+                peak = max(peak, matmul_peak(repeats=3))
                 result["mfu"] = result["tokens_per_second"] * result["flops_per_token"] / peak
                 preset_runs.append(result)
                 padding_share = 1 - result["real_tokens"] / result["padded_tokens"]
@@ -224,6 +226,10 @@ def main() -> int:
                 )
         results = [sorted(r, key=lambda x: x["tokens_per_second"])[(len(r) - 1) // 2] for r in runs.values()]
         peak_after = matmul_peak()
+        best_peak = max(peak, peak_after)
+        for preset_runs in runs.values():
+            for result in preset_runs:
+                result["mfu"] = result["tokens_per_second"] * result["flops_per_token"] / best_peak
         ratio = results[1]["tokens_per_second"] / results[0]["tokens_per_second"]
         cpu_ratio = results[1]["tokens_per_cpu_second"] / results[0]["tokens_per_cpu_second"]
         for result in results:
@@ -232,7 +238,8 @@ def main() -> int:
                 f"{result['tokens_per_cpu_second']:,.0f} tok per CPU-second"
             )
         print(
-            f"matmul peak after the runs: {peak_after / 1e9:.1f} GFLOP/s (a big change means a noisy machine)"
+            f"matmul peak after the runs: {peak_after / 1e9:.1f} GFLOP/s (a big change means a noisy machine); "
+            f"MFU above uses the best peak, {best_peak / 1e9:.1f} GFLOP/s"
         )
         print(f"recommended / reference-recipe effective tokens/s: {ratio:.2f}x (target >= 2x)")
         print(f"recommended / reference-recipe effective tokens per CPU-second: {cpu_ratio:.2f}x")
