@@ -148,8 +148,18 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     async openMedqaContainer() {
       const icon = page.locator(MEDQA_ICON).first();
       await icon.waitFor();
-      if ((await icon.getAttribute('aria-expanded')) !== 'true' && !(await sidebarShowsMedqa(page)))
+      // Clicking the icon of the container already shown hides the side bar, and after a reload the side bar can
+      // come back hidden while still holding MedQA: click only when it is not visibly shown, then check again.
+      for (let attempt = 1; !(await sidebarShowsMedqa(page)); attempt++) {
+        if (attempt > 3)
+          throw new Error('the MedQA Studio side bar did not open after three clicks on its icon');
         await icon.click();
+        await page
+          .locator('.sidebar .composite.title .title-label', { hasText: /medqa studio/i })
+          .first()
+          .waitFor({ timeout: 5_000 })
+          .catch(() => undefined);
+      }
       for (const view of MEDQA_VIEWS) {
         await page
           .locator('.sidebar .pane-header', { hasText: new RegExp(`^\\s*${view}`, 'i') })
@@ -187,8 +197,9 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
 }
 
 async function sidebarShowsMedqa(page: Page): Promise<boolean> {
-  const title = page.locator('.sidebar .composite.title .title-label');
-  return (await title.count()) > 0 && /medqa studio/i.test((await title.first().textContent()) ?? '');
+  // Visible, not merely present: a hidden side bar keeps its last title in the DOM.
+  const title = page.locator('.sidebar .composite.title .title-label', { hasText: /medqa studio/i }).first();
+  return title.isVisible();
 }
 
 function exactly(text: string): RegExp {
