@@ -4,9 +4,9 @@
  * (in-memory stack, last change first) and announced to listeners so views refresh.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomicFile';
+import { readTextIfExists } from '../util/files';
 import type { PairOverlay, QaPair } from './model';
 
 export const OVERLAY_FORMAT = 'medqa-overlay';
@@ -106,12 +106,7 @@ export class OverlayStore {
   ): Promise<OverlayStore> {
     const file = overlayPath(workspaceDir);
     let entries: Record<string, PairOverlay> = {};
-    let text: string | undefined;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = await readTextIfExists(file);
     if (text !== undefined) {
       let parsed: Partial<OverlayFile>;
       try {

@@ -2,9 +2,9 @@
  * `<workspace>/.medqa/workspace.json`: which sources the user imported and where the last split and export went, so
  * the extension can reload them on start. Paths inside the workspace are stored relative (the folder can move).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomicFile';
+import { readTextIfExists } from '../util/files';
 
 export const WORKSPACE_FORMAT = 'medqa-workspace';
 export const WORKSPACE_VERSION = 1;
@@ -37,12 +37,7 @@ export class WorkspaceStore {
   static async load(workspaceDir: string, options: { now?: () => Date } = {}): Promise<WorkspaceStore> {
     const file = workspaceFilePath(workspaceDir);
     let data: WorkspaceFile = { format: WORKSPACE_FORMAT, version: WORKSPACE_VERSION, sources: [] };
-    let text: string | undefined;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = await readTextIfExists(file);
     if (text !== undefined) {
       let parsed: Partial<WorkspaceFile>;
       try {
