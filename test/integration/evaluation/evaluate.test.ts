@@ -6,8 +6,8 @@ import type { PredictionsResult } from '../../../src/evaluation/view/predictions
 import { trainerEnv } from '../../../src/training/pythonEnvironment';
 import { runProcess } from '../../../src/util/process';
 import { fixturesDir } from '../../support/paths';
+import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
 
-const EXTENSION_ID = 'medqa-studio.medqa-studio';
 /** Fast enough for CI: the tiny random model, 4 questions, 8 new tokens each. */
 const QUICK = { maxNewTokens: 8, batchSize: 4, limit: 4 };
 
@@ -53,20 +53,11 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
   let evaluationDir: string;
 
   before(async () => {
-    const extension = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-    await extension.activate();
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(
-      tiny && existsSync(path.join(tiny, 'config.json')),
-      'MEDQA_TEST_TINY_MODEL must name the tiny model folder (./studio setup builds it)',
-    );
-    model = tiny;
+    const extension = await activateMedqa();
+    model = tinyModelDir();
     const python = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath');
     assert.ok(python, 'medqa.pythonPath must be set by the test harness');
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    assert.ok(folder, 'a workspace folder must be open');
-    workspace = folder;
+    workspace = workspaceRoot();
 
     const exportDir = path.join(workspace, '.medqa', 'exports', 'evaluation-fixture');
     cpSync(path.join(fixturesDir, 'evaluation', 'export'), exportDir, { recursive: true });

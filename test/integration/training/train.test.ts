@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
 import { writeTrainingExport } from '../../support/trainingExport';
+import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
 
 type SnapshotRun = RunsViewSnapshot['runs'][number];
 
-const EXTENSION_ID = 'medqa-studio.medqa-studio';
 /** Few steps, short sequences: the real trainer on the tiny model finishes in seconds on a CPU. */
 const QUICK = { max_steps: 4, eval_steps: 2, save_steps: 2, logging_steps: 1, max_length: 256 };
 
@@ -47,18 +47,9 @@ describe('training: Train adapter with the real trainer on the tiny model', func
   let model: string;
 
   before(async () => {
-    const extension = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-    await extension.activate();
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(
-      tiny && existsSync(path.join(tiny, 'config.json')),
-      'MEDQA_TEST_TINY_MODEL must name the tiny model folder (./studio setup builds it)',
-    );
-    model = tiny;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    assert.ok(folder, 'a workspace folder must be open');
-    workspace = folder;
+    await activateMedqa();
+    model = tinyModelDir();
+    workspace = workspaceRoot();
     exportDir = writeTrainingExport(path.join(workspace, '.medqa', 'exports', 'integration'));
   });
 
