@@ -56,7 +56,7 @@ run_demo() {
 
   local config="$DEMO_PROFILE/config.yaml" log="$DEMO_PROFILE/code-server.log"
   printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$config"
-  export MEDQA_SHARED="$SHARED_DIR"
+  export MEDQA_SHARED="$SHARED_DIR" MEDQA_MODELS_DIR="$MODELS_DIR"
   # Its own process group (setsid), so Ctrl-C ends code-server and every helper it forked, by that group id.
   PATH="$NODE24_BIN:$PATH" setsid "$CODE_SERVER_BIN" --config "$config" --bind-addr "127.0.0.1:$port" --auth none \
     --disable-telemetry --disable-update-check --disable-getting-started-override \

@@ -6,6 +6,9 @@ REPO_ROOT=${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 TOOLS_DIR=${MEDQA_TOOLS_DIR:-$HOME/.cache/medqa-studio/tools}
 SHARED_DIR=${MEDQA_SHARED:-$(cd "$REPO_ROOT/.." && pwd)/shared}
 RESULTS_DIR="$REPO_ROOT/.test-results"
+# Installed local models (the trainer's `models install`); beside the tools, shared by every clone.
+MODELS_DIR=${MEDQA_MODELS_DIR:-$(dirname "$TOOLS_DIR")/models}
+DEMO_MODEL=smollm2-135m-instruct
 
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
@@ -63,6 +66,7 @@ export_test_env() {
   export MEDQA_NODE24_BIN="$NODE24_BIN"
   export MEDQA_CODE_SERVER="$CODE_SERVER_BIN"
   export MEDQA_PYTHON="$VENV_PYTHON"
+  export MEDQA_MODELS_DIR="$MODELS_DIR"
   export PYTHONPATH="$REPO_ROOT/trainer${PYTHONPATH:+:$PYTHONPATH}"
   local tiny nltk
   tiny=$(tiny_model_dir)

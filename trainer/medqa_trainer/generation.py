@@ -15,6 +15,9 @@ from typing import Any
 
 import torch
 
+from medqa_trainer.catalog import looks_like_path, prepare_model_reference
+from medqa_trainer.templates import template_options
+
 MAX_LOSS_TOKENS_PER_PASS = (
     8192  # rows x width per teacher-forced pass: bounds attention memory on long answers
 )
@@ -63,11 +66,6 @@ def pick_device_and_dtype(dtype: str = "auto") -> tuple[torch.device, torch.dtyp
     return device, chosen
 
 
-def looks_like_path(name: str) -> bool:
-    """Hub ids are `name` or `namespace/name`; anything absolute, relative-marked or deeper is a folder."""
-    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or "\\" in name
-
-
 def check_sources(model_name: str, adapter: str | None) -> None:
     """Fail fast (before loading torch weights) on folders that do not exist, instead of a hub lookup error."""
     if looks_like_path(model_name) and not Path(model_name).expanduser().is_dir():
@@ -83,6 +81,7 @@ def load_model_and_tokenizer(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_sources(model_name, adapter)
+    model_name = prepare_model_reference(model_name)
     local = Path(model_name).is_dir()
     tokenizer = AutoTokenizer.from_pretrained(model_name, local_files_only=local)
     if tokenizer.pad_token_id is None:
@@ -104,7 +103,7 @@ def render_prompt(tokenizer: Any, messages: Sequence[dict[str, str]], decoding: 
             list(messages),
             tokenize=False,
             add_generation_prompt=True,
-            enable_thinking=decoding.enable_thinking,
+            **template_options(tokenizer, decoding.enable_thinking),
         )
     else:
         text = "\n\n".join(m["content"] for m in messages)

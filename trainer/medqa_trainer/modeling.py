@@ -72,12 +72,12 @@ def load_tokenizer(model_name_or_path: str) -> Any:
     return tokenizer
 
 
-def load_model(config: TrainConfig, plan: DevicePlan) -> Any:
-    """The base model with a fresh LoRA adapter (trainable) on top."""
+def load_model(config: TrainConfig, plan: DevicePlan, model_path: str) -> Any:
+    """The base model (from `model_path`, the resolved `model_name_or_path`) with a fresh LoRA adapter on top."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"local_files_only": is_local(config.model_name_or_path)}
+    kwargs: dict[str, Any] = {"local_files_only": is_local(model_path)}
     if plan.qlora:
         from peft import prepare_model_for_kbit_training
         from transformers import BitsAndBytesConfig
@@ -93,7 +93,7 @@ def load_model(config: TrainConfig, plan: DevicePlan) -> Any:
     else:
         # bf16 is unusably slow on CPUs without AMX, so CPU training is fp32.
         kwargs["dtype"] = torch.bfloat16 if plan.bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(config.model_name_or_path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
     if plan.qlora:
         model = prepare_model_for_kbit_training(  # type: ignore[no-untyped-call]
             model, use_gradient_checkpointing=config.gradient_checkpointing

@@ -46,6 +46,7 @@ def build_session(
     from transformers.utils import logging as hf_logging
 
     from medqa_trainer.callbacks import EventCallback, MedQATrainer, StepTimer
+    from medqa_trainer.catalog import prepare_model_reference
     from medqa_trainer.data import ChatCollator, ChatDataset
     from medqa_trainer.modeling import count_parameters, load_model, load_tokenizer, plan_device
     from medqa_trainer.prepare import prepare_data, training_arguments
@@ -61,7 +62,9 @@ def build_session(
     for level, code, message in plan.notices:
         notice(code, message, level)
     set_seed(config.seed)
-    tokenizer = load_tokenizer(config.model_name_or_path)
+    # A catalogue name stays in config.yaml (portable); the weights load from its installed folder.
+    model_path = prepare_model_reference(config.model_name_or_path)
+    tokenizer = load_tokenizer(model_path)
     data = prepare_data(config, tokenizer)  # fills in config.max_length when the preset leaves it to the data
     for code, message in data.notices:
         notice(code, message)
@@ -80,6 +83,7 @@ def build_session(
     if save_run_config:
         run_info = {
             "environment": env,
+            "model_path": model_path,
             "dataset_manifest_hash": data.manifest_hash,
             "train_examples": len(data.train),
             "validation_examples": len(data.validation) if data.validation else 0,
@@ -94,7 +98,7 @@ def build_session(
             "early stopping or best checkpoint) will happen; lower eval_steps and save_steps.",
             "warning",
         )
-    model = load_model(config, plan)
+    model = load_model(config, plan, model_path)
     trainable, total = count_parameters(model)
     say(
         f"model {config.model_name_or_path}: {trainable:,} trainable of {total:,} parameters on {plan.device}"

@@ -62,3 +62,17 @@ def validate_event(events_schema: dict[str, Any]) -> Any:
         validator.validate(event)
 
     return validate
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The installed SmolLM2-135M-Instruct (`./studio setup` installs it); fails, never skips, when absent."""
+    from medqa_trainer.catalog import install_hint, installed_path, models_dir
+
+    folder = installed_path("smollm2-135m-instruct")
+    if folder is None:
+        pytest.fail(
+            f"smollm2-135m-instruct is not installed in {models_dir()} (MEDQA_MODELS_DIR). "
+            f"Run ./studio setup, or: {install_hint('smollm2-135m-instruct')}"
+        )
+    return folder
