@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from medqa_trainer.presets import MAX_LENGTH_CAP, MAX_LENGTH_MULTIPLE, MAX_LENGTH_PERCENTILE
+from medqa_trainer.templates import template_options
 
 IGNORE_INDEX = -100
 Message = dict[str, str]
@@ -75,7 +76,7 @@ def with_system_prompt(messages: Sequence[Message], system_prompt: str | None) -
 def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
     """The text a model sees before it writes its answer (what generation uses; no thinking)."""
     text: str = tokenizer.apply_chat_template(
-        list(messages), tokenize=False, add_generation_prompt=True, enable_thinking=False
+        list(messages), tokenize=False, add_generation_prompt=True, **template_options(tokenizer)
     )
     return text
 
@@ -87,11 +88,12 @@ def render_training_text(tokenizer: Any, messages: Sequence[Message]) -> tuple[s
     token, so there is nothing to learn there.
     """
     prompt = render_prompt(tokenizer, messages[:-1])
-    full: str = tokenizer.apply_chat_template(list(messages), tokenize=False, enable_thinking=False)
+    full: str = tokenizer.apply_chat_template(list(messages), tokenize=False, **template_options(tokenizer))
     if not full.startswith(prompt):
         raise DataError(
             "the chat template renders the prompt differently for training and for generation; "
-            "the tokenizer's template is not supported (expected a Qwen-style template)"
+            "the tokenizer's template is not supported (the training text must start with the generation prompt, "
+            "as ChatML templates such as Qwen's and SmolLM2's do)"
         )
     end_token = tokenizer.eos_token or "<|im_end|>"
     cut = full.rfind(end_token)

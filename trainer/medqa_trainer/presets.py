@@ -66,4 +66,22 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Small models on a CPU (e.g. the catalogue's SmolLM2-135M): within an hour a 135 M model sees ~1,000 examples,
+# so it needs a larger step size and more capacity than the 0.6 B GPU recipe to move at all. Measured in
+# examples/medquad-smollm2 (see its README): lr 1e-3 with r=16/alpha 32 on every linear layer, one epoch,
+# windows cut at 512 tokens (MedQuAD's p90 prompt+answer length is about that with this tokenizer).
+PRESETS["cpu-small"] = {
+    **PRESETS["recommended"],
+    "num_train_epochs": 1.0,
+    "learning_rate": 1e-3,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "lora_target_modules": ["all-linear"],
+    "max_length": 512,
+    "eval_steps": 20,
+    "save_steps": 20,
+    "logging_steps": 2,
+    "quantization": "none",
+}
+
 DEFAULT_PRESET = "recommended"

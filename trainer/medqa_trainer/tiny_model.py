@@ -7,9 +7,12 @@ on this model instead of Qwen3-0.6B. Same architecture class and tokenizer, far 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
+# The extension labels a folder holding this file "random weights, for tests" wherever it offers base models.
+RANDOM_WEIGHTS_MARKER = "medqa-random-weights.json"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja")
 
 
@@ -49,6 +52,8 @@ def make_tiny_model(tokenizer_dir: Path, out: Path, hidden_size: int = 64, layer
     for name in TOKENIZER_FILES:
         if (tokenizer_dir / name).is_file():
             shutil.copyfile(tokenizer_dir / name, out / name)
+    marker = {"random_weights": True, "architecture": "qwen3", "hidden_size": hidden_size, "layers": layers, "seed": seed}
+    (out / RANDOM_WEIGHTS_MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
     return out
 
 
