@@ -2,7 +2,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findExportFolders, readExportFolder } from '../../training/trainingInputs';
+import { installCommand } from '../../training/modelCatalog';
 import { findTrainerPython, trainerEnv } from '../../training/pythonEnvironment';
+import { pickModel } from '../../training/view/trainWizard';
 import { pythonLookup } from '../../vscode/environmentCommands';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
@@ -199,12 +201,17 @@ export async function evaluateCheckpoint(
   }
   let baseModel = options?.baseModel ?? (await baseModelOf(target));
   if (!baseModel && !options) {
-    baseModel = (
-      await vscode.window.showInputBox({
-        prompt: 'Base model of this adapter (a local folder or a hub id)',
-        ignoreFocusOut: true,
-      })
-    )?.trim();
+    baseModel = await pickModel(
+      services.context,
+      services.workspaceRoot(),
+      async (name) => {
+        void vscode.window.showInformationMessage(
+          `MedQA: ${name} is not installed. Install it from Train adapter, or run: ${installCommand(name)}`,
+        );
+        return false;
+      },
+      `Base model of ${path.basename(target.checkpoint)} (its run does not name one)`,
+    );
   }
   if (!baseModel)
     throw new Error(

@@ -182,8 +182,8 @@ export function modelItems(
       model.path
         ? {
             label: `$(vm) ${entry.name}`,
-            description: `${entry.title} · ${describeEntry(entry)}`,
-            detail: entry.summary,
+            description: describeEntry(entry),
+            detail: `${entry.title}: ${entry.summary}`,
             value: entry.name,
           }
         : {
@@ -195,7 +195,7 @@ export function modelItems(
     );
   }
   const others = recent.filter((model) => !catalogEntry(model) && model !== REFERENCE_HUB_MODEL);
-  const hubNote = hubReachable ? 'needs internet' : 'needs internet · the hub is unreachable now';
+  const hubNote = hubReachable ? 'needs internet' : 'needs internet · hub unreachable now';
   if (others.length > 0) items.push({ label: 'Recent', kind: vscode.QuickPickItemKind.Separator, value: '' });
   for (const model of others) {
     const folder = path.isAbsolute(model);
@@ -214,7 +214,8 @@ export function modelItems(
     { label: 'Hugging Face hub', kind: vscode.QuickPickItemKind.Separator, value: '' },
     {
       label: `$(cloud) ${REFERENCE_HUB_MODEL}`,
-      description: `${hubNote} · the reference recipe's model (QLoRA needs a GPU)`,
+      description: hubNote,
+      detail: "The reference recipe's model (0.6 B parameters; its QLoRA needs a CUDA GPU)",
       value: REFERENCE_HUB_MODEL,
     },
     { label: '$(edit) Enter a model folder or hub id…', value: 'enter' },
@@ -223,17 +224,19 @@ export function modelItems(
   return items;
 }
 
-async function pickModel(
+/** The base-model quick pick, shared by Train adapter and Evaluate Checkpoint. */
+export async function pickModel(
   context: vscode.ExtensionContext,
   workspaceRoot: string | undefined,
   installModel: (name: string) => Promise<boolean>,
+  pickTitle = title(2, 'base model'),
 ): Promise<string | undefined> {
   for (;;) {
     const [installed, hubReachable] = await Promise.all([localModels(modelsDirectory()), probeHub()]);
     const items = modelItems(recentModels(context), installed, hubReachable);
     const choice = await vscode.window.showQuickPick(items, {
-      title: title(2, 'base model'),
-      placeHolder: 'Model to fine-tune (local models need no internet)',
+      title: pickTitle,
+      placeHolder: 'Base model (local models need no internet)',
       ignoreFocusOut: true,
     });
     if (!choice) return undefined;
@@ -244,7 +247,7 @@ async function pickModel(
     }
     if (value === 'enter') {
       const typed = await vscode.window.showInputBox({
-        title: title(2, 'base model'),
+        title: pickTitle,
         prompt:
           'A local folder saved with save_pretrained (config.json inside), a local catalogue name or a hub id such as Qwen/Qwen3-0.6B',
         ignoreFocusOut: true,
