@@ -52,7 +52,9 @@ def inspect(item: Prediction) -> list[str]:
         flags.append("prompt_echo")
     if _THINK.search(text):
         flags.append("think_block")
-    if item.truncated:
+    # An empty answer that hit the limit (only whitespace or special tokens were generated) has one problem,
+    # emptiness: counting it as "cut" too would report one broken answer as two causes.
+    if item.truncated and "empty" not in flags:
         flags.append("truncated")
     return flags
 

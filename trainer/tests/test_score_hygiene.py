@@ -39,6 +39,14 @@ def test_truncation_is_reported_only_when_known() -> None:
     assert inspect(Prediction("x", ANSWER, QUESTION, truncated=None)) == []
 
 
+def test_an_empty_answer_that_hit_the_limit_counts_once_as_empty() -> None:
+    assert inspect(Prediction("e", " \n", truncated=True)) == ["empty"]
+    assert inspect(Prediction("t", ANSWER, truncated=True)) == ["truncated"]
+    counts = report([Prediction("e", "", truncated=True), Prediction("t", ANSWER, truncated=True)], truncation_known=True)
+    assert counts["flagged"] == 2
+    assert counts["flags"]["empty"]["count"] == 1 and counts["flags"]["truncated"]["count"] == 1
+
+
 def test_short_questions_are_not_echo_checked() -> None:
     # "Glaucoma ?" could be quoted by an honest answer; only questions of 3+ words count.
     assert inspect(Prediction("x", "Glaucoma ? It is a disease.", "Glaucoma ?")) == []
