@@ -129,7 +129,7 @@ def _check_row(
 
 def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, Any]]:
     """(line number, "file:line", parsed value) per non-blank line; unparsable lines are added to `problems`."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

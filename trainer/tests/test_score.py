@@ -115,6 +115,20 @@ def test_bad_predictions_file_lists_every_bad_line_and_writes_nothing(
     assert not out.exists()
 
 
+def test_a_byte_order_mark_is_read_and_an_empty_file_is_a_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_bom = tmp_path / "bom.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + PREDICTIONS.read_bytes())
+    code, out = run_score(tmp_path / "a", source=with_bom)
+    assert code == 0 and (out / "metrics.json").is_file()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    code, _ = run_score(tmp_path / "b", source=empty)
+    assert code == 2
+    assert f"{empty}: no predictions (the file is empty)" in capsys.readouterr().err
+
+
 def test_missing_file_and_overwrite_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run_score(tmp_path, source=tmp_path / "nope.jsonl")
     assert code == 2
