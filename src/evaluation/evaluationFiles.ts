@@ -17,7 +17,8 @@ export const SUPPORTED_VERSION = 1;
 
 export async function readText(file: string): Promise<string | string[]> {
   try {
-    return await fs.readFile(file, 'utf8');
+    // Editors on Windows save JSON and JSONL with a byte order mark; it is not part of the first line.
+    return (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return [

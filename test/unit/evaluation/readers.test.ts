@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   parseComparison,
@@ -90,6 +91,23 @@ describe('evaluation: predictions.jsonl reader', () => {
     ]);
     const missing = await readPredictions(path.join(sample, 'nowhere', 'predictions.jsonl'));
     assert.match(missing.problems[0], /no such file$/);
+  });
+
+  it('reads a file that starts with a byte order mark', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'medqa-bom-'));
+    try {
+      const file = path.join(dir, 'predictions.jsonl');
+      const original = readFileSync(path.join(sample, 'adapter', 'predictions.jsonl'));
+      writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), original]));
+      const { value, problems } = await readPredictions(file);
+      assert.deepEqual(problems, []);
+      assert.equal(
+        value.length,
+        (await readPredictions(path.join(sample, 'adapter', 'predictions.jsonl'))).value.length,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
