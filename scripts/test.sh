@@ -1,12 +1,14 @@
 # `./studio test [SUITE...]`: runs the suites in order, each writing {suite, passed, failed, skipped} to
 # .test-results/<suite>.json, then prints one closing line "N passed, N failed[, N skipped]". Sourced by ./studio.
 
-write_counts() { # suite passed failed skipped
+write_counts() { # suite passed failed skipped [gate]
   mkdir -p "$RESULTS_DIR"
-  printf '{"suite":"%s","passed":%d,"failed":%d,"skipped":%d}\n' "$1" "$2" "$3" "$4" >"$RESULTS_DIR/$1.json"
+  printf '{"suite":"%s","passed":%d,"failed":%d,"skipped":%d,"gate":%s}\n' "$1" "$2" "$3" "$4" "${5:-false}" \
+    >"$RESULTS_DIR/$1.json"
 }
 
-# lint and typecheck: every tool run counts as one test.
+# lint, typecheck and the build are gates, not tests: each tool run is one check, listed in the summary; a failed
+# check counts as a failure in the closing line, a passed one is not counted as a passed test.
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 check() { # name command...
@@ -21,7 +23,7 @@ check() { # name command...
   fi
 }
 checks_done() { # suite
-  write_counts "$1" "$CHECKS_PASSED" "$CHECKS_FAILED" 0
+  write_counts "$1" "$CHECKS_PASSED" "$CHECKS_FAILED" 0 true
   CHECKS_PASSED=0
   CHECKS_FAILED=0
 }
@@ -98,7 +100,7 @@ suite_e2e() { run_mocha_suite e2e --config test/e2e/.mocharc.json "${MEDQA_E2E_S
 # The bundles the unit, integration and e2e suites run; a broken build is itself one failed test.
 build_for_tests() {
   say "building (node esbuild.mjs)"
-  if node esbuild.mjs; then write_counts build 1 0 0; else write_counts build 0 1 0; fi
+  if node esbuild.mjs; then write_counts build 1 0 0 true; else write_counts build 0 1 0 true; fi
 }
 
 print_summary() { # suite...
@@ -107,13 +109,24 @@ const fs = require('node:fs');
 const path = require('node:path');
 const [dir, ...suites] = process.argv.slice(2);
 const total = { passed: 0, failed: 0, skipped: 0 };
+const gates = { passed: 0, failed: 0 };
 for (const suite of suites) {
   const file = path.join(dir, `${suite}.json`);
   const counts = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
-  for (const key of Object.keys(total)) total[key] += counts[key] ?? 0;
   const seconds = counts.seconds === undefined ? '' : ` in ${counts.seconds}s`;
+  if (counts.gate) {
+    // Gates (lint, typecheck, build) are not tests: only their failures reach the closing line.
+    gates.passed += counts.passed;
+    gates.failed += counts.failed;
+    total.failed += counts.failed;
+    console.log(`  ${suite.padEnd(12)} gate: ${counts.passed} of ${counts.passed + counts.failed} checks passed${seconds}`);
+    continue;
+  }
+  for (const key of Object.keys(total)) total[key] += counts[key] ?? 0;
   console.log(`  ${suite.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${seconds}`);
 }
+if (gates.passed + gates.failed > 0)
+  console.log(`  gates: ${gates.passed} of ${gates.passed + gates.failed} checks passed (not counted as tests below; a failed check counts as failed)`);
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
 process.exitCode = total.failed > 0 ? 1 : 0;
 EOF
