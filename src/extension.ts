@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { createServices } from './vscode/services';
+import { createServices, type CommandError } from './vscode/services';
 import { registerEnvironmentCommands } from './vscode/environmentCommands';
 import { registerRuns } from './runs/view/registerRuns';
 import { registerTraining } from './training/view/registerTraining';
@@ -11,6 +11,8 @@ export interface MedqaApi {
   readonly activationMs: number;
   /** The dataset session, QA Pairs tree and reveal (for tests and other features). */
   readonly dataset: DatasetApi;
+  /** Error messages that commands showed the user, newest last (the last 20). */
+  readonly commandErrors: readonly CommandError[];
 }
 
 export function activate(context: vscode.ExtensionContext): MedqaApi {
@@ -26,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, dataset };
+  return { activationMs, dataset, commandErrors: services.commandErrors };
 }
 
 export function deactivate(): void {

@@ -7,19 +7,30 @@ export interface ExtensionServices {
   readonly log: vscode.LogOutputChannel;
   /** Registers a command and reports any error it throws as a notification plus a log entry. */
   registerCommand(id: CommandId, handler: (...args: never[]) => unknown): void;
+  /** The most recent command failures as the user saw them (newest last; for tests and diagnostics). */
+  readonly commandErrors: readonly CommandError[];
   /** The first workspace folder's path, or undefined when no folder is open. */
   workspaceRoot(): string | undefined;
   /** Refuses (with a message) when the workspace is untrusted; returns whether the caller may go on. */
   requireTrust(action: string): boolean;
 }
 
+export interface CommandError {
+  command: CommandId;
+  message: string;
+}
+
+const KEPT_COMMAND_ERRORS = 20;
+
 export function createServices(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
 ): ExtensionServices {
+  const commandErrors: CommandError[] = [];
   return {
     context,
     log,
+    commandErrors,
     registerCommand(id, handler) {
       context.subscriptions.push(
         vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -28,6 +39,8 @@ export function createServices(
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             log.error(`${id} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
+            commandErrors.push({ command: id, message: `MedQA: ${message}` });
+            if (commandErrors.length > KEPT_COMMAND_ERRORS) commandErrors.shift();
             void vscode.window.showErrorMessage(`MedQA: ${message}`, 'Show Log').then((choice) => {
               if (choice) log.show();
             });

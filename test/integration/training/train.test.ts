@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
 import { writeTrainingExport } from '../../support/trainingExport';
+import type { MedqaApi } from '../../../src/extension';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
 
 type SnapshotRun = RunsViewSnapshot['runs'][number];
@@ -141,19 +142,28 @@ describe('training: Train adapter with the real trainer on the tiny model', func
 
   it('rejects bad options with a message and starts nothing', async () => {
     const before = readdirSync(path.join(workspace, '.medqa', 'runs')).length;
-    const bad = [
-      { exportDir, model, overrides: { learning_rate: 'fast' } },
-      { exportDir, model, overrides: { output_dir: '/tmp/x' } },
-      { exportDir: workspace, model },
-      { exportDir, model: path.join(workspace, 'no-such-model') },
-      { exportDir, model, outputDir: path.join('.medqa', 'runs', 'to-cancel') },
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ exportDir, model, overrides: { learning_rate: 'fast' } }, /^MedQA: Invalid training settings: /],
+      [
+        { exportDir, model, overrides: { output_dir: '/tmp/x' } },
+        /"output_dir" is not a setting you can override/,
+      ],
+      [{ exportDir: workspace, model }, /is not a dataset export: it has no manifest\.json/],
+      [{ exportDir, model: path.join(workspace, 'no-such-model') }, /no-such-model does not exist/],
+      [{ exportDir, model, outputDir: path.join('.medqa', 'runs', 'to-cancel') }, /already holds a run/],
     ];
-    for (const options of bad) {
+    const { commandErrors } = (await activateMedqa()).exports as MedqaApi;
+    for (const [options, message] of bad) {
+      const shown = commandErrors.length;
       assert.equal(
         await vscode.commands.executeCommand('medqa.training.train', options),
         undefined,
         JSON.stringify(options),
       );
+      assert.equal(commandErrors.length, shown + 1, `one error shown for ${JSON.stringify(options)}`);
+      const last = commandErrors[commandErrors.length - 1];
+      assert.equal(last.command, 'medqa.training.train');
+      assert.match(last.message, message);
     }
     assert.equal(readdirSync(path.join(workspace, '.medqa', 'runs')).length, before);
   });
