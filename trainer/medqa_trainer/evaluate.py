@@ -22,6 +22,7 @@ from medqa_trainer import hygiene
 from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.text import concat_scored
+from medqa_trainer.sampling import stratified_sample
 from medqa_trainer.score import (
     UNKNOWN_QTYPE,
     InputFileError,
@@ -63,7 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument(
-        "--limit", type=int, default=None, help="evaluate only the first K examples of the file"
+        "--limit",
+        type=int,
+        default=None,
+        help="evaluate K examples: a seeded sample (--seed) keeping each qtype's share",
     )
     parser.add_argument("--events", type=Path, default=None, help="events file (default: OUT/events.jsonl)")
     parser.add_argument("--do-sample", action="store_true", help="sample instead of greedy decoding")
@@ -82,8 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (and sampling seed)")
 
 
-def load_examples(path: Path, limit: int | None = None) -> list[Example]:
-    """Examples from a contract-#1 JSONL file; every bad line is reported at once."""
+def load_examples(path: Path, limit: int | None = None, seed: int = DEFAULT_SEED) -> list[Example]:
+    """Examples from a contract-#1 JSONL file; every bad line is reported at once.
+
+    `limit` takes a seeded sample that keeps each qtype's share, in file order (not the first rows, which all
+    come from the first collection of an export).
+    """
     if not path.is_file():
         raise DataFileError(path, [f"{path}: no such file"])
     examples: list[Example] = []
@@ -116,7 +124,7 @@ def load_examples(path: Path, limit: int | None = None) -> list[Example]:
         problems.append(f"{path}: no examples (the file is empty)")
     if problems:
         raise DataFileError(path, problems)
-    return examples if limit is None else examples[:limit]
+    return examples if limit is None else stratified_sample(examples, limit, seed, lambda e: e.qtype)
 
 
 class _Cancellation:
@@ -151,7 +159,7 @@ def evaluate(
 
     from medqa_trainer import generation
 
-    examples = load_examples(args.data, args.limit)
+    examples = load_examples(args.data, args.limit, args.seed)
     decoding = generation.Decoding(
         max_new_tokens=args.max_new_tokens,
         do_sample=args.do_sample,
