@@ -80,6 +80,16 @@ class EventCallback(TrainerCallback):
         self._seconds_at_last_log = 0.0
         self.last_eval_loss: dict[int, float] = {}
         self.tokens_per_second_history: list[float] = []
+        # (step, what) once a loss is NaN or infinite: the run stops there and ends as failed.
+        self.diverged: tuple[int, str] | None = None
+
+    def _diverge(self, state: TrainerState, control: TrainerControl, what: str, value: float) -> None:
+        self.diverged = (state.global_step, f"{what} became {value}")
+        # Stop without saving: the weights that produced a NaN must not become a checkpoint or the adapter.
+        control.should_training_stop = True
+        control.should_save = False
+        control.should_evaluate = False
+        self._say(f"step {state.global_step}: {what} is {value}; training diverged, stopping without saving")
 
     def _say(self, text: str) -> None:
         if self.is_main:
@@ -94,6 +104,9 @@ class EventCallback(TrainerCallback):
         **kw: Any,
     ) -> None:
         if not logs or "loss" not in logs:
+            return
+        if not math.isfinite(float(logs["loss"])):
+            self._diverge(state, control, "the training loss", float(logs["loss"]))
             return
         # Every process reaches this point for the same step, so the all-reduce is safe.
         tokens = _sum_over_processes(float(self.trainer.real_tokens))
@@ -131,6 +144,9 @@ class EventCallback(TrainerCallback):
         if not metrics or "eval_loss" not in metrics:
             return
         loss = float(metrics["eval_loss"])
+        if not math.isfinite(loss):
+            self._diverge(state, control, "the validation loss", loss)
+            return
         self.last_eval_loss[state.global_step] = loss
         perplexity = math.exp(loss) if loss < 700 else math.inf
         self.writer.emit(

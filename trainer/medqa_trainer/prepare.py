@@ -106,6 +106,8 @@ def training_arguments(config: TrainConfig, has_eval: bool, plan: Any, deepspeed
         optim="adamw_torch",
         logging_strategy="steps",
         logging_steps=config.logging_steps,
+        # transformers' default hides NaN/inf step losses from the logs; the run must see them to stop as failed.
+        logging_nan_inf_filter=False,
         eval_strategy="steps" if has_eval else "no",
         eval_steps=config.eval_steps,
         save_strategy="steps",

@@ -89,6 +89,22 @@ def run(args: argparse.Namespace) -> int:
                 remove_pid(output_dir)
 
 
+def _diverged(diverged: tuple[int, str], output_dir: Path, writer: EventWriter, say: Any) -> int:
+    """A NaN/inf loss ends the run as failed, naming the last checkpoint saved before it (to resume from with a
+    lower learning rate)."""
+    step, what = diverged
+    good = [path for path in checkpoints(output_dir) if int(path.name.split("-")[1]) < step]
+    last_good = str(good[-1]) if good else None
+    message = f"diverged at step {step}: {what}. " + (
+        f"Last good checkpoint: {last_good}; resume from it with a lower learning_rate."
+        if last_good
+        else "No checkpoint was saved before it; start again with a lower learning_rate."
+    )
+    writer.emit("run_failed", error=message, traceback_path=None)
+    say(f"training failed: {message}")
+    return 1
+
+
 def preflight(output_dir: Path, resume: Path | None) -> None:
     """Refuse what would lose work: two trainers in one folder, or a fresh run over existing checkpoints."""
     pid = live_trainer_pid(output_dir)
@@ -138,6 +154,8 @@ def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel:
         )
         say(f"cancelled at step {state.global_step}; resume with --resume latest")
         return 0
+    if session.events.diverged is not None:
+        return _diverged(session.events.diverged, output_dir, writer, say)
     adapter = output_dir / "adapter"
     # With validation this holds the best checkpoint's weights (load_best_model_at_end).
     trainer.save_model(str(adapter))

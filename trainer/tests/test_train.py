@@ -231,6 +231,32 @@ def test_a_crash_ends_with_run_failed_and_a_traceback(
     assert not (run_dir / "trainer.pid").exists()
 
 
+def test_a_nan_loss_ends_the_run_as_failed_naming_the_last_good_checkpoint(
+    write_config: WriteConfig, validate_event: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medqa_trainer.callbacks import MedQATrainer
+
+    original = MedQATrainer.compute_loss
+
+    def compute_loss(self: Any, *args: Any, **kwargs: Any) -> Any:
+        loss = original(self, *args, **kwargs)
+        # From optimizer step 6 on the loss is NaN, as after an exploding update.
+        return loss * float("nan") if self.state.global_step >= 5 else loss
+
+    monkeypatch.setattr(MedQATrainer, "compute_loss", compute_loss)
+    config = write_config()
+    output_dir = load_config(config).output_dir
+    assert main(["train", "--config", str(config)]) == 1
+    events = events_of(Path(output_dir), validate_event)
+    last = events[-1]
+    assert last["event"] == "run_failed"
+    assert last["error"].startswith("diverged at step 6: the training loss became nan. ")
+    assert f"Last good checkpoint: {Path(output_dir) / 'checkpoint-4'}" in last["error"]
+    assert not any(e["event"] == "run_finished" for e in events)
+    assert not (Path(output_dir) / "adapter").exists()
+    assert not (Path(output_dir) / "checkpoint-8").exists()
+
+
 def test_bad_config_is_refused_before_anything_is_written(
     write_config: WriteConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
