@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from medqa_trainer.atomic import write_text_atomic
 from medqa_trainer.events import utc_now_iso
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, paired_comparison
 from medqa_trainer.metrics.aggregate import CONFIDENCE, group_rows
@@ -176,6 +177,6 @@ def run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "comparison.json", comparison)
     table = markdown_table(comparison)
-    (out_dir / "comparison.md").write_text(table + "\n", encoding="utf-8")
+    write_text_atomic(out_dir / "comparison.md", table + "\n")
     print(table)
     return 0

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from medqa_trainer.atomic import write_text_atomic
 from medqa_trainer.presets import DEFAULT_PRESET, PRESETS
 
 # Keys allowed in a config file besides the fields: written by the trainer, informational only.
@@ -238,7 +239,4 @@ def config_to_yaml(config: TrainConfig, run_info: Mapping[str, Any] | None = Non
 
 
 def save_config(config: TrainConfig, path: str | Path, run_info: Mapping[str, Any] | None = None) -> None:
-    target = Path(path)
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(config_to_yaml(config, run_info), encoding="utf-8")
-    tmp.replace(target)  # atomic: a reader never sees half a config
+    write_text_atomic(Path(path), config_to_yaml(config, run_info))  # a reader never sees half a config

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from medqa_trainer import hygiene
+from medqa_trainer.atomic import write_lines_atomic, write_text_atomic
 from medqa_trainer.events import _json_safe, utc_now_iso
 from medqa_trainer.metrics import (
     DEFAULT_RESAMPLES,
@@ -259,20 +259,12 @@ def metrics_document(
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write atomically (temp file + rename) so a reader never sees half a metrics file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps(_json_safe(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
+    """Atomic (unique temp + fsync + rename): a reader never sees half a metrics file."""
+    write_text_atomic(path, json.dumps(_json_safe(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(_json_safe(row), ensure_ascii=False, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    write_lines_atomic(path, (json.dumps(_json_safe(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows))
 
 
 def run(args: argparse.Namespace) -> int:
