@@ -24,9 +24,11 @@ export const SIDES: readonly EvaluationSide[] = ['base', 'adapter'];
 export interface EvaluationSettings {
   maxNewTokens: number;
   batchSize: number;
-  /** Evaluate only the first K test examples; null: all. */
+  /** Evaluate a seeded, qtype-stratified sample of K test examples; null: all. */
   limit: number | null;
   evaluateBase: boolean;
+  /** Generation's repetition penalty (1: off). Older evaluation records lack it. */
+  repetitionPenalty?: number;
 }
 
 export interface EvaluationRecord {
@@ -97,6 +99,8 @@ function decodingText(decoding: Record<string, unknown> | null): string | null {
     decoding.do_sample === true ? `sampling (T=${String(decoding.temperature ?? 1)})` : 'greedy',
   ];
   if (typeof decoding.max_new_tokens === 'number') parts.push(`max ${decoding.max_new_tokens} new tokens`);
+  if (typeof decoding.repetition_penalty === 'number' && decoding.repetition_penalty !== 1)
+    parts.push(`repetition penalty ${decoding.repetition_penalty}`);
   if (decoding.enable_thinking === true) parts.push('thinking on');
   return parts.join(' · ');
 }

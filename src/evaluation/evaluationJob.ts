@@ -100,6 +100,7 @@ export async function runEvaluation(
             maxNewTokens: plan.settings.maxNewTokens,
             batchSize: plan.settings.batchSize,
             limit: plan.settings.limit,
+            repetitionPenalty: plan.settings.repetitionPenalty,
           }),
           eventsFile: path.join(out, 'events.jsonl'),
           onProgress: (done, total) => hooks.onProgress?.(stage.side, done, total),

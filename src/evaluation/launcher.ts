@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: EvaluationSettings = {
   batchSize: 8,
   limit: null,
   evaluateBase: true,
+  repetitionPenalty: 1,
 };
 /** How long a cancelled evaluator may take to finish its batch and write metrics before SIGKILL. */
 export const CANCEL_GRACE_MS = 30_000;
@@ -22,6 +23,7 @@ export interface EvaluateInput {
   maxNewTokens: number;
   batchSize: number;
   limit: number | null;
+  repetitionPenalty?: number;
   events?: string;
 }
 
@@ -32,6 +34,8 @@ export function evaluateArgs(input: EvaluateInput): string[] {
   args.push('--data', input.data, '--out', input.out);
   args.push('--max-new-tokens', String(input.maxNewTokens), '--batch-size', String(input.batchSize));
   if (input.limit !== null) args.push('--limit', String(input.limit));
+  if (input.repetitionPenalty !== undefined && input.repetitionPenalty !== 1)
+    args.push('--repetition-penalty', String(input.repetitionPenalty));
   if (input.events) args.push('--events', input.events);
   return args;
 }
@@ -50,6 +54,9 @@ export function settingsProblem(settings: Partial<EvaluationSettings>): string |
   if (settings.limit !== undefined && settings.limit !== null && !positive(settings.limit)) {
     return 'Limit must be a whole number of at least 1 (or empty for every example).';
   }
+  const penalty = settings.repetitionPenalty;
+  if (penalty !== undefined && !(typeof penalty === 'number' && penalty >= 1 && penalty <= 2))
+    return 'Repetition penalty must be a number from 1 (off) to 2.';
   return undefined;
 }
 

@@ -5,7 +5,15 @@
 
 export type PresetName = 'recommended' | 'cpu-small' | 'reference-recipe';
 
-export const PRESETS: Readonly<Record<PresetName, { label: string; description: string; detail: string }>> = {
+export interface PresetInfo {
+  label: string;
+  description: string;
+  detail: string;
+  /** Decoding that Evaluate Checkpoint proposes for runs of this preset. */
+  decoding?: { repetitionPenalty: number };
+}
+
+export const PRESETS: Readonly<Record<PresetName, PresetInfo>> = {
   recommended: {
     label: 'Recommended',
     description: 'sequence length from your data, per-batch padding',
@@ -17,6 +25,8 @@ export const PRESETS: Readonly<Record<PresetName, { label: string; description: 
     description: 'for SmolLM2-135M and similar: one epoch, stronger LoRA, 512 tokens',
     detail:
       'Learning rate 1e-3, LoRA r=16/alpha 32 on every linear layer, windows of 512 tokens, one epoch, validation every 20 steps: what moved a 135 M model within an hour on 2 CPU cores (examples/medquad-smollm2).',
+    // A small model's greedy answers loop on a phrase until the token limit without it.
+    decoding: { repetitionPenalty: 1.15 },
   },
   'reference-recipe': {
     label: 'Reference recipe',

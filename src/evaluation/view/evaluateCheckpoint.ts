@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findExportFolders, readExportFolder } from '../../training/trainingInputs';
 import { installCommand } from '../../training/modelCatalog';
+import { PRESETS, type PresetName } from '../../training/trainConfig';
 import { findTrainerPython, trainerEnv } from '../../training/pythonEnvironment';
 import { pickModel } from '../../training/view/trainWizard';
 import { pythonLookup } from '../../vscode/environmentCommands';
@@ -29,6 +30,7 @@ export interface EvaluateOptions {
   batchSize?: number;
   limit?: number | null;
   evaluateBase?: boolean;
+  repetitionPenalty?: number;
   /** The evaluation folder to write (default: `<run>/evaluations/<timestamp>/`). */
   outDir?: string;
 }
@@ -117,6 +119,15 @@ async function askNumber(
   return text === undefined ? undefined : parseWholeNumber(text, allowEmpty);
 }
 
+async function askPenalty(settings: EvaluationSettings): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({
+    prompt: 'Repetition penalty (1 = off; 1.1 to 1.2 stops small models from looping)',
+    value: String(settings.repetitionPenalty ?? 1),
+    validateInput: (input) => settingsProblem({ repetitionPenalty: Number(input) }),
+  });
+  return text === undefined ? settings.repetitionPenalty : Number(text);
+}
+
 /** One list of the settings: pick a line to change it, "Start" to go. Escape cancels. */
 async function pickSettings(
   initial: EvaluationSettings,
@@ -143,8 +154,13 @@ async function pickSettings(
       },
       {
         key: 'limit',
-        label: `Limit: ${settings.limit === null ? `all${examples !== undefined ? ` ${examples}` : ''} examples` : `first ${settings.limit} examples`}`,
-        description: 'a quick look before a full run',
+        label: `Limit: ${settings.limit === null ? `all${examples !== undefined ? ` ${examples}` : ''} examples` : `a sample of ${settings.limit} examples`}`,
+        description: "a quick look before a full run (seeded, keeps each question type's share)",
+      },
+      {
+        key: 'repetitionPenalty',
+        label: `Repetition penalty: ${settings.repetitionPenalty === 1 ? 'off' : settings.repetitionPenalty}`,
+        description: 'above 1 keeps small models from looping on a phrase (1.15 for cpu-small runs)',
       },
       {
         key: 'evaluateBase',
@@ -164,9 +180,10 @@ async function pickSettings(
         (await askNumber('Max new tokens per answer', settings.maxNewTokens, false)) ?? settings.maxNewTokens;
     else if (picked.key === 'batchSize')
       settings.batchSize = (await askNumber('Batch size', settings.batchSize, false)) ?? settings.batchSize;
+    else if (picked.key === 'repetitionPenalty') settings.repetitionPenalty = await askPenalty(settings);
     else {
       const limit = await askNumber(
-        'Evaluate only the first K test examples (empty: all)',
+        "Evaluate a seeded sample of K test examples, keeping each question type's share (empty: all)",
         settings.limit,
         true,
       );
@@ -239,7 +256,8 @@ export async function evaluateCheckpoint(
   }
 
   const remembered = services.context.workspaceState.get<EvaluationSettings>(SETTINGS_KEY);
-  const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered };
+  const presetDecoding = PRESETS[config.preset as PresetName]?.decoding;
+  const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered, ...presetDecoding };
   let settings: EvaluationSettings | undefined;
   if (options) {
     settings = {
@@ -247,6 +265,7 @@ export async function evaluateCheckpoint(
       batchSize: options.batchSize ?? defaults.batchSize,
       limit: options.limit === undefined ? defaults.limit : options.limit,
       evaluateBase: options.evaluateBase ?? true,
+      repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
     };
   } else {
     settings = await pickSettings(defaults, await countLines(testFile));

@@ -132,6 +132,12 @@ describe('evaluation: launcher arguments and settings', () => {
         '8',
       ],
     );
+    const withPenalty = { model: 'm', data: 't', out: 'o', maxNewTokens: 8, batchSize: 2, limit: null };
+    assert.deepEqual(evaluateArgs({ ...withPenalty, repetitionPenalty: 1.15 }).slice(-2), [
+      '--repetition-penalty',
+      '1.15',
+    ]);
+    assert.ok(!evaluateArgs({ ...withPenalty, repetitionPenalty: 1 }).includes('--repetition-penalty'));
     assert.deepEqual(compareArgs('/e/base', '/e/adapter', '/e'), [
       '-m',
       'medqa_trainer',
@@ -155,6 +161,9 @@ describe('evaluation: launcher arguments and settings', () => {
     assert.equal(settingsProblem({ maxNewTokens: 8, batchSize: 4, limit: null }), undefined);
     assert.match(settingsProblem({ batchSize: 0 }) ?? '', /Batch size/);
     assert.match(settingsProblem({ limit: 1.5 }) ?? '', /Limit/);
+    assert.equal(settingsProblem({ repetitionPenalty: 1.15 }), undefined);
+    assert.match(settingsProblem({ repetitionPenalty: 0.9 }) ?? '', /Repetition penalty/);
+    assert.match(settingsProblem({ repetitionPenalty: Number('x') }) ?? '', /Repetition penalty/);
   });
 
   it("quotes the evaluator's own explanation of a failure", () => {
