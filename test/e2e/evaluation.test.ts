@@ -2,17 +2,15 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { requireEnv } from '../support/codeServer';
 import { fixturesDir, repoRoot } from '../support/paths';
+import { runCommandAndPick, webviewFrame } from './support/quickPick';
 import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
 
-/** The Metrics panel's app frame (webviews are an iframe in an iframe). */
-function metricsFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-}
+const metricsFrame = webviewFrame;
 
 async function qtypeOrder(frame: FrameLocator): Promise<string[]> {
   return frame
@@ -43,20 +41,12 @@ describe('evaluation: a person opens the Metrics panel of an evaluation', functi
     const { page } = workbench;
     // The MedQA views being there means the extension's contributions (its commands) are registered.
     await workbench.openMedqaContainer();
-    // The palette stays open for the command's own quick pick, so this does not use workbench.runCommand
-    // (which waits for the palette to close).
-    await page.keyboard.press('F1');
-    const widget = page.locator('.quick-input-widget');
-    await widget.locator('input').first().fill('>MedQA: Show Metrics');
-    await widget
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'MedQA: Show Metrics…' })
-      .first()
-      .click();
-    await widget.locator('.quick-input-title', { hasText: 'Show which evaluation?' }).waitFor();
-    await widget
-      .locator('.quick-input-list .monaco-list-row', { hasText: `demo-run · ${EVALUATION}` })
-      .first()
-      .click();
+    await runCommandAndPick(
+      page,
+      'MedQA: Show Metrics…',
+      'Show which evaluation?',
+      `demo-run · ${EVALUATION}`,
+    );
 
     const frame = metricsFrame(page);
     const overall = frame.locator('#overall-table');

@@ -1,52 +1,38 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
 import { writeTrainingExport } from '../support/trainingExport';
+import { pick, quickInput, webviewFrame as dashboardFrame } from './support/quickPick';
 import { screenshotsDir, startWorkbench, type Workbench } from './support/workbench';
 
 /** Values typed into the override input boxes, by field (the box's title names the field). */
 const OVERRIDES: Record<string, string> = {
   max_length: '128',
-  max_steps: '12',
-  eval_steps: '4',
-  save_steps: '4',
+  max_steps: '4',
+  eval_steps: '2',
+  save_steps: '2',
   logging_steps: '1',
+  gradient_accumulation_steps: '1',
 };
-const OVERRIDE_LABELS = ['Max length', 'Max steps', 'Eval every', 'Save every', 'Log every'];
-
-async function quickInput(page: Page) {
-  const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
-  return {
-    widget,
-    input: widget.locator('input.input').first(),
-    title: widget.locator('.quick-input-title'),
-  };
-}
-
-/** Filters the open quick pick and picks the row whose label contains `text`. */
-async function pick(page: Page, stepTitle: RegExp, text: string): Promise<void> {
-  const { widget, input, title } = await quickInput(page);
-  await title.filter({ hasText: stepTitle }).waitFor();
-  await input.fill(text);
-  await widget.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().click();
-}
-
-/** The dashboard's app frame (webviews are an iframe in an iframe). */
-function dashboardFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-}
+const LOCAL_MODEL = 'smollm2-135m-instruct';
+const OVERRIDE_LABELS = [
+  'Max length',
+  'Max steps',
+  'Eval every',
+  'Save every',
+  'Log every',
+  'Gradient accumulation',
+];
 
 describe('training: a person trains an adapter from the command palette', function () {
-  this.timeout(300_000);
+  this.timeout(480_000);
   let workbench: Workbench;
 
   before(async () => {
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
+    const models = process.env.MEDQA_MODELS_DIR;
     assert.ok(
-      tiny && existsSync(path.join(tiny, 'config.json')),
-      'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
+      models && existsSync(path.join(models, LOCAL_MODEL, 'medqa-model.json')),
+      `MEDQA_MODELS_DIR must hold the installed ${LOCAL_MODEL} (./studio setup installs it)`,
     );
     workbench = await startWorkbench();
     writeTrainingExport(path.join(workbench.workspaceDir, '.medqa', 'exports', 'e2e-export'));
@@ -56,20 +42,26 @@ describe('training: a person trains an adapter from the command palette', functi
     await workbench?.stop();
   });
 
-  it('walks through the Train adapter quick picks, watches the run finish and opens its loss chart', async () => {
+  it('trains the local SmolLM2 picked from the model list, watches the run finish and opens its loss chart', async () => {
     const { page } = workbench;
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL as string;
     await workbench.openMedqaContainer();
     await workbench.runCommand('MedQA: Train adapter');
 
     await pick(page, /1\/5/, 'e2e-export');
-    await pick(page, /2\/5/, 'Enter a model folder or hub id');
     {
-      const { input, title } = await quickInput(page);
+      // Local models come first, with their size and licence; the hub model says it needs internet.
+      const { widget, title } = await quickInput(page);
       await title.filter({ hasText: /2\/5/ }).waitFor();
-      await input.fill(tiny);
-      await input.press('Enter');
+      const rows = widget.locator('.quick-input-list .monaco-list-row');
+      await rows.first().waitFor();
+      assert.match(
+        (await rows.first().textContent()) ?? '',
+        /smollm2-135m-instruct.*135 M parameters · Apache-2\.0/,
+      );
+      await rows.filter({ hasText: 'Qwen/Qwen3-0.6B' }).filter({ hasText: 'needs internet' }).waitFor();
+      await workbench.screenshot('training-model-list');
     }
+    await pick(page, /2\/5/, LOCAL_MODEL);
     await pick(page, /3\/5/, 'recommended');
     await workbench.screenshot('training-preset-picked');
 
@@ -109,16 +101,27 @@ describe('training: a person trains an adapter from the command palette', functi
     const runRow = sidebar.locator('.monaco-list-row', { hasText: /-recommended/ }).first();
     await runRow.waitFor({ timeout: 60_000 });
     await sidebar
-      .locator('.monaco-list-row', { hasText: 'finished · step 12/12' })
+      .locator('.monaco-list-row', { hasText: 'finished · step 4/4' })
       .first()
-      .waitFor({ timeout: 180_000 });
+      .waitFor({ timeout: 300_000 });
     await workbench.screenshot('training-run-finished');
 
     // Clicking the run opens its dashboard; the loss chart has train and eval series.
     await runRow.click();
     const frame = dashboardFrame(page);
     await frame.locator('#run-status', { hasText: 'Finished' }).waitFor({ timeout: 60_000 });
-    await frame.locator('#summary', { hasText: '12 / 12' }).waitFor();
+    await frame.locator('#summary', { hasText: '4 / 4' }).waitFor();
+    const config = readFileSync(
+      path.join(
+        workbench.workspaceDir,
+        '.medqa',
+        'runs',
+        (await frame.locator('#run-name').textContent()) ?? '',
+        'run.yaml',
+      ),
+      'utf8',
+    );
+    assert.match(config, /^model_name_or_path: smollm2-135m-instruct$/m);
     const chart = frame.locator('#chart-loss');
     await chart.waitFor();
     const lossChart = path.join(screenshotsDir, 'training-loss-chart.png');

@@ -3,12 +3,27 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** A temp copy of a folder, without the state (.medqa/, runs/) that an earlier demo session left in it. */
-export function copyWorkspace(source: string, skip: readonly string[] = ['.medqa', 'runs']): string {
+/** What the repository ships inside the skipped state folders (demo/ opens on a real run). */
+export const SHIPPED_STATE = ['.medqa/runs/smollm2-medquad-cpu-small'];
+
+/**
+ * A temp copy of a folder, without the state (.medqa/, runs/) that an earlier demo session left in it, but with
+ * what the repository ships there (`keep`, paths relative to `source`).
+ */
+export function copyWorkspace(
+  source: string,
+  skip: readonly string[] = ['.medqa', 'runs'],
+  keep: readonly string[] = SHIPPED_STATE,
+): string {
   const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'medqa-workspace-')), path.basename(source));
+  const kept = (relative: string) =>
+    keep.some((k) => relative === k || relative.startsWith(k + '/') || k.startsWith(relative + '/'));
   cpSync(source, target, {
     recursive: true,
-    filter: (file) => !skip.some((name) => path.relative(source, file).split(path.sep)[0] === name),
+    filter: (file) => {
+      const relative = path.relative(source, file).split(path.sep).join('/');
+      return kept(relative) || !skip.includes(relative.split('/')[0]);
+    },
   });
   return target;
 }

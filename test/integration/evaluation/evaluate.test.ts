@@ -124,7 +124,7 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
     >;
     assert.equal(record.status, 'finished');
     assert.equal(record.baseModel, model, 'the base model comes from the run config');
-    assert.deepEqual(record.settings, { ...QUICK, evaluateBase: true });
+    assert.deepEqual(record.settings, { ...QUICK, evaluateBase: true, repetitionPenalty: 1 });
 
     for (const side of ['base', 'adapter']) {
       const rows = jsonl(path.join(dir, side, 'predictions.jsonl'));

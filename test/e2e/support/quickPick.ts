@@ -1,0 +1,43 @@
+import type { FrameLocator, Page } from 'playwright-core';
+
+/** The open quick input (palette, quick pick or input box) and its parts. */
+export async function quickInput(page: Page) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible' });
+  return {
+    widget,
+    input: widget.locator('input.input').first(),
+    title: widget.locator('.quick-input-title'),
+  };
+}
+
+/** Filters the open quick pick whose title matches `stepTitle` and picks the row whose label contains `text`. */
+export async function pick(page: Page, stepTitle: RegExp | string, text: string): Promise<void> {
+  const { widget, input, title } = await quickInput(page);
+  await title.filter({ hasText: stepTitle }).waitFor();
+  await input.fill(text);
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().click();
+}
+
+/**
+ * Runs a palette command that opens its own quick pick and picks a row there. The palette stays open for the
+ * command's quick pick, so this cannot use workbench.runCommand (which waits for the palette to close).
+ */
+export async function runCommandAndPick(
+  page: Page,
+  command: string,
+  pickTitle: string,
+  rowText: string,
+): Promise<void> {
+  await page.keyboard.press('F1');
+  const { widget, input } = await quickInput(page);
+  await input.fill(`>${command}`);
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().click();
+  await widget.locator('.quick-input-title', { hasText: pickTitle }).waitFor();
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().click();
+}
+
+/** A webview panel's app frame (webviews are an iframe in an iframe). */
+export function webviewFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
