@@ -218,7 +218,7 @@ describe('evaluation: a person evaluates a checkpoint from the Checkpoints view'
       await input.press('Enter');
       await title.filter({ hasText: 'Evaluation settings' }).waitFor();
     }
-    await rowWith('Limit: first 4 examples').waitFor();
+    await rowWith('Limit: a sample of 4 examples').waitFor();
     await workbench.screenshot('evaluation-settings');
     await rowWith('Start evaluation').click();
 

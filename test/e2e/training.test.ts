@@ -121,7 +121,7 @@ describe('training: a person trains an adapter from the command palette', functi
       ),
       'utf8',
     );
-    assert.match(config, /^model_name_or_path: smollm2-135m-instruct$/m);
+    assert.match(config, /^model_name_or_path: "smollm2-135m-instruct"$/m);
     const chart = frame.locator('#chart-loss');
     await chart.waitFor();
     const lossChart = path.join(screenshotsDir, 'training-loss-chart.png');
