@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 # run.sh puts trainer/ on PYTHONPATH
 from medqa_trainer.sampling import stratified_sample
 
@@ -52,10 +54,8 @@ def subsets(args: argparse.Namespace) -> int:
 
 def record(args: argparse.Namespace) -> int:
     """evaluation.json as "MedQA: Evaluate Checkpoint" writes it, so the extension shows this evaluation."""
-    config_text = (args.run / "config.yaml").read_text(encoding="utf-8")
-    base_model = next(
-        line.split(":", 1)[1].strip() for line in config_text.splitlines() if line.startswith("model_name_or_path:")
-    )
+    config = yaml.safe_load((args.run / "config.yaml").read_text(encoding="utf-8"))
+    base_model = config["model_name_or_path"]
     document = {
         "format": "medqa-evaluation",
         "version": 1,

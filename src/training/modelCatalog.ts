@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,6 +58,13 @@ export async function localModels(modelsDir: string): Promise<LocalModel[]> {
       }
     }),
   );
+}
+
+/** Written by the trainer's `make-tiny-model` (contract #4): a folder whose weights are random. */
+export const RANDOM_WEIGHTS_MARKER = 'medqa-random-weights.json';
+
+export function isRandomWeights(folder: string): boolean {
+  return existsSync(path.join(folder, RANDOM_WEIGHTS_MARKER));
 }
 
 export function installCommand(name: string): string {

@@ -22,6 +22,7 @@ import {
   catalogEntry,
   describeEntry,
   installCommand,
+  isRandomWeights,
   localModels,
   modelsDirectory,
   probeHub,
@@ -157,18 +158,11 @@ async function tryReadExport(dir: string): Promise<ExportFolder | undefined> {
 
 type ModelChoice = string | { install: string } | 'enter' | 'browse';
 
-/** Set by `make-tiny-model`: a folder whose weights are random, offered only as such. */
-const RANDOM_WEIGHTS_MARKER = 'medqa-random-weights.json';
-
-function isRandomWeights(folder: string): boolean {
-  return existsSync(path.join(folder, RANDOM_WEIGHTS_MARKER));
-}
-
 /**
  * Local catalogue models first (they need no internet), then recent folders and hub ids, then the reference
  * recipe's hub model. The hub is probed (a TCP connect, a few seconds at most) so an unreachable one says so.
  */
-export function modelItems(
+function modelItems(
   recent: readonly string[],
   installed: readonly LocalModel[],
   hubReachable: boolean,
