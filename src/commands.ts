@@ -38,6 +38,13 @@ export const Commands = {
   evaluationShowMetrics: 'medqa.evaluation.showMetrics',
   evaluationOpenPredictions: 'medqa.evaluation.openPredictions',
   evaluationExportMetrics: 'medqa.evaluation.exportMetrics',
+  gradingGradeAnswers: 'medqa.grading.gradeAnswers',
+  gradingOpenAnswers: 'medqa.grading.openAnswers',
+  gradingSetGrade: 'medqa.grading.setGrade',
+  gradingSetFlags: 'medqa.grading.setFlags',
+  gradingCompareWithReference: 'medqa.grading.compareWithReference',
+  gradingCompareBaseVsFineTuned: 'medqa.grading.compareBaseVsFineTuned',
+  gradingExportGrades: 'medqa.grading.exportGrades',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

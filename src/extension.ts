@@ -5,6 +5,7 @@ import { registerRuns } from './runs/view/registerRuns';
 import { registerTraining } from './training/view/registerTraining';
 import { registerEvaluation } from './evaluation/view/registerEvaluation';
 import { registerDataset, type DatasetApi } from './dataset/view/registerDataset';
+import { registerGrading, type GradingApi } from './grading/view/registerGrading';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -13,6 +14,8 @@ export interface MedqaApi {
   readonly dataset: DatasetApi;
   /** Error messages that commands showed the user, newest last (the last 20). */
   readonly commandErrors: readonly CommandError[];
+  /** The grade store, the Grading panel and summaries (for tests). */
+  readonly grading: GradingApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MedqaApi {
@@ -23,12 +26,13 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
 
   registerEnvironmentCommands(services);
   registerTraining(services, registerRuns(services));
-  registerEvaluation(services);
+  const grading = registerGrading(services);
+  registerEvaluation(services, grading);
   const dataset = registerDataset(services);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, dataset, commandErrors: services.commandErrors };
+  return { activationMs, dataset, commandErrors: services.commandErrors, grading };
 }
 
 export function deactivate(): void {

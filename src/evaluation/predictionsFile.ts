@@ -9,6 +9,8 @@ export interface PredictionRow {
   reference: string;
   prediction: string;
   truncated: boolean | null;
+  /** The evaluator's hash of the decoding settings that produced this answer (contract #3); null when absent. */
+  decodingHash: string | null;
   scores: Record<string, number | null>;
   hygiene: string[];
 }
@@ -79,6 +81,7 @@ export function parsePredictions(text: string, file: string): Read<PredictionRow
       reference: value.reference as string,
       prediction: value.prediction as string,
       truncated: typeof value.truncated === 'boolean' ? value.truncated : null,
+      decodingHash: typeof value.decoding_hash === 'string' ? value.decoding_hash : null,
       scores,
       hygiene: Array.isArray(value.hygiene)
         ? value.hygiene.filter((f): f is string => typeof f === 'string')

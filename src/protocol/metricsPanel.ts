@@ -94,8 +94,45 @@ export interface EvaluationListItem {
   description: string;
 }
 
+/** Human grades of one model's answers (LiveQA-Med 1–4), pooled over graders. */
+export interface SideGrades {
+  side: EvaluationSide;
+  /** Answers with at least one grade. */
+  graded: number;
+  /** Mean grade over answers (each answer's grade averaged over its graders), with a bootstrap 95% interval. */
+  mean: MetricValue;
+  /** How many grades were 1, 2, 3 and 4 (every grader's). */
+  distribution: [number, number, number, number];
+  /** Flag → grades carrying it. */
+  flags: Record<string, number>;
+}
+
+export interface GraderAgreement {
+  method: 'cohen-quadratic' | 'fleiss';
+  graders: string[];
+  /** Answers every one of these graders graded. */
+  n: number;
+  kappa: number | null;
+}
+
+/** The grade summary the Metrics panel shows beside the automatic metrics. */
+export interface GradeSummary {
+  graders: string[];
+  sides: SideGrades[];
+  /** Blind A/B: how often the fine-tuned answer was preferred (ties count half), with a 95% interval. */
+  preference: { n: number; adapter: number; base: number; ties: number; rate: MetricValue } | null;
+  agreement: GraderAgreement[];
+  /** Spearman correlation of the mean grade with token F1 over graded answers. */
+  correlation: { n: number; spearman: number | null } | null;
+  /** Grades given to an earlier text of an answer that has changed since (not counted above). */
+  stale: number;
+  problems: string[];
+}
+
 export interface MetricsPanelState {
   evaluation: EvaluationSummary | null;
+  /** null: nobody has graded this evaluation's answers yet. */
+  grades: GradeSummary | null;
   evaluations: EvaluationListItem[];
   /** The view state the app last reported, for an app whose own saved state was lost (see MetricsPanelUiState). */
   ui: MetricsPanelUiState | null;
@@ -109,6 +146,8 @@ export type MetricsPanelRequest =
   | { type: 'openPredictions'; side: EvaluationSide }
   | { type: 'openPrediction'; side: EvaluationSide; id: string }
   | { type: 'revealFolder' }
+  | { type: 'grade' }
+  | { type: 'exportGrades'; format: 'csv' | 'markdown' }
   /** The app's view state, mirrored on the host: a browser workbench may drop webview state on reload. */
   | { type: 'saveUi'; ui: MetricsPanelUiState };
 

@@ -4,6 +4,7 @@
  * the extra messages the host may send, and the messages the app sends back.
  */
 import type { DatasetPanelMessage, DatasetPanelRequest, DatasetPanelState } from './datasetPanel';
+import type { GradingPanelRequest, GradingPanelState } from './gradingPanel';
 import type { MetricsPanelRequest, MetricsPanelState } from './metricsPanel';
 import type { RunDashboardRequest, RunDashboardState } from './runDashboard';
 
@@ -11,6 +12,7 @@ export interface PanelProtocols {
   runDashboard: { state: RunDashboardState; toHost: RunDashboardRequest };
   dataset: { state: DatasetPanelState; toWebview: DatasetPanelMessage; toHost: DatasetPanelRequest };
   metrics: { state: MetricsPanelState; toHost: MetricsPanelRequest };
+  grading: { state: GradingPanelState; toHost: GradingPanelRequest };
 }
 
 export type PanelId = keyof PanelProtocols & string;

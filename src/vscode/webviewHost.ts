@@ -67,7 +67,7 @@ export abstract class WebviewPanelHost<Id extends PanelId> implements vscode.Dis
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icons', 'medqa.svg');
     panel.webview.html = this.html(panel.webview);
     const subscriptions = [
-      panel.webview.onDidReceiveMessage((message: WebviewToHost<Id>) => void this.receive(message)),
+      panel.webview.onDidReceiveMessage((message: unknown) => void this.receive(message)),
       panel.onDidDispose(() => {
         this.panel = undefined;
         subscriptions.forEach((d) => d.dispose());
@@ -75,7 +75,28 @@ export abstract class WebviewPanelHost<Id extends PanelId> implements vscode.Dis
     ];
   }
 
-  private async receive(message: WebviewToHost<Id>): Promise<void> {
+  /**
+   * Checks a message from the webview before it is acted on; a panel with a schema overrides this. A rejected
+   * message is logged and dropped.
+   */
+  protected validate(message: unknown): WebviewToHost<Id> | Error {
+    return typeof message === 'object' &&
+      message !== null &&
+      typeof (message as { type?: unknown }).type === 'string'
+      ? (message as WebviewToHost<Id>)
+      : new Error('rejected a message without a type');
+  }
+
+  protected rejected(error: Error): void {
+    console.warn(`MedQA ${this.panelId} panel: ${error.message}`);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const message = this.validate(raw);
+    if (message instanceof Error) {
+      this.rejected(message);
+      return;
+    }
     try {
       if (message.type === 'ready') await this.pushState();
       else await this.onMessage(message as PanelRequest<Id>);

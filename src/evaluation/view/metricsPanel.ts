@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type {
   EvaluationSide,
+  GradeSummary,
   MetricsPanelRequest,
   MetricsPanelState,
   MetricsPanelUiState,
@@ -14,6 +15,14 @@ import { exportEvaluation, type ExportFormat } from '../export';
 import { runsDirectory } from './evaluationTargets';
 
 const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
+
+/** Human grades, from the grading feature: the summary shown beside the metrics, and its actions. */
+export interface HumanGrades {
+  summary(evaluationDir: string): Promise<GradeSummary | null>;
+  readonly onDidChange: vscode.Event<void>;
+  grade(evaluationDir: string): Promise<unknown>;
+  exportGrades(evaluationDir: string, format: ExportFormat): Promise<string | undefined>;
+}
 const UI_KEY = 'medqa.evaluation.panelUi';
 
 export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', markdown: 'md' };
@@ -50,8 +59,10 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
       side: EvaluationSide,
       id?: string,
     ) => Promise<unknown>,
+    private readonly grades: HumanGrades,
   ) {
     super(services.context, 'metrics', 'MedQA Metrics');
+    services.context.subscriptions.push(grades.onDidChange(() => void this.pushState()));
     const remembered = services.context.workspaceState.get<string>(SHOWN_KEY);
     this.evaluationDir = remembered && existsSync(remembered) ? remembered : undefined;
   }
@@ -111,8 +122,16 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
     if (dir && !evaluations.some((e) => path.resolve(e.dir) === path.resolve(dir))) {
       evaluations.unshift({ dir, label: path.basename(dir), description: '' });
     }
+    const shown = dir && existsSync(dir) ? dir : undefined;
+    let grades: GradeSummary | null = null;
+    try {
+      grades = shown ? await this.grades.summary(shown) : null;
+    } catch (error) {
+      this.services.log.warn(`Grade summary of ${shown}: ${(error as Error).message}`);
+    }
     return {
-      evaluation: dir && existsSync(dir) ? await loadEvaluation(dir) : null,
+      evaluation: shown ? await loadEvaluation(shown) : null,
+      grades,
       evaluations,
       ui: this.services.context.workspaceState.get<MetricsPanelUiState>(UI_KEY) ?? null,
     };
@@ -140,6 +159,12 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
         return;
       case 'openPrediction':
         if (this.evaluationDir) await this.openPredictions(this.evaluationDir, message.side, message.id);
+        return;
+      case 'grade':
+        if (this.evaluationDir) await this.grades.grade(this.evaluationDir);
+        return;
+      case 'exportGrades':
+        if (this.evaluationDir) await this.grades.exportGrades(this.evaluationDir, message.format);
         return;
       case 'saveUi':
         await this.services.context.workspaceState.update(UI_KEY, message.ui);

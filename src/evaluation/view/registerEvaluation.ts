@@ -7,7 +7,7 @@ import { SIDES } from '../evaluationFolder';
 import type { ExportFormat } from '../export';
 import { evaluateCheckpoint } from './evaluateCheckpoint';
 import { evaluationDirOf, pickEvaluation, requireEvaluationFolder } from './evaluationTargets';
-import { MetricsPanel, writeExport } from './metricsPanel';
+import { MetricsPanel, writeExport, type HumanGrades } from './metricsPanel';
 import { openPredictions, PREDICTION_SCHEME, PredictionDocuments } from './predictionsView';
 
 const isSide = (value: unknown): value is EvaluationSide => SIDES.includes(value as EvaluationSide);
@@ -29,9 +29,13 @@ function predictionsTarget(arg: unknown): { dir?: string; side?: EvaluationSide;
 }
 
 /** The evaluation commands, the Metrics panel and the read-only prediction documents. */
-export function registerEvaluation(services: ExtensionServices): void {
+export function registerEvaluation(services: ExtensionServices, grades: HumanGrades): void {
   const { context } = services;
-  const panel = new MetricsPanel(services, (dir, side, id) => openPredictions(services, dir, side, id));
+  const panel = new MetricsPanel(
+    services,
+    (dir, side, id) => openPredictions(services, dir, side, id),
+    grades,
+  );
   context.subscriptions.push(
     panel,
     vscode.workspace.registerTextDocumentContentProvider(PREDICTION_SCHEME, new PredictionDocuments()),

@@ -1,0 +1,133 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExtensionServices } from '../../vscode/services';
+import {
+  appendRecord,
+  emptyBook,
+  GRADES_DIR,
+  readGradeBook,
+  resolveGrader,
+  type GradeBook,
+  type StoreRecord,
+} from '../gradeStore';
+import { loadGradedEvaluation, type GradedEvaluation } from '../gradedEvaluation';
+
+const RELOAD_DELAY_MS = 150;
+
+/**
+ * The workspace's grade store as the views see it: the book read from `.medqa/grades/`, re-read when any grade
+ * file changes (another window, a colleague's commit, a `git pull`), and evaluations cached until their files
+ * change. Views listen to `onDidChange`.
+ */
+export class GradeService implements vscode.Disposable {
+  private book: GradeBook = emptyBook();
+  private loaded: Promise<GradeBook> | undefined;
+  private readonly reported = new Set<string>();
+  private readonly evaluations = new Map<string, Promise<GradedEvaluation>>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly services: ExtensionServices) {
+    const root = services.workspaceRoot();
+    if (root) {
+      const grades = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(root), `${GRADES_DIR.split(path.sep).join('/')}/*.jsonl`),
+      );
+      const predictions = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(root), '**/{base,adapter}/predictions.jsonl'),
+      );
+      for (const event of [grades.onDidCreate, grades.onDidChange, grades.onDidDelete])
+        this.disposables.push(event(() => this.scheduleReload()));
+      for (const event of [predictions.onDidCreate, predictions.onDidChange, predictions.onDidDelete])
+        this.disposables.push(
+          event((uri) => {
+            this.evaluations.delete(path.dirname(path.dirname(uri.fsPath)));
+            this.scheduleReload();
+          }),
+        );
+      this.disposables.push(grades, predictions);
+    }
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('medqa.grading.grader')) this.changed.fire();
+      }),
+    );
+  }
+
+  get gradesDir(): string {
+    const root = this.services.workspaceRoot();
+    if (!root)
+      throw new Error('Open a workspace folder first: grades are kept in its .medqa/grades/ folder.');
+    return path.join(root, GRADES_DIR);
+  }
+
+  /** The grader from `medqa.grading.grader`, else the OS user name. */
+  grader(): string {
+    return resolveGrader(vscode.workspace.getConfiguration('medqa').get<string>('grading.grader'));
+  }
+
+  async current(): Promise<GradeBook> {
+    this.loaded ??= this.reload();
+    return this.loaded;
+  }
+
+  /** The book as last read, without waiting (for synchronous callers such as CodeLens titles). */
+  get latest(): GradeBook {
+    return this.book;
+  }
+
+  evaluation(dir: string): Promise<GradedEvaluation> {
+    const key = path.resolve(dir);
+    let found = this.evaluations.get(key);
+    if (!found) {
+      found = loadGradedEvaluation(key);
+      this.evaluations.set(key, found);
+    }
+    return found;
+  }
+
+  async append(record: StoreRecord): Promise<GradeBook> {
+    await appendRecord(this.gradesDir, record);
+    this.loaded = this.reload();
+    const book = await this.loaded;
+    this.changed.fire();
+    return book;
+  }
+
+  private scheduleReload(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.loaded = this.reload();
+      void this.loaded.then(() => this.changed.fire());
+    }, RELOAD_DELAY_MS);
+  }
+
+  private async reload(): Promise<GradeBook> {
+    const root = this.services.workspaceRoot();
+    const book = root ? await readGradeBook(path.join(root, GRADES_DIR)) : emptyBook();
+    this.book = book;
+    // Each bad line is told once (log and a warning), not on every re-read.
+    const fresh = book.problems.filter((p) => !this.reported.has(p));
+    fresh.forEach((p) => {
+      this.reported.add(p);
+      this.services.log.warn(p);
+    });
+    if (fresh.length > 0)
+      void vscode.window
+        .showWarningMessage(
+          `MedQA: ${fresh.length} line(s) in the grade files could not be read and are skipped (nothing else is lost): ${fresh[0]}`,
+          'Show Log',
+        )
+        .then((choice) => {
+          if (choice) this.services.log.show();
+        });
+    return book;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
