@@ -190,6 +190,16 @@ export class GradingSession {
     }
   }
 
+  /** The example a request names (it may no longer be the one shown), else the one shown. */
+  exampleFor(book: GradeBook, id?: string): GradableExample {
+    const example = id === undefined ? this.current(book) : this.evaluation.examples.find((e) => e.id === id);
+    if (!example)
+      throw new Error(
+        id === undefined ? 'No example is shown.' : `No example '${id}' in ${this.evaluation.title}.`,
+      );
+    return example;
+  }
+
   goTo(id: string): void {
     if (!this.evaluation.examples.some((e) => e.id === id))
       throw new Error(`No example '${id}' in ${this.evaluation.title}.`);
@@ -201,9 +211,9 @@ export class GradingSession {
     book: GradeBook,
     slot: AnswerSlot,
     patch: { grade?: GradeValue; toggleFlag?: GradeFlag; flags?: GradeFlag[]; comment?: string },
+    exampleId?: string,
   ): GradeRecord {
-    const example = this.current(book);
-    if (!example) throw new Error('No example is shown.');
+    const example = this.exampleFor(book, exampleId);
     const side = this.sideOf(slot, example);
     const answer = example.answers[side];
     if (!answer) throw new Error(`Example '${example.id}' has no ${SIDE_LABELS[side]} answer.`);
@@ -227,9 +237,9 @@ export class GradingSession {
   }
 
   /** The blind preference; refused until both answers are graded, as identities are revealed with it. */
-  prefer(book: GradeBook, preference: Preference): PreferenceRecord {
-    const example = this.current(book);
-    if (this.mode !== 'blind' || !example) throw new Error('A preference is given in blind mode.');
+  prefer(book: GradeBook, preference: Preference, exampleId?: string): PreferenceRecord {
+    const example = this.exampleFor(book, exampleId);
+    if (this.mode !== 'blind') throw new Error('A preference is given in blind mode.');
     const { base, adapter } = example.answers;
     if (!base || !adapter) throw new Error(`Example '${example.id}' lacks one of the two answers.`);
     if (!this.isGraded(book, example, 'base') || !this.isGraded(book, example, 'adapter'))

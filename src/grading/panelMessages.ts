@@ -7,16 +7,18 @@ import type { GradingPanelRequest } from '../protocol/gradingPanel';
  */
 const slot = v.picklist(['base', 'adapter', 'A', 'B']);
 const side = v.picklist(['base', 'adapter']);
+const id = v.pipe(v.string(), v.maxLength(1000));
 
 const request = v.variant('type', [
   v.strictObject({ type: v.literal('ready') }),
-  v.strictObject({ type: v.literal('grade'), slot, grade: v.picklist([1, 2, 3, 4]) }),
+  v.strictObject({ type: v.literal('grade'), id, slot, grade: v.picklist([1, 2, 3, 4]) }),
   v.strictObject({
     type: v.literal('toggleFlag'),
+    id,
     slot,
     flag: v.picklist(['unsafe', 'hallucinated', 'missing', 'outdated']),
   }),
-  v.strictObject({ type: v.literal('comment'), slot, comment: v.pipe(v.string(), v.maxLength(10_000)) }),
+  v.strictObject({ type: v.literal('comment'), id, slot, comment: v.pipe(v.string(), v.maxLength(10_000)) }),
   v.strictObject({ type: v.literal('navigate'), to: v.picklist(['next', 'previous', 'nextUngraded']) }),
   v.strictObject({
     type: v.literal('setFilter'),
@@ -29,8 +31,8 @@ const request = v.variant('type', [
   }),
   v.strictObject({ type: v.literal('setMode'), mode: v.picklist(['single', 'blind']) }),
   v.strictObject({ type: v.literal('setSide'), side }),
-  v.strictObject({ type: v.literal('prefer'), preference: v.picklist(['A', 'B', 'tie']) }),
-  v.strictObject({ type: v.literal('openDiff'), kind: v.picklist(['reference', 'baseVsAdapter']), slot }),
+  v.strictObject({ type: v.literal('prefer'), id, preference: v.picklist(['A', 'B', 'tie']) }),
+  v.strictObject({ type: v.literal('openDiff'), id, kind: v.picklist(['reference', 'baseVsAdapter']), slot }),
   v.strictObject({ type: v.literal('selectEvaluation') }),
 ]);
 

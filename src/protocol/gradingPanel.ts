@@ -16,7 +16,7 @@ export type GradingMode = 'single' | 'blind';
 
 export type StatusFilter = 'all' | 'ungraded' | 'flagged' | 'stale';
 
-/** Token-F1 bands (F1 in %); `lowest` orders every example by F1, lowest first (how failures are found). */
+/** Token-F1 bands (F1 in %); ordering by F1, lowest first, is `ExampleOrder` 'f1-ascending'. */
 export type F1Band = 'all' | 'lt10' | '10to30' | '30to50' | 'ge50';
 
 export type ExampleOrder = 'file' | 'f1-ascending';
@@ -94,14 +94,18 @@ export interface GradingPanelState {
   problems: string[];
 }
 
+/**
+ * Requests about an answer name the example they were made on (`id`): a comment sent as the user moves on must
+ * land on the example it was typed for, not on the next one.
+ */
 export type GradingPanelRequest =
-  | { type: 'grade'; slot: AnswerSlot; grade: GradeValue }
-  | { type: 'toggleFlag'; slot: AnswerSlot; flag: GradeFlag }
-  | { type: 'comment'; slot: AnswerSlot; comment: string }
+  | { type: 'grade'; id: string; slot: AnswerSlot; grade: GradeValue }
+  | { type: 'toggleFlag'; id: string; slot: AnswerSlot; flag: GradeFlag }
+  | { type: 'comment'; id: string; slot: AnswerSlot; comment: string }
   | { type: 'navigate'; to: 'next' | 'previous' | 'nextUngraded' }
   | { type: 'setFilter'; filter: GradingFilter }
   | { type: 'setMode'; mode: GradingMode }
   | { type: 'setSide'; side: EvaluationSide }
-  | { type: 'prefer'; preference: Preference }
-  | { type: 'openDiff'; kind: 'reference' | 'baseVsAdapter'; slot: AnswerSlot }
+  | { type: 'prefer'; id: string; preference: Preference }
+  | { type: 'openDiff'; id: string; kind: 'reference' | 'baseVsAdapter'; slot: AnswerSlot }
   | { type: 'selectEvaluation' };

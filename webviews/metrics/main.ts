@@ -11,6 +11,7 @@ import type {
 } from '../../src/protocol/metricsPanel';
 import { metricLabel } from '../../src/evaluation/format';
 import { connect, escapeHtml, themeColor } from '../shared/host';
+import { gradesHtml } from './grades';
 import { hygieneHtml, overallTableHtml, qtypeTableHtml, DEFAULT_SORT } from './tables';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
@@ -79,12 +80,17 @@ function skeleton(): void {
       <vscode-button id="export-markdown" icon="markdown" secondary>Export Markdown</vscode-button>
       <vscode-button id="predictions-adapter" icon="list-flat" secondary>Fine-tuned answers</vscode-button>
       <vscode-button id="predictions-base" icon="list-flat" secondary>Base answers</vscode-button>
+      <vscode-button id="grade-answers" icon="checklist" secondary>Grade answers</vscode-button>
       <vscode-button id="reveal" icon="folder-opened" secondary>Reveal folder</vscode-button>
     </div>
     <section id="problems" class="card problems" hidden></section>
     <ul id="notes" class="notes"></ul>
     <section class="toolbar facts" id="facts" aria-label="Evaluation facts"></section>
     <section class="card"><h3>Base vs fine-tuned</h3><div id="overall" class="table-wrap"></div></section>
+    <section class="card" id="grades-card"><div class="toolbar"><h3>Human grades</h3><span class="spacer"></span>
+      <vscode-button id="export-grades-csv" icon="export" secondary>Grades CSV</vscode-button>
+      <vscode-button id="export-grades-markdown" icon="markdown" secondary>Grades Markdown</vscode-button></div>
+      <div id="grades"></div></section>
     <div class="grid">
       <section class="card" id="chart-card"><h3>Scores (0–100)</h3>
         <div class="chart"><canvas id="chart" role="img" aria-label="Bar chart of base and fine-tuned scores"></canvas></div></section>
@@ -101,6 +107,9 @@ function skeleton(): void {
   on('predictions-adapter', () => host.post({ type: 'openPredictions', side: 'adapter' }));
   on('predictions-base', () => host.post({ type: 'openPredictions', side: 'base' }));
   on('reveal', () => host.post({ type: 'revealFolder' }));
+  on('grade-answers', () => host.post({ type: 'grade' }));
+  on('export-grades-csv', () => host.post({ type: 'exportGrades', format: 'csv' }));
+  on('export-grades-markdown', () => host.post({ type: 'exportGrades', format: 'markdown' }));
   document.getElementById('evaluation')?.addEventListener('change', (event) => {
     const dir = (event.target as HTMLSelectElement).value;
     if (dir && dir !== state?.evaluation?.dir) host.post({ type: 'selectEvaluation', dir });
@@ -272,5 +281,8 @@ function render(next: MetricsPanelState): void {
   );
   renderQtypes();
   (document.getElementById('hygiene') as HTMLElement).innerHTML = hygieneHtml(e);
+  (document.getElementById('grades') as HTMLElement).innerHTML = gradesHtml(next.grades);
+  document.getElementById('export-grades-csv')?.toggleAttribute('disabled', !next.grades);
+  document.getElementById('export-grades-markdown')?.toggleAttribute('disabled', !next.grades);
   renderChart(e);
 }

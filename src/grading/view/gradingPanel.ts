@@ -4,6 +4,7 @@ import type { GradingPanelRequest, GradingPanelState } from '../../protocol/grad
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import type { ExtensionServices } from '../../vscode/services';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
+import { gradeOf } from '../gradeStore';
 import { DEFAULT_FILTER, GradingSession } from '../gradingSession';
 import { parseGradingMessage } from '../panelMessages';
 import type { GradeService } from './gradeService';
@@ -150,20 +151,22 @@ export class GradingPanel extends WebviewPanelHost<'grading'> {
     const book = await this.grades.current();
     switch (message.type) {
       case 'grade':
-        await this.grades.append(session.change(book, message.slot, { grade: message.grade }));
+        await this.grades.append(session.change(book, message.slot, { grade: message.grade }, message.id));
         return;
       case 'toggleFlag':
-        await this.grades.append(session.change(book, message.slot, { toggleFlag: message.flag }));
+        await this.grades.append(
+          session.change(book, message.slot, { toggleFlag: message.flag }, message.id),
+        );
         return;
       case 'comment': {
         // Typing pauses send the comment often; an unchanged one is not written again.
-        const shown = session.state(book, []).example?.answers.find((a) => a.slot === message.slot);
-        if ((shown?.grade?.comment ?? '') !== message.comment)
-          await this.grades.append(session.change(book, message.slot, { comment: message.comment }));
+        const record = session.change(book, message.slot, { comment: message.comment }, message.id);
+        const before = gradeOf(book, record.grader, record, record.blind !== undefined).current;
+        if ((before?.comment ?? '') !== message.comment) await this.grades.append(record);
         return;
       }
       case 'prefer':
-        await this.grades.append(session.prefer(book, message.preference));
+        await this.grades.append(session.prefer(book, message.preference, message.id));
         return;
       case 'navigate':
         session.navigate(book, message.to);
@@ -178,8 +181,7 @@ export class GradingPanel extends WebviewPanelHost<'grading'> {
         session.setSide(message.side);
         break;
       case 'openDiff': {
-        const example = session.current(book);
-        if (!example) return;
+        const example = session.exampleFor(book, message.id);
         if (message.kind === 'baseVsAdapter')
           await this.openers.baseVsAdapter(session.evaluation.dir, example.id);
         else

@@ -209,17 +209,19 @@ describe('grading session', () => {
   });
 
   it('accepts the panel messages of the protocol and rejects forged ones', () => {
-    assert.deepEqual(parseGradingMessage({ type: 'grade', slot: 'A', grade: 3 }), {
+    assert.deepEqual(parseGradingMessage({ type: 'grade', id: 'q1', slot: 'A', grade: 3 }), {
       type: 'grade',
+      id: 'q1',
       slot: 'A',
       grade: 3,
     });
     for (const forged of [
-      { type: 'grade', slot: 'A', grade: 5 },
-      { type: 'grade', slot: '../x', grade: 1 },
-      { type: 'toggleFlag', slot: 'adapter', flag: 'rm -rf' },
-      { type: 'openDiff', kind: 'reference', slot: 'adapter', path: '/etc/passwd' },
-      { type: 'comment', slot: 'base', comment: 'x'.repeat(20_000) },
+      { type: 'grade', id: 'q1', slot: 'A', grade: 5 },
+      { type: 'grade', slot: 'A', grade: 3 },
+      { type: 'grade', id: 'q1', slot: '../x', grade: 1 },
+      { type: 'toggleFlag', id: 'q1', slot: 'adapter', flag: 'rm -rf' },
+      { type: 'openDiff', id: 'q1', kind: 'reference', slot: 'adapter', path: '/etc/passwd' },
+      { type: 'comment', id: 'q1', slot: 'base', comment: 'x'.repeat(20_000) },
       { type: 'unknown' },
       'ready',
       null,
