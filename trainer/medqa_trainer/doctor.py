@@ -11,7 +11,7 @@ from typing import Any
 
 from medqa_trainer import PROTOCOL_VERSION, __version__
 
-PACKAGES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "sacrebleu", "rouge-score", "nltk")
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "nltk")
 OPTIONAL_PACKAGES = ("bitsandbytes", "deepspeed")
 
 

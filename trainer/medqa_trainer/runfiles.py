@@ -136,7 +136,7 @@ def environment(device: str, qlora: bool, world_size: int) -> dict[str, Any]:
         "qlora": qlora,
         "world_size": world_size,
     }
-    for name in ("transformers", "peft", "trl", "accelerate", "bitsandbytes", "deepspeed"):
+    for name in ("transformers", "peft", "accelerate", "bitsandbytes", "deepspeed"):
         version = package_version(name)
         if version is not None:
             env[name] = version

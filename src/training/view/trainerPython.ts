@@ -5,7 +5,7 @@ import type { ExtensionServices } from '../../vscode/services';
 import { findTrainerPython } from '../pythonEnvironment';
 
 /** Packages `train` imports; without any of them the trainer fails at once. */
-export const TRAINING_PACKAGES = ['torch', 'transformers', 'peft', 'trl', 'accelerate', 'datasets'] as const;
+export const TRAINING_PACKAGES = ['torch', 'transformers', 'peft', 'accelerate', 'datasets'] as const;
 
 let cached: { key: string; python: string } | undefined;
 
