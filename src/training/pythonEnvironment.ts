@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainerEvents';
 import { runProcess } from '../util/process';
 
 /** Where a candidate interpreter came from, so messages can tell the user what to change. */
@@ -58,7 +59,7 @@ export type PythonProbe =
   | {
       ok: false;
       candidate: PythonCandidate;
-      problem: 'not-found' | 'trainer-missing' | 'failed';
+      problem: 'not-found' | 'trainer-missing' | 'protocol-mismatch' | 'failed';
       message: string;
     };
 
@@ -66,7 +67,33 @@ export type PythonProbe =
 export function trainerEnv(extensionPath: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const trainerDir = path.join(extensionPath, 'trainer');
   const existing = base.PYTHONPATH ? [base.PYTHONPATH] : [];
-  return { ...base, PYTHONPATH: [trainerDir, ...existing].join(path.delimiter), PYTHONUNBUFFERED: '1' };
+  return {
+    ...base,
+    PYTHONPATH: [trainerDir, ...existing].join(path.delimiter),
+    PYTHONUNBUFFERED: '1',
+    // The trainer refuses to start (exit 3, which side to update) when it writes another protocol version.
+    MEDQA_EXPECT_PROTOCOL: String(TRAINER_PROTOCOL_VERSION),
+  };
+}
+
+/**
+ * The trainer and the extension must speak the same event protocol (contract #2). Says which side is older, so
+ * the user updates that one; undefined when they match.
+ */
+export function protocolMismatch(
+  report: Pick<TrainerDoctorReport, 'protocol_version' | 'trainer_version'>,
+  python: string,
+): string | undefined {
+  const theirs = report.protocol_version;
+  if (theirs === TRAINER_PROTOCOL_VERSION) return undefined;
+  const side =
+    typeof theirs === 'number' && theirs > TRAINER_PROTOCOL_VERSION
+      ? 'Update the MedQA Studio extension, which is older than this trainer.'
+      : `Update the trainer (run "MedQA: Set Up Python Environment", or pip install the trainer/ folder shipped with this extension into ${python}).`;
+  return (
+    `The trainer at "${python}" (medqa_trainer ${report.trainer_version ?? 'unknown'}) speaks protocol version ` +
+    `${JSON.stringify(theirs)}, this MedQA Studio speaks version ${TRAINER_PROTOCOL_VERSION}. ${side}`
+  );
 }
 
 export async function probePython(candidate: PythonCandidate, extensionPath: string): Promise<PythonProbe> {
@@ -85,8 +112,9 @@ export async function probePython(candidate: PythonCandidate, extensionPath: str
     };
   }
   if (result.code === 0) {
+    let report: TrainerDoctorReport;
     try {
-      return { ok: true, candidate, report: JSON.parse(result.stdout) as TrainerDoctorReport };
+      report = JSON.parse(result.stdout) as TrainerDoctorReport;
     } catch {
       return {
         ok: false,
@@ -95,6 +123,10 @@ export async function probePython(candidate: PythonCandidate, extensionPath: str
         message: `The trainer printed an unreadable report: ${result.stdout.slice(0, 200)}`,
       };
     }
+    const mismatch = protocolMismatch(report, candidate.path);
+    return mismatch
+      ? { ok: false, candidate, problem: 'protocol-mismatch', message: mismatch }
+      : { ok: true, candidate, report };
   }
   const missing = /No module named '?([\w.]+)'?/.exec(result.stderr);
   if (missing) {

@@ -46,6 +46,8 @@ export function runProcess(
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A program that exits without reading its input closes the pipe: EPIPE here is not a failure of the run.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+
+from medqa_trainer import PROTOCOL_VERSION, __version__
 
 # command name -> (module, help). Each module defines `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,8 +35,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The extension names the event protocol it reads; a trainer that writes another one says which side to update
+# before doing any work (exit 3), instead of writing events the extension would skip.
+EXPECTED_PROTOCOL_ENV = "MEDQA_EXPECT_PROTOCOL"
+
+
+def protocol_problem(expected: str | None) -> str | None:
+    if not expected:
+        return None
+    try:
+        wanted = int(expected)
+    except ValueError:
+        return f"{EXPECTED_PROTOCOL_ENV}={expected!r} is not a protocol version number."
+    if wanted == PROTOCOL_VERSION:
+        return None
+    side = (
+        "Update the trainer (MedQA: Set Up Python Environment), which is older than the extension."
+        if wanted > PROTOCOL_VERSION
+        else "Update the MedQA Studio extension, which is older than this trainer."
+    )
+    return (
+        f"medqa_trainer {__version__} writes protocol version {PROTOCOL_VERSION}, the extension reads version "
+        f"{wanted}. {side}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # doctor reports the version itself, so the extension can explain a mismatch from its report.
+    problem = None if args.command == "doctor" else protocol_problem(os.environ.get(EXPECTED_PROTOCOL_ENV))
+    if problem:
+        print(f"medqa_trainer: {problem}", file=sys.stderr)
+        return 3
     run: Callable[[argparse.Namespace], int] = args._run
     return run(args)
 
