@@ -2,6 +2,7 @@
  * The trainer's run.yaml (contract #2): a flat mapping where `preset` picks the base values and every other key
  * overrides one TrainConfig field. This module knows the fields, validates user overrides and writes the YAML.
  */
+import { parseDocument } from 'yaml';
 
 export type PresetName = 'recommended' | 'cpu-small' | 'reference-recipe';
 
@@ -309,54 +310,22 @@ export function toFlatYaml(config: Record<string, ConfigValue>, header?: string)
 }
 
 /**
- * Reads a flat YAML mapping (ours, or the trainer's resolved config.yaml written by PyYAML): `key: scalar`,
- * flow lists, and block lists (`- item` under a key). Enough to show a config; not a general YAML parser.
+ * Reads a run's YAML (our run.yaml, or the trainer's config.yaml written by PyYAML, with its nested `run_info`
+ * block) with the `yaml` library in YAML 1.1 mode, as PyYAML writes it. Throws a message with the line when the
+ * text is not YAML or not a mapping.
  */
-export function parseFlatYaml(text: string): Record<string, ConfigValue> {
-  const result: Record<string, ConfigValue> = {};
-  let listKey: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    if (!raw.trim() || raw.trimStart().startsWith('#')) continue;
-    const item = /^\s*-\s+(.*)$/.exec(raw);
-    if (item && listKey) {
-      (result[listKey] as string[]).push(String(yamlValue(item[1])));
-      continue;
-    }
-    const pair = /^([A-Za-z_][\w.-]*):(?:\s+(.*))?$/.exec(raw);
-    if (!pair) continue;
-    const [, key, rest] = pair;
-    if (rest === undefined || rest.trim() === '') {
-      result[key] = [];
-      listKey = key;
-    } else {
-      result[key] = yamlValue(rest);
-      listKey = undefined;
-    }
+export function parseRunYaml(text: string): Record<string, unknown> {
+  const document = parseDocument(text, { version: '1.1', uniqueKeys: false });
+  const error = document.errors[0];
+  if (error) {
+    const line = error.linePos?.[0].line;
+    throw new Error(`${line ? `line ${line}: ` : ''}${error.message.split('\n')[0]}`);
   }
-  return result;
-}
-
-function yamlValue(text: string): ConfigValue {
-  const trimmed = text.trim();
-  if (trimmed === '~' || trimmed === 'null') return null;
-  if (trimmed === '[]') return [];
-  if (trimmed.startsWith("'") && trimmed.endsWith("'")) return trimmed.slice(1, -1).replace(/''/g, "'");
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    if (Array.isArray(value)) return value.map(String);
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value as ConfigValue;
-  } catch {
-    // A plain (unquoted) scalar.
-  }
-  if (/^\[.*\]$/.test(trimmed))
-    return trimmed
-      .slice(1, -1)
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed)) return Number(trimmed);
-  if (trimmed === 'True' || trimmed === 'False') return trimmed === 'True';
-  return trimmed;
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`expected a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  return value as Record<string, unknown>;
 }
 
 /** `20250131-142501-recommended`: sortable, unique per second, says which preset. */

@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseFlatYaml } from '../../training/trainConfig';
+import { parseRunYaml } from '../../training/trainConfig';
 import { discoverCheckpoints } from '../../runs/checkpoints';
 import { readAllEvents } from '../../runs/eventLog';
 import { applyEvents, emptyProgress } from '../../runs/runState';
@@ -56,7 +56,7 @@ export function checkpointOf(arg: unknown): CheckpointTarget | undefined {
 export async function runConfig(runDir: string): Promise<Record<string, unknown>> {
   for (const name of ['config.yaml', 'run.yaml']) {
     try {
-      return parseFlatYaml(await fs.readFile(path.join(runDir, name), 'utf8'));
+      return parseRunYaml(await fs.readFile(path.join(runDir, name), 'utf8'));
     } catch {
       // Try the next one.
     }

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DashboardRun, RunDashboardRequest, RunDashboardState } from '../../protocol/runDashboard';
-import { parseFlatYaml } from '../../training/trainConfig';
+import { parseRunYaml } from '../../training/trainConfig';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { RunInfo, RunRegistry } from '../registry';
 import { currentStep, estimateSecondsLeft } from '../runState';
@@ -114,7 +115,14 @@ async function configRows(run: RunInfo): Promise<[string, string][]> {
   let config: Record<string, unknown> | undefined = run.progress.config;
   if (!config) {
     const file = run.files.resolvedConfig ?? run.files.runConfig;
-    if (file) config = parseFlatYaml(await fs.readFile(file, 'utf8').catch(() => ''));
+    if (file) {
+      try {
+        config = parseRunYaml(await fs.readFile(file, 'utf8'));
+      } catch (error) {
+        // Shown in the config table rather than hidden: the user sees which file to fix.
+        return [[path.basename(file), `unreadable: ${(error as Error).message}`]];
+      }
+    }
   }
   return Object.entries(config ?? {})
     .map(([key, value]) => [key, display(value)] as [string, string])

@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { trainArgs } from '../../../src/training/launcher';
 import {
   buildRunConfig,
   defaultRunName,
-  parseFlatYaml,
+  parseRunYaml,
   parseOverride,
   toFlatYaml,
   validateOverrides,
@@ -60,7 +60,7 @@ describe('run.yaml', () => {
     assert.match(yaml, /^learning_rate: 2\.0e-7$/m);
     assert.match(yaml, /^num_train_epochs: 3\.0$/m);
     assert.match(yaml, /^max_length: 512$/m);
-    assert.deepEqual(parseFlatYaml(yaml), { ...config, num_train_epochs: 3 });
+    assert.deepEqual(parseRunYaml(yaml), { ...config, num_train_epochs: 3 });
   });
 
   it("PyYAML (the trainer's reader) reads the file back to the same values and types", function () {
@@ -97,17 +97,31 @@ describe('run.yaml', () => {
     assert.equal(types.trim(), 'float float');
   });
 
-  it('reads a PyYAML-style resolved config with block lists', () => {
+  it('reads a PyYAML-style resolved config with block lists and the nested run_info block', () => {
     const text =
-      "learning_rate: 0.0002\nlora_target_modules:\n- q_proj\n- v_proj\nmodel_name_or_path: Qwen/Qwen3-0.6B\nsystem_prompt: null\npacking: false\nname: 'it''s'\n";
-    assert.deepEqual(parseFlatYaml(text), {
+      "learning_rate: 0.0002\nlora_target_modules:\n- q_proj\n- v_proj\nmodel_name_or_path: Qwen/Qwen3-0.6B\nsystem_prompt: null\npacking: false\nname: 'it''s'\nwarmup_ratio: 5.0e-02\nrun_info:\n  model_path: /models/smollm2\n  versions:\n    torch: 2.13.0\n";
+    assert.deepEqual(parseRunYaml(text), {
       learning_rate: 0.0002,
       lora_target_modules: ['q_proj', 'v_proj'],
       model_name_or_path: 'Qwen/Qwen3-0.6B',
       system_prompt: null,
       packing: false,
       name: "it's",
+      warmup_ratio: 0.05,
+      run_info: { model_path: '/models/smollm2', versions: { torch: '2.13.0' } },
     });
+  });
+
+  it('reads the config.yaml the real trainer wrote, and names the line of broken YAML', () => {
+    const shipped = readFileSync(
+      path.join(repoRoot, 'demo', '.medqa', 'runs', 'smollm2-medquad-cpu-small', 'config.yaml'),
+      'utf8',
+    );
+    const config = parseRunYaml(shipped);
+    assert.equal(config.model_name_or_path, 'smollm2-135m-instruct');
+    assert.equal(typeof (config.run_info as Record<string, unknown>).model_path, 'string');
+    assert.throws(() => parseRunYaml('model: [unclosed\nother: 1\n'), /line \d+: /);
+    assert.throws(() => parseRunYaml('- a\n- b\n'), /expected a mapping/);
   });
 
   it('validates overrides with messages that say what is expected', () => {
