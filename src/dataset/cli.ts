@@ -14,6 +14,7 @@ import { createSplit, parseRatios, readSplit, writeSplit } from './split';
 import { computeStats, type CountRow } from './stats';
 import { ChatTokenizer } from './tokenizer';
 import { tokenStats } from './tokens';
+import { SETTING_DEFAULTS } from '../settings/schema';
 
 class UsageError extends Error {}
 
@@ -131,7 +132,12 @@ async function dedupe(args: string[]): Promise<number> {
     },
     usage,
   );
-  const threshold = numberOption(values.threshold, 'threshold', (n) => n > 0 && n <= 1, 0.8);
+  const threshold = numberOption(
+    values.threshold,
+    'threshold',
+    (n) => n > 0 && n <= 1,
+    SETTING_DEFAULTS['dedupe.threshold'],
+  );
   const shingleSize = numberOption(
     values['shingle-size'],
     'shingle-size',
@@ -184,11 +190,23 @@ async function split(args: string[]): Promise<number> {
     usage,
   );
   if (typeof values.out !== 'string') throw new UsageError(`--out DIR is required\nUsage: ${usage}`);
-  const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 42);
-  const threshold = numberOption(values.threshold, 'threshold', (n) => n > 0 && n <= 1, 0.8);
+  const seed = numberOption(
+    values.seed,
+    'seed',
+    (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32,
+    SETTING_DEFAULTS['split.seed'],
+  );
+  const threshold = numberOption(
+    values.threshold,
+    'threshold',
+    (n) => n > 0 && n <= 1,
+    SETTING_DEFAULTS['dedupe.threshold'],
+  );
   let ratios: [number, number, number];
   try {
-    ratios = parseRatios(typeof values.ratios === 'string' ? values.ratios : '81,9,10');
+    ratios = parseRatios(
+      typeof values.ratios === 'string' ? values.ratios : SETTING_DEFAULTS['split.ratios'],
+    );
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

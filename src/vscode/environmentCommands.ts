@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { Commands } from '../commands';
 import { findTrainerPython, type PythonLookup } from '../training/pythonEnvironment';
 import type { ExtensionServices } from './services';
+import { setting } from './settings';
 
 /** Inputs for Python discovery from the settings, the Python extension and the open folders. */
 export async function pythonLookup(services: ExtensionServices): Promise<PythonLookup> {
-  const configured = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath')?.trim();
+  const configured = setting('pythonPath');
   return {
     configuredPath: configured || undefined,
     pythonExtensionPath: await pythonFromPythonExtension(),
@@ -103,7 +104,7 @@ export function registerEnvironmentCommands(services: ExtensionServices): void {
         ? path.join(venv, 'Scripts', 'python.exe')
         : path.join(venv, 'bin', 'python');
     const requirements = path.join(context.extensionPath, 'trainer', 'requirements.txt');
-    const base = vscode.workspace.getConfiguration('medqa').get<string>('pythonPath')?.trim() || 'python3';
+    const base = setting('pythonPath') || 'python3';
     await runTask('Create venv', base, ['-m', 'venv', venv]);
     await runTask('Install trainer packages', python, ['-m', 'pip', 'install', '-r', requirements]);
     void vscode.window.showInformationMessage(`MedQA: Python environment ready in ${venv}.`);

@@ -14,6 +14,7 @@ import type { DatasetPanel } from './datasetPanel';
 import { chooseSource, reportImport } from './importFlow';
 import type { DatasetSession, DuplicateScan } from './session';
 import { CancelledError, runInWorker } from './workerClient';
+import { setting } from '../../vscode/settings';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -151,7 +152,7 @@ export function registerDatasetCommands(
   services.registerCommand(Commands.datasetFindDuplicates, async () => {
     await session.whenLoaded();
     if (session.pairs.length === 0) throw new Error('Import a dataset first.');
-    const threshold = vscode.workspace.getConfiguration('medqa').get<number>('dedupe.threshold', 0.8);
+    const threshold = setting('dedupe.threshold');
     const curated = session.curatedPairs();
     const scan = await withCancellableProgress(
       `Finding duplicates among ${fmt(curated.length)} pairs…`,
@@ -196,15 +197,14 @@ export function registerDatasetCommands(
       const root = workspaceRootOrThrow(services);
       await session.whenLoaded();
       if (session.pairs.length === 0) throw new Error('Import a dataset first.');
-      const config = vscode.workspace.getConfiguration('medqa');
-      let seed = options?.seed ?? config.get<number>('split.seed', 42);
-      let ratios = options?.ratios ?? parseRatios(config.get<string>('split.ratios', '81,9,10'));
+      let seed = options?.seed ?? setting('split.seed');
+      let ratios = options?.ratios ?? parseRatios(setting('split.ratios'));
       if (!options) {
         const answer = await vscode.window.showInputBox({
           title: 'Create Split: seed and train, validation, test ratios',
           prompt:
             'Qtype-stratified; duplicate questions stay in one split. Defaults come from the settings medqa.split.seed and medqa.split.ratios.',
-          value: `seed ${seed}, ratios ${config.get<string>('split.ratios', '81,9,10')}`,
+          value: `seed ${seed}, ratios ${setting('split.ratios')}`,
           ignoreFocusOut: true,
           validateInput: (text) => {
             try {
@@ -219,7 +219,7 @@ export function registerDatasetCommands(
         ({ seed, ratios } = parseSplitInput(answer));
       }
       const curated = session.curatedPairs();
-      const threshold = config.get<number>('dedupe.threshold', 0.8);
+      const threshold = setting('dedupe.threshold');
       const file = path.join(root, '.medqa', 'splits', `split-${seed}.json`);
       const split = await withCancellableProgress(
         `Splitting ${fmt(curated.length)} pairs (seed ${seed})…`,
@@ -303,8 +303,7 @@ export function registerDatasetCommands(
       );
       if (choice !== 'Replace') return undefined;
     }
-    const systemPrompt =
-      options?.systemPrompt ?? vscode.workspace.getConfiguration('medqa').get<string>('systemPrompt', '');
+    const systemPrompt = options?.systemPrompt ?? setting('systemPrompt');
     const result = await exportSplit(session.curatedPairs(), split, outDir, session.hashes(), {
       systemPrompt,
     });

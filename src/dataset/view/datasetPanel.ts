@@ -20,6 +20,7 @@ import { openPair, openPairsSideBySide } from './pairDocuments';
 import type { DatasetSession } from './session';
 import { resolveTokenizer } from './tokenizerLocation';
 import { CancelledError, runInWorker } from './workerClient';
+import { setting, updateSetting } from '../../vscode/settings';
 
 const MAX_PROBLEM_ROWS = 500;
 const MAX_GROUP_ROWS = 200;
@@ -167,11 +168,10 @@ export class DatasetPanel extends WebviewPanelHost<'dataset'> {
 
   /** The cached token statistics, or "computing" while a worker computes them for the current inputs. */
   private tokenState(curated: ReturnType<DatasetSession['curatedPairs']>): TokenPanelState {
-    const config = vscode.workspace.getConfiguration('medqa');
-    const location = resolveTokenizer(config.get<string>('tokenizerPath', ''), this.session.workspaceDir);
+    const location = resolveTokenizer(setting('tokenizerPath'), this.session.workspaceDir);
     if ('missing' in location) return { status: 'missing', message: location.missing };
-    const maxLength = config.get<number>('maxLength', 512);
-    const systemPrompt = config.get<string>('systemPrompt', '').trim() || undefined;
+    const maxLength = setting('maxLength');
+    const systemPrompt = setting('systemPrompt') || undefined;
     const included = curated.filter((pair) => !pair.excluded && pair.answer.trim() !== '');
     const key = createHash('sha1')
       .update(
@@ -317,5 +317,5 @@ export async function chooseTokenizerFolder(): Promise<void> {
   const target = vscode.workspace.workspaceFolders?.length
     ? vscode.ConfigurationTarget.Workspace
     : vscode.ConfigurationTarget.Global;
-  await vscode.workspace.getConfiguration('medqa').update('tokenizerPath', picked[0].fsPath, target);
+  await updateSetting('tokenizerPath', picked[0].fsPath, target);
 }

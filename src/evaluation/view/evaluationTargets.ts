@@ -7,14 +7,11 @@ import { readAllEvents } from '../../runs/eventLog';
 import { applyEvents, emptyProgress } from '../../runs/runState';
 import type { ExtensionServices } from '../../vscode/services';
 import { isEvaluationFolder, listEvaluations, runFolders } from '../evaluationFolder';
+import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
 
 /** Where runs live: `medqa.runsDirectory`, relative to the first workspace folder unless absolute. */
 export function runsDirectory(services: ExtensionServices): string | undefined {
-  const setting =
-    vscode.workspace.getConfiguration('medqa').get<string>('runsDirectory')?.trim() || '.medqa/runs';
-  if (path.isAbsolute(setting)) return setting;
-  const root = services.workspaceRoot();
-  return root ? path.join(root, setting) : undefined;
+  return runsDirectoryOf(services.workspaceRoot());
 }
 
 export interface CheckpointTarget {

@@ -11,6 +11,7 @@ import {
   type StoreRecord,
 } from '../gradeStore';
 import { loadGradedEvaluation, type GradedEvaluation } from '../gradedEvaluation';
+import { setting } from '../../vscode/settings';
 
 const RELOAD_DELAY_MS = 150;
 
@@ -65,7 +66,7 @@ export class GradeService implements vscode.Disposable {
 
   /** The grader from `medqa.grading.grader`, else the OS user name. */
   grader(): string {
-    return resolveGrader(vscode.workspace.getConfiguration('medqa').get<string>('grading.grader'));
+    return resolveGrader(setting('grading.grader'));
   }
 
   async current(): Promise<GradeBook> {

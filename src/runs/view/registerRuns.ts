@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { ExtensionServices } from '../../vscode/services';
+import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
 import { isTrainerAlive } from '../liveness';
 import { RunRegistry, type RunInfo } from '../registry';
 import { RunDashboard } from './runDashboard';
@@ -48,13 +49,7 @@ export function runDirOf(arg: unknown): string | undefined {
 export function registerRuns(services: ExtensionServices): RunsFeature {
   const { context } = services;
   const active = new Set<string>();
-  const runsDirectory = (): string | undefined => {
-    const setting =
-      vscode.workspace.getConfiguration('medqa').get<string>('runsDirectory')?.trim() || '.medqa/runs';
-    if (path.isAbsolute(setting)) return setting;
-    const root = services.workspaceRoot();
-    return root ? path.join(root, setting) : undefined;
-  };
+  const runsDirectory = (): string | undefined => runsDirectoryOf(services.workspaceRoot());
   const registry = new RunRegistry(runsDirectory(), { activeRuns: () => active });
   for (const dir of context.workspaceState.get<string[]>(TRACKED_KEY, [])) registry.track(dir);
 
