@@ -1,7 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { EventLog } from '../runs/eventLog';
-import { ProcessStartError, spawnGroup, terminateGroup } from '../util/process';
+import { runTrainerCommand, trainerArgs, watchFile, type CommandExit } from '../util/trainerProcess';
 import type { EvaluationSettings } from './evaluationFolder';
 
 /** Defaults offered by "Evaluate Checkpoint": answers long enough for MedQuAD, batches that fit a laptop. */
@@ -29,7 +29,7 @@ export interface EvaluateInput {
 
 /** `python <these>`: the evaluator's command line (contract #3) as an argument array, never a shell string. */
 export function evaluateArgs(input: EvaluateInput): string[] {
-  const args = ['-m', 'medqa_trainer', 'evaluate', '--model', input.model];
+  const args = trainerArgs('evaluate', ['--model', input.model]);
   if (input.adapter) args.push('--adapter', input.adapter);
   args.push('--data', input.data, '--out', input.out);
   args.push('--max-new-tokens', String(input.maxNewTokens), '--batch-size', String(input.batchSize));
@@ -41,7 +41,7 @@ export function evaluateArgs(input: EvaluateInput): string[] {
 }
 
 export function compareArgs(baseDir: string, candidateDir: string, out: string): string[] {
-  return ['-m', 'medqa_trainer', 'compare', '--base', baseDir, '--candidate', candidateDir, '--out', out];
+  return trainerArgs('compare', ['--base', baseDir, '--candidate', candidateDir, '--out', out]);
 }
 
 /** What is wrong with the settings, in words; undefined when they are usable. */
@@ -72,7 +72,7 @@ export interface StepOptions {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
-  /** The evaluator's events file, polled for `eval_progress`. */
+  /** The evaluator's events file, read on each file event for `eval_progress`. */
   eventsFile?: string;
   signal?: AbortSignal;
   graceMs?: number;
@@ -80,89 +80,36 @@ export interface StepOptions {
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-export interface StepResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  cancelled: boolean;
-  /** The last lines of stderr: where the evaluator explains a failure. */
-  stderrTail: string[];
-}
-
-function forwardLines(stream: Readable | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    // Progress bars redraw with \r: keep each line's last state.
-    for (const line of lines)
-      if (line.trim()) onLine(line.slice(line.lastIndexOf('\r', line.length - 2) + 1).replace(/\r$/, ''));
-  });
-  stream.on('end', () => buffer.trim() && onLine(buffer));
-}
+export type StepResult = CommandExit;
 
 /**
- * Runs one trainer command in its own process group. Cancelling sends SIGTERM to the group (the evaluator then
- * keeps what it generated and writes metrics for it), SIGKILL after `graceMs`.
+ * Runs one trainer command through the shared process layer. Cancelling sends SIGTERM to its group (the evaluator
+ * then keeps what it generated and writes metrics for it), SIGKILL after `graceMs`. Progress follows the events
+ * file by file events, the way training does, not by polling.
  */
-export function runTrainerStep(options: StepOptions): Promise<StepResult> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      resolve({ code: null, signal: null, cancelled: true, stderrTail: [] });
-      return;
-    }
-    let child: ChildProcess;
-    try {
-      child = spawnGroup(options.python, options.args, {
-        cwd: options.cwd,
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (error) {
-      reject(new ProcessStartError(options.python, error as NodeJS.ErrnoException));
-      return;
-    }
-    const stderrTail: string[] = [];
-    let cancelled = false;
-    forwardLines(child.stdout, (line) => options.onOutput?.(line, 'stdout'));
-    forwardLines(child.stderr, (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > 60) stderrTail.shift();
-      options.onOutput?.(line, 'stderr');
-    });
-    const log = options.eventsFile ? new EventLog(options.eventsFile) : undefined;
-    let polling = Promise.resolve();
-    const poll = () => {
-      if (!log) return;
-      polling = polling
-        .then(async () => {
-          for (const event of (await log.read()).events) {
-            if (event.event === 'eval_progress') options.onProgress?.(event.done, event.total);
-            if (event.event === 'eval_started') options.onProgress?.(0, event.total);
-          }
-        })
-        .catch(() => undefined);
-    };
-    const timer = log ? setInterval(poll, 500) : undefined;
-    const onAbort = () => {
-      cancelled = true;
-      void terminateGroup(child, options.graceMs ?? CANCEL_GRACE_MS);
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (timer) clearInterval(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      reject(new ProcessStartError(options.python, error));
-    });
-    child.once('close', (code, signal) => {
-      if (timer) clearInterval(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      poll();
-      void polling.then(() => resolve({ code, signal, cancelled, stderrTail }));
-    });
-  });
+export async function runTrainerStep(options: StepOptions): Promise<StepResult> {
+  const log = options.eventsFile ? new EventLog(options.eventsFile) : undefined;
+  let reading = Promise.resolve();
+  const read = () => {
+    if (!log) return;
+    reading = reading
+      .then(async () => {
+        for (const event of (await log.read()).events) {
+          if (event.event === 'eval_progress') options.onProgress?.(event.done, event.total);
+          if (event.event === 'eval_started') options.onProgress?.(0, event.total);
+        }
+      })
+      .catch(() => undefined);
+  };
+  if (options.eventsFile) await fs.mkdir(path.dirname(options.eventsFile), { recursive: true });
+  const stop = options.eventsFile ? watchFile(options.eventsFile, read) : () => undefined;
+  try {
+    return await runTrainerCommand({ ...options, graceMs: options.graceMs ?? CANCEL_GRACE_MS });
+  } finally {
+    stop();
+    read();
+    await reading;
+  }
 }
 
 /** The evaluator's own explanation of a failure: from its last `error:` line to the end of stderr. */

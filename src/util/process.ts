@@ -81,3 +81,23 @@ export function terminateGroup(child: ChildProcess, graceMs: number): Promise<vo
     signalGroup('SIGTERM');
   });
 }
+
+/**
+ * Signals a process we did not start (a trainer from another window or a terminal) and, when it leads its own
+ * process group (as trainers started by MedQA Studio do), the whole group, so its workers stop too.
+ */
+export function signalProcessTree(pid: number, signal: NodeJS.Signals): void {
+  if (process.platform !== 'win32') {
+    try {
+      process.kill(-pid, signal);
+      return;
+    } catch {
+      // Not a group leader: signal the process alone.
+    }
+  }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}

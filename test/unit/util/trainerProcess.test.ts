@@ -1,0 +1,117 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { signalProcessTree } from '../../../src/util/process';
+import {
+  forwardLines,
+  runTrainerCommand,
+  TrainerCommand,
+  trainerArgs,
+} from '../../../src/util/trainerProcess';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the trainer process layer', () => {
+  it('builds argument arrays for every subcommand', () => {
+    assert.deepEqual(trainerArgs('models', ['install', 'x y']), [
+      '-m',
+      'medqa_trainer',
+      'models',
+      'install',
+      'x y',
+    ]);
+  });
+
+  it('splits lines, keeps a progress bar redrawn with \\r at its last state, and flushes the last line', async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    forwardLines(stream, (l) => lines.push(l));
+    stream.write('first\nbar 10%\rbar 50%\rbar 100%\n\nlast without newline');
+    stream.end();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(lines, ['first', 'bar 100%', 'last without newline']);
+  });
+
+  it('cancels the whole process group: a worker the command started stops too', async () => {
+    let worker = 0;
+    const command = await TrainerCommand.start({
+      python: 'sh',
+      args: ['-c', 'sleep 60 & echo $!; wait'],
+      env: process.env,
+      graceMs: 2_000,
+      onOutput: (line) => (worker = Number(line)),
+    });
+    await until('the worker pid', () => worker > 0);
+    assert.ok(alive(worker));
+    const exit = await command.cancel();
+    assert.equal(exit.cancelled, true);
+    await until('the worker to stop', () => !alive(worker));
+  });
+
+  it('keeps the stderr tail and reports an exit code; an aborted signal cancels', async () => {
+    const failed = await runTrainerCommand({
+      python: 'sh',
+      args: ['-c', 'echo one >&2; echo "error: two" >&2; exit 4'],
+      env: process.env,
+      graceMs: 1_000,
+    });
+    assert.deepEqual([failed.code, failed.cancelled, failed.stderrTail], [4, false, ['one', 'error: two']]);
+    const abort = new AbortController();
+    const pending = runTrainerCommand({
+      python: 'sleep',
+      args: ['60'],
+      env: process.env,
+      graceMs: 1_000,
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 200);
+    const cancelled = await pending;
+    assert.equal(cancelled.cancelled, true);
+    await assert.rejects(
+      TrainerCommand.start({ python: '/no/such/python', args: [], env: process.env, graceMs: 1 }),
+      /was not found/,
+    );
+  });
+
+  it('signals an external trainer and its group by PID (started elsewhere, as its own group leader)', async () => {
+    const outside = spawn('sh', ['-c', 'sleep 60 & echo $!; wait'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let worker = 0;
+    outside.stdout.on('data', (chunk: Buffer) => (worker = Number(chunk.toString().trim())));
+    await until('the worker pid', () => worker > 0);
+    signalProcessTree(outside.pid as number, 'SIGTERM');
+    await until('its worker to stop', () => !alive(worker));
+  });
+});
+
+describe('the trainer process layer under load', () => {
+  it('cancels a command whose abort came while it was still starting', async () => {
+    const abort = new AbortController();
+    const pending = runTrainerCommand({
+      python: 'sleep',
+      args: ['60'],
+      env: process.env,
+      graceMs: 1_000,
+      signal: abort.signal,
+    });
+    abort.abort();
+    assert.equal((await pending).cancelled, true);
+  });
+});
