@@ -1,3 +1,4 @@
+import { PVSC_EXTENSION_ID, PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Commands } from '../commands';
@@ -21,22 +22,13 @@ export function managedVenvDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'venv');
 }
 
-interface PythonExtensionApi {
-  environments?: {
-    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
-    resolveEnvironment(env: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
-  };
-}
-
-/** The interpreter selected in the Python extension, when that extension is installed. */
+/** The interpreter selected in the Python extension, when that extension is installed (its published API). */
 async function pythonFromPythonExtension(): Promise<string | undefined> {
-  const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
-  if (!extension) return undefined;
+  if (!vscode.extensions.getExtension(PVSC_EXTENSION_ID)) return undefined;
   try {
-    const api = extension.isActive ? extension.exports : await extension.activate();
-    const active = api.environments?.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
-    if (!active) return undefined;
-    const resolved = await api.environments?.resolveEnvironment(active);
+    const { environments } = await PythonExtension.api();
+    const active = environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    const resolved = await environments.resolveEnvironment(active);
     return resolved?.executable.uri?.fsPath ?? active.path;
   } catch {
     return undefined;
