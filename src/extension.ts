@@ -25,9 +25,10 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   const services = createServices(context, log);
 
   registerEnvironmentCommands(services);
-  registerTraining(services, registerRuns(services));
-  const grading = registerGrading(services);
-  registerEvaluation(services, grading);
+  const runs = registerRuns(services);
+  registerTraining(services, runs);
+  const grading = registerGrading(services, runs.registry);
+  registerEvaluation(services, grading, runs.registry);
   const dataset = registerDataset(services);
 
   const activationMs = performance.now() - started;

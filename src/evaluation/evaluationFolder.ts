@@ -251,17 +251,6 @@ export async function listEvaluations(runDirs: readonly string[]): Promise<Evalu
   return entries.sort((a, b) => b.createdAt - a.createdAt || b.dir.localeCompare(a.dir));
 }
 
-/** Direct sub-folders of the runs directory (each a candidate run). */
-export async function runFolders(runsDir: string | undefined): Promise<string[]> {
-  if (!runsDir) return [];
-  try {
-    const entries = await fs.readdir(runsDir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => path.join(runsDir, e.name));
-  } catch {
-    return [];
-  }
-}
-
 /** One line for pickers: "F1 12.3 → 45.6 (+33.3)" from a loaded summary. */
 export function headline(summary: EvaluationSummary, metric = 'f1'): string {
   const row = summary.overall.find((r) => r.metric === metric) ?? summary.overall[0];

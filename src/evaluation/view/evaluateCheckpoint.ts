@@ -7,6 +7,7 @@ import { PRESETS, type PresetName } from '../../training/trainConfig';
 import { trainerEnv } from '../../training/pythonEnvironment';
 import { EVALUATION, trainerPython } from '../../vscode/trainerPython';
 import { pickModel } from '../../training/view/trainWizard';
+import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
 import { evaluationStages, runEvaluation, type EvaluationStage } from '../evaluationJob';
@@ -202,6 +203,7 @@ let running = false;
 /** "Evaluate Checkpoint": pick (or take) inputs, run the evaluator in the background, open the Metrics panel. */
 export async function evaluateCheckpoint(
   services: ExtensionServices,
+  registry: RunRegistry,
   arg: unknown,
   showMetrics: (dir: string) => Promise<void>,
 ): Promise<string | undefined> {
@@ -209,7 +211,7 @@ export async function evaluateCheckpoint(
   if (running)
     throw new Error('An evaluation is already running. Wait for it or cancel it from its notification.');
   const options = isOptions(arg) ? arg : undefined;
-  const target = checkpointOf(arg) ?? (await pickCheckpoint(services));
+  const target = checkpointOf(arg) ?? (await pickCheckpoint(registry));
   if (!target) return undefined;
   if (!existsSync(path.join(target.checkpoint, 'adapter_config.json'))) {
     throw new Error(

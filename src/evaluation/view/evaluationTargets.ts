@@ -2,16 +2,16 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRunYaml } from '../../training/trainConfig';
-import { discoverCheckpoints } from '../../runs/checkpoints';
-import { readAllEvents } from '../../runs/eventLog';
-import { applyEvents, emptyProgress } from '../../runs/runState';
-import type { ExtensionServices } from '../../vscode/services';
-import { isEvaluationFolder, listEvaluations, runFolders } from '../evaluationFolder';
-import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
+import type { RunInfo, RunRegistry } from '../../runs/registry';
+import { isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 
-/** Where runs live: `medqa.runsDirectory`, relative to the first workspace folder unless absolute. */
-export function runsDirectory(services: ExtensionServices): string | undefined {
-  return runsDirectoryOf(services.workspaceRoot());
+/**
+ * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
+ * same runs as the Runs and Checkpoints views.
+ */
+export async function knownRuns(registry: RunRegistry): Promise<RunInfo[]> {
+  const runs = registry.list();
+  return runs.length > 0 ? runs : registry.refreshAll();
 }
 
 export interface CheckpointTarget {
@@ -81,16 +81,11 @@ export async function baseModelOf(target: CheckpointTarget): Promise<string | un
 }
 
 /** Palette use: every complete adapter of every run, newest run first, best checkpoints marked. */
-export async function pickCheckpoint(services: ExtensionServices): Promise<CheckpointTarget | undefined> {
+export async function pickCheckpoint(registry: RunRegistry): Promise<CheckpointTarget | undefined> {
   const items: (vscode.QuickPickItem & { target?: CheckpointTarget })[] = [];
-  const runs = await runFolders(runsDirectory(services));
-  runs.sort((a, b) => b.localeCompare(a));
-  for (const runDir of runs) {
-    const events = path.join(runDir, 'events.jsonl');
-    const progress = existsSync(events)
-      ? applyEvents(emptyProgress(), await readAllEvents(events))
-      : emptyProgress();
-    const checkpoints = (await discoverCheckpoints(runDir, progress)).filter((c) => c.complete).reverse();
+  for (const run of await knownRuns(registry)) {
+    const runDir = run.dir;
+    const checkpoints = run.checkpoints.filter((c) => c.complete).reverse();
     if (checkpoints.length === 0) continue;
     items.push({ label: path.basename(runDir), kind: vscode.QuickPickItemKind.Separator });
     for (const c of checkpoints) {
@@ -136,11 +131,11 @@ export function evaluationDirOf(arg: unknown): string | undefined {
 
 /** Lets the user choose among `<runsDirectory>/*\/evaluations/*` (optionally one run's only). */
 export async function pickEvaluation(
-  services: ExtensionServices,
+  registry: RunRegistry,
   onlyRun?: string,
   title = 'Show which evaluation?',
 ): Promise<string | undefined> {
-  const runDirs = onlyRun ? [onlyRun] : await runFolders(runsDirectory(services));
+  const runDirs = onlyRun ? [onlyRun] : (await knownRuns(registry)).map((r) => r.dir);
   const entries = await listEvaluations(runDirs);
   if (entries.length === 0) {
     throw new Error(

@@ -10,9 +10,10 @@ import type {
 } from '../../protocol/metricsPanel';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { ExtensionServices } from '../../vscode/services';
-import { listEvaluations, loadEvaluation, runFolders, sideDir } from '../evaluationFolder';
+import type { RunRegistry } from '../../runs/registry';
+import { listEvaluations, loadEvaluation, sideDir } from '../evaluationFolder';
 import { exportEvaluation, type ExportFormat } from '../export';
-import { runsDirectory } from './evaluationTargets';
+import { knownRuns } from './evaluationTargets';
 
 const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
 
@@ -60,6 +61,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
       id?: string,
     ) => Promise<unknown>,
     private readonly grades: HumanGrades,
+    private readonly registry: RunRegistry,
   ) {
     super(services.context, 'metrics', 'MedQA Metrics');
     services.context.subscriptions.push(grades.onDidChange(() => void this.pushState()));
@@ -112,7 +114,9 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   }
 
   protected async state(): Promise<MetricsPanelState> {
-    const entries = await listEvaluations(await runFolders(runsDirectory(this.services)));
+    const runDirs = (await knownRuns(this.registry)).map((r) => r.dir);
+    // The folder on screen may belong to a run the registry does not list (a copied evaluation).
+    const entries = await listEvaluations(runDirs);
     const dir = this.evaluationDir;
     const evaluations = entries.map((e) => ({
       dir: e.dir,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
+import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { SIDES } from '../evaluationFolder';
 import type { ExportFormat } from '../export';
@@ -29,12 +30,17 @@ function predictionsTarget(arg: unknown): { dir?: string; side?: EvaluationSide;
 }
 
 /** The evaluation commands, the Metrics panel and the read-only prediction documents. */
-export function registerEvaluation(services: ExtensionServices, grades: HumanGrades): void {
+export function registerEvaluation(
+  services: ExtensionServices,
+  grades: HumanGrades,
+  registry: RunRegistry,
+): void {
   const { context } = services;
   const panel = new MetricsPanel(
     services,
     (dir, side, id) => openPredictions(services, dir, side, id),
     grades,
+    registry,
   );
   context.subscriptions.push(
     panel,
@@ -45,11 +51,11 @@ export function registerEvaluation(services: ExtensionServices, grades: HumanGra
   const chooseEvaluation = async (arg: unknown, title: string): Promise<string | undefined> => {
     const given = evaluationDirOf(arg);
     if (given) return requireEvaluationFolder(given);
-    return panel.shown ?? (await pickEvaluation(services, undefined, title));
+    return panel.shown ?? (await pickEvaluation(registry, undefined, title));
   };
 
   services.registerCommand(Commands.evaluationEvaluateCheckpoint, (arg?: unknown) =>
-    evaluateCheckpoint(services, arg, async (dir) => panel.showEvaluation(dir)),
+    evaluateCheckpoint(services, registry, arg, async (dir) => panel.showEvaluation(dir)),
   );
 
   services.registerCommand(Commands.evaluationShowMetrics, async (arg?: unknown) => {
@@ -60,7 +66,7 @@ export function registerEvaluation(services: ExtensionServices, grades: HumanGra
     const given = evaluationDirOf(arg);
     const dir = given
       ? requireEvaluationFolder(given)
-      : await pickEvaluation(services, typeof runDir === 'string' ? runDir : undefined);
+      : await pickEvaluation(registry, typeof runDir === 'string' ? runDir : undefined);
     if (!dir) return undefined;
     panel.showEvaluation(dir);
     return dir;

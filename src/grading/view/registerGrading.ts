@@ -11,6 +11,7 @@ import {
 } from '../../evaluation/view/evaluationTargets';
 import type { EvaluationSide, GradeSummary } from '../../protocol/metricsPanel';
 import type { GradeFlag, GradeValue } from '../../protocol/gradingPanel';
+import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { exportGrades } from '../gradeExport';
 import { GRADE_FLAGS, GRADE_LABELS } from '../gradeStore';
@@ -56,7 +57,7 @@ function answerTarget(arg: unknown): AnswerTarget | undefined {
   return undefined;
 }
 
-export function registerGrading(services: ExtensionServices): GradingApi {
+export function registerGrading(services: ExtensionServices, registry: RunRegistry): GradingApi {
   const { context } = services;
   const grades = new GradeService(services);
   const documents = new AnswerDocuments(grades);
@@ -65,7 +66,7 @@ export function registerGrading(services: ExtensionServices): GradingApi {
     withReference: (dir: string, side: EvaluationSide, id: string) =>
       compareWithReference(grades, dir, side, id),
     baseVsAdapter: (dir: string, id: string) => compareBaseVsFineTuned(grades, dir, id),
-    pickEvaluation: () => pickEvaluation(services, undefined, 'Grade the answers of which evaluation?'),
+    pickEvaluation: () => pickEvaluation(registry, undefined, 'Grade the answers of which evaluation?'),
   };
   const panel = new GradingPanel(services, grades, compare);
   const lensSelector: vscode.DocumentSelector = [
@@ -103,7 +104,7 @@ export function registerGrading(services: ExtensionServices): GradingApi {
         );
       if (entries.length === 1) return entries[0].dir;
     }
-    return (!runDir && panel.shown) || (await pickEvaluation(services, runDir, title));
+    return (!runDir && panel.shown) || (await pickEvaluation(registry, runDir, title));
   };
 
   const sessionFor = async (target: AnswerTarget): Promise<GradingSession> => {
