@@ -64,10 +64,12 @@ const finish = (cancelled) => {
   emit('eval_finished', { n: 6, metrics_path: 'm', predictions_path: 'p', cancelled });
   process.exit(0);
 };
+// Like the real evaluator, the SIGTERM handler is in place before the first event: progress now arrives by file
+// events, at once, so a cancel can follow the first eval_progress within milliseconds.
+if (process.env.FAKE_MODE === 'slow') process.on('SIGTERM', () => finish(true));
 emit('eval_started', { model: opt('--model'), adapter: opt('--adapter') || null, total: 6 });
 emit('eval_progress', { done: 3, total: 6 });
 if (process.env.FAKE_MODE === 'slow') {
-  process.on('SIGTERM', () => finish(true));
   console.log('ready');
   setInterval(() => {}, 1000);
 } else {
