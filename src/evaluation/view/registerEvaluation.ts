@@ -4,8 +4,8 @@ import { Commands } from '../../commands';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
+import { exportRequest } from '../../vscode/exportFormat';
 import { SIDES } from '../evaluationFolder';
-import type { ExportFormat } from '../export';
 import { evaluateCheckpoint } from './evaluateCheckpoint';
 import { evaluationDirOf, pickEvaluation, requireEvaluationFolder } from './evaluationTargets';
 import { MetricsPanel, writeExport, type HumanGrades } from './metricsPanel';
@@ -82,36 +82,18 @@ export function registerEvaluation(
   });
 
   services.registerCommand(Commands.evaluationExportMetrics, async (arg?: unknown) => {
-    const options = (arg && typeof arg === 'object' ? arg : {}) as { format?: unknown; outFile?: unknown };
     const dir = await chooseEvaluation(arg, 'Export the metrics of which evaluation?');
     if (!dir) return undefined;
-    let format: ExportFormat | undefined =
-      options.format === 'csv' || options.format === 'markdown' ? options.format : undefined;
-    if (options.format !== undefined && !format)
-      throw new Error(`Unknown export format ${JSON.stringify(options.format)}; use "csv" or "markdown".`);
-    format ??= (
-      await vscode.window.showQuickPick(
-        [
-          {
-            label: 'CSV',
-            description: 'one row per metric and question type, raw numbers',
-            format: 'csv' as const,
-          },
-          {
-            label: 'Markdown',
-            description: 'tables and hygiene warnings, for a report',
-            format: 'markdown' as const,
-          },
-        ],
-        { title: 'Export format' },
-      )
-    )?.format;
-    if (!format) return undefined;
-    if (typeof options.outFile === 'string') {
-      const { file, problems } = await writeExport(dir, format, path.resolve(options.outFile));
+    const request = await exportRequest(arg, {
+      csv: 'one row per metric and question type, raw numbers',
+      markdown: 'tables and hygiene warnings, for a report',
+    });
+    if (!request) return undefined;
+    if (request.outFile) {
+      const { file, problems } = await writeExport(dir, request.format, path.resolve(request.outFile));
       problems.forEach((p) => services.log.warn(p));
       return file;
     }
-    return panel.exportInteractively(dir, format);
+    return panel.exportInteractively(dir, request.format);
   });
 }

@@ -13,6 +13,7 @@ import type { EvaluationSide, GradeSummary } from '../../protocol/metricsPanel';
 import type { GradeFlag, GradeValue } from '../../protocol/gradingPanel';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
+import { exportRequest } from '../../vscode/exportFormat';
 import { exportGrades } from '../gradeExport';
 import { GRADE_FLAGS, GRADE_LABELS } from '../gradeStore';
 import { currentGrades, summarizeGrades } from '../gradeSummary';
@@ -244,28 +245,14 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
   });
 
   services.registerCommand(Commands.gradingExportGrades, async (arg?: unknown) => {
-    const options = (arg && typeof arg === 'object' ? arg : {}) as { format?: unknown; outFile?: unknown };
     const dir = await chooseEvaluation(arg, 'Export the grades of which evaluation?');
     if (!dir) return undefined;
-    let format: ExportFormat | undefined =
-      options.format === 'csv' || options.format === 'markdown' ? options.format : undefined;
-    if (options.format !== undefined && !format)
-      throw new Error(`Unknown export format ${JSON.stringify(options.format)}; use "csv" or "markdown".`);
-    format ??= (
-      await vscode.window.showQuickPick(
-        [
-          { label: 'CSV', description: 'one row per grade', format: 'csv' as const },
-          {
-            label: 'Markdown',
-            description: 'the summary with agreement, for a report',
-            format: 'markdown' as const,
-          },
-        ],
-        { title: 'Export grades as' },
-      )
-    )?.format;
-    if (!format) return undefined;
-    return api.exportGrades(dir, format, typeof options.outFile === 'string' ? options.outFile : undefined);
+    const request = await exportRequest(
+      arg,
+      { csv: 'one row per grade', markdown: 'the summary with agreement, for a report' },
+      'Export grades as',
+    );
+    return request && api.exportGrades(dir, request.format, request.outFile);
   });
 
   return api;
