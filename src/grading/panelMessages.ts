@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { GradingPanelRequest } from '../protocol/gradingPanel';
+import { parseWith } from '../util/validate';
 
 /**
  * The Grading panel's messages checked at the boundary: a webview is untrusted input (a compromised page could
@@ -38,9 +39,5 @@ const request = v.variant('type', [
 
 /** The request, or an Error saying what is wrong with the message (for the log). */
 export function parseGradingMessage(message: unknown): GradingPanelRequest | { type: 'ready' } | Error {
-  const result = v.safeParse(request, message);
-  if (result.success) return result.output as GradingPanelRequest | { type: 'ready' };
-  const issue = result.issues[0];
-  const where = issue.path?.map((p) => String(p.key)).join('.') ?? '';
-  return new Error(`Grading panel: rejected a message (${where ? `${where}: ` : ''}${issue.message})`);
+  return parseWith(request, message, 'Grading panel');
 }

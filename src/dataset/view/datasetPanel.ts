@@ -21,6 +21,8 @@ import type { DatasetSession } from './session';
 import { resolveTokenizer } from './tokenizerLocation';
 import { CancelledError, runInWorker } from './workerClient';
 import { setting, updateSetting } from '../../vscode/settings';
+import type { WebviewToHost } from '../../protocol/webviewMessages';
+import { parseDatasetMessage } from '../panelMessages';
 
 const MAX_PROBLEM_ROWS = 500;
 const MAX_GROUP_ROWS = 200;
@@ -255,6 +257,10 @@ export class DatasetPanel extends WebviewPanelHost<'dataset'> {
       }
     }
     return hash.digest('hex');
+  }
+
+  protected override validate(message: unknown): WebviewToHost<'dataset'> | Error {
+    return parseDatasetMessage(message);
   }
 
   protected async onMessage(message: DatasetPanelRequest): Promise<void> {

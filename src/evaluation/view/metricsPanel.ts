@@ -14,6 +14,8 @@ import type { RunRegistry } from '../../runs/registry';
 import { listEvaluations, loadEvaluation, sideDir } from '../evaluationFolder';
 import { exportEvaluation, type ExportFormat } from '../export';
 import { knownRuns } from './evaluationTargets';
+import type { WebviewToHost } from '../../protocol/webviewMessages';
+import { parseMetricsMessage } from '../panelMessages';
 
 const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
 
@@ -141,17 +143,38 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
     };
   }
 
+  protected override validate(message: unknown): WebviewToHost<'metrics'> | Error {
+    return parseMetricsMessage(message);
+  }
+
+  protected override rejected(error: Error): void {
+    this.services.log.warn(error.message);
+  }
+
+  /** A folder the webview names must be an evaluation the panel lists or shows; it cannot point anywhere else. */
+  private async isListed(dir: string): Promise<boolean> {
+    const resolved = path.resolve(dir);
+    if (this.evaluationDir && path.resolve(this.evaluationDir) === resolved) return true;
+    const runDirs = (await knownRuns(this.registry)).map((r) => r.dir);
+    return (await listEvaluations(runDirs)).some((e) => path.resolve(e.dir) === resolved);
+  }
+
   protected async onMessage(message: MetricsPanelRequest): Promise<void> {
     switch (message.type) {
       case 'restore':
         // Only when the host lost track (no workspace state): a webview reloaded after being hidden must not
         // switch back to what it showed before the host moved on to another folder.
-        if (this.evaluationDir === undefined && existsSync(message.dir)) {
+        if (
+          this.evaluationDir === undefined &&
+          existsSync(message.dir) &&
+          (await this.isListed(message.dir))
+        ) {
           this.setEvaluation(message.dir);
           await this.pushState();
         }
         return;
       case 'selectEvaluation':
+        if (!(await this.isListed(message.dir))) return;
         this.setEvaluation(message.dir);
         await this.pushState();
         return;

@@ -7,6 +7,8 @@ import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { RunInfo, RunRegistry } from '../registry';
 import { currentStep, estimateSecondsLeft } from '../runState';
 import { modelName, runDescription } from './runItems';
+import type { WebviewToHost } from '../../protocol/webviewMessages';
+import { parseDashboardMessage } from '../panelMessages';
 
 const SELECTED_RUN_KEY = 'medqa.runDashboard.run';
 
@@ -74,11 +76,16 @@ export class RunDashboard extends WebviewPanelHost<'runDashboard'> {
     };
   }
 
+  protected override validate(message: unknown): WebviewToHost<'runDashboard'> | Error {
+    return parseDashboardMessage(message);
+  }
+
   protected async onMessage(message: RunDashboardRequest): Promise<void> {
     const runDir = this.runDir ?? this.registry.list()[0]?.dir;
     switch (message.type) {
       case 'selectRun':
-        await this.showRun(message.dir);
+        // Only a run the registry lists: the webview cannot make the host read any other folder.
+        if (this.registry.get(message.dir)) await this.showRun(message.dir);
         return;
       case 'openConfig':
         if (runDir) await this.actions.openConfig(runDir);
