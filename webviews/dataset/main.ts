@@ -175,7 +175,7 @@ function renderOverview(s: DatasetPanelState): void {
   const split = s.split;
   setHtml(
     'split',
-    `<p>Seed ${split.seed}, ratios ${split.ratios.map((r) => Math.round(r * 100)).join(' / ')}` +
+    `<p>Seed ${e(String(split.seed))}, ratios ${e(split.ratios.map((r) => Math.round(Number(r) * 100)).join(' / '))}` +
       (split.stale
         ? ' · <span class="warning">the source data changed since this split was made</span>'
         : '') +
@@ -268,7 +268,7 @@ function renderDuplicates(s: DatasetPanelState): void {
     .map(
       (
         g,
-      ) => `<tr><td>${g.kind}</td><td>${g.match === 'exact' ? 'exact' : `near (≥ ${g.similarity.toFixed(2)})`}</td>
+      ) => `<tr><td>${e(String(g.kind))}</td><td>${g.match === 'exact' ? 'exact' : `near (≥ ${e(Number(g.similarity).toFixed(2))})`}</td>
         <td class="num">${g.ids.length}</td><td>${e(g.sample)}</td>
         <td>${g.ids.slice(0, 4).map(pairLink).join(' ')}${g.ids.length > 4 ? ` <span class="muted">+${g.ids.length - 4}</span>` : ''}</td>
         <td>${button('Open Both', 'openBoth', { left: g.ids[0], right: g.ids[1] }, true)}</td></tr>`,
@@ -277,7 +277,7 @@ function renderDuplicates(s: DatasetPanelState): void {
   setHtml(
     'duplicates',
     `<p>${plural(d.questionGroups, 'group')} of duplicate questions, ${fmt(d.answerGroups)} of duplicate answers
-      (similarity ≥ ${d.threshold}, scanned ${e(new Date(d.createdAt).toLocaleString())}).
+      (similarity ≥ ${e(String(d.threshold))}, scanned ${e(new Date(d.createdAt).toLocaleString())}).
       ${d.groups.length < d.questionGroups + d.answerGroups ? `The ${d.groups.length} largest are listed.` : ''}
       The split keeps each group of duplicate questions in one split.</p>
      <table><thead><tr><th>Of</th><th>Match</th><th class="num">Pairs</th><th>Text</th><th>Pairs</th><th></th></tr></thead>

@@ -32,7 +32,9 @@ export function themeColor(variable: string, fallback: string): string {
   return value || fallback;
 }
 
-export function escapeHtml(text: string): string {
+/** Text for innerHTML. Takes any value: a field read from a user's file may not be the string its type says. */
+export function escapeHtml(value: unknown): string {
+  const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value);
   return text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
