@@ -119,7 +119,7 @@ export async function startTraining(options: LaunchOptions): Promise<TrainingPro
   const command = await TrainerCommand.start({
     python: options.python,
     args: trainArgs(options.configFile, { resume: options.resume }),
-    cwd: options.cwd ?? options.runDir,
+    cwd: options.cwd,
     env: options.env,
     graceMs: options.graceMs ?? DEFAULT_CANCEL_GRACE_MS,
     stderrLines: 30,

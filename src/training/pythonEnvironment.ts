@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainerEvents';
 import { runProcess } from '../util/process';
+import { neutralDirectory, trainerArgs } from '../util/trainerProcess';
 
 /** Where a candidate interpreter came from, so messages can tell the user what to change. */
 export type PythonSource = 'setting' | 'python-extension' | 'workspace-venv' | 'extension-venv' | 'system';
@@ -71,6 +72,8 @@ export function trainerEnv(extensionPath: string, base: NodeJS.ProcessEnv = proc
     ...base,
     PYTHONPATH: [trainerDir, ...existing].join(path.delimiter),
     PYTHONUNBUFFERED: '1',
+    // Nothing is imported from the working directory or a script's folder (Python ≥ 3.11).
+    PYTHONSAFEPATH: '1',
     // The trainer refuses to start (exit 3, which side to update) when it writes another protocol version.
     MEDQA_EXPECT_PROTOCOL: String(TRAINER_PROTOCOL_VERSION),
   };
@@ -99,7 +102,8 @@ export function protocolMismatch(
 export async function probePython(candidate: PythonCandidate, extensionPath: string): Promise<PythonProbe> {
   let result;
   try {
-    result = await runProcess(candidate.path, ['-m', 'medqa_trainer', 'doctor', '--json'], {
+    result = await runProcess(candidate.path, trainerArgs('doctor', ['--json']), {
+      cwd: neutralDirectory(),
       env: trainerEnv(extensionPath),
       timeoutMs: 120_000,
     });

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ProcessStartError, spawnGroup, terminateGroup } from './process';
@@ -33,10 +34,21 @@ export function forwardLines(stream: Readable | null, onLine: (line: string) => 
   });
 }
 
+/**
+ * The working directory trainer processes start in: an empty folder only this user can write. A run folder (or a
+ * shared workspace) as working directory would let a `transformers.py` placed there be imported by `python -m`.
+ */
+export function neutralDirectory(): string {
+  const dir = path.join(os.tmpdir(), `medqa-trainer-cwd-${os.userInfo().uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 export interface TrainerCommandOptions {
   python: string;
   args: readonly string[];
   env: NodeJS.ProcessEnv;
+  /** Default: `neutralDirectory()`. */
   cwd?: string;
   /** How long a cancelled command may take to finish (save a checkpoint, write metrics) before SIGKILL. */
   graceMs: number;
@@ -80,8 +92,9 @@ export class TrainerCommand {
   /** Resolves once the process runs; rejects with a ProcessStartError (e.g. no such interpreter). */
   static async start(options: TrainerCommandOptions): Promise<TrainerCommand> {
     const child = spawnGroup(options.python, options.args, {
-      cwd: options.cwd,
-      env: options.env,
+      cwd: options.cwd ?? neutralDirectory(),
+      // Python ≥ 3.11: neither the working directory nor the script's folder goes on sys.path.
+      env: { ...options.env, PYTHONSAFEPATH: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {

@@ -315,7 +315,6 @@ export async function evaluateCheckpoint(
           {
             python,
             env: trainerEnv(services.context.extensionPath),
-            cwd: target.runDir,
             runDir: target.runDir,
             evaluationDir,
             checkpoint: target.checkpoint,

@@ -1,9 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { signalProcessTree } from '../../../src/util/process';
 import {
   forwardLines,
+  neutralDirectory,
   runTrainerCommand,
   TrainerCommand,
   trainerArgs,
@@ -113,5 +117,42 @@ describe('the trainer process layer under load', () => {
     });
     abort.abort();
     assert.equal((await pending).cancelled, true);
+  });
+});
+
+describe('the trainer process layer imports nothing from the folder it runs in', () => {
+  it('starts in an empty folder only this user can write, with PYTHONSAFEPATH', async () => {
+    const lines: string[] = [];
+    const exit = await runTrainerCommand({
+      python: 'python3',
+      args: ['-c', 'import os, sys; print(os.getcwd()); print("" in sys.path or os.getcwd() in sys.path)'],
+      env: process.env,
+      graceMs: 1_000,
+      onOutput: (line) => lines.push(line),
+    });
+    assert.equal(exit.code, 0);
+    assert.deepEqual(lines, [neutralDirectory(), 'False']);
+    assert.equal(statSync(neutralDirectory()).mode & 0o777, 0o700);
+  });
+
+  it('does not import a module planted in a run folder given as working directory', async () => {
+    const runFolder = mkdtempSync(path.join(os.tmpdir(), 'medqa-planted-'));
+    try {
+      writeFileSync(path.join(runFolder, 'planted.py'), 'print("planted code ran")\n');
+      const lines: string[] = [];
+      const exit = await runTrainerCommand({
+        python: 'python3',
+        args: ['-c', 'import planted'],
+        cwd: runFolder,
+        env: process.env,
+        graceMs: 1_000,
+        onOutput: (line) => lines.push(line),
+      });
+      assert.notEqual(exit.code, 0);
+      assert.ok(!lines.includes('planted code ran'));
+      assert.match(exit.stderrTail.join('\n'), /No module named 'planted'/);
+    } finally {
+      rmSync(runFolder, { recursive: true, force: true });
+    }
   });
 });
