@@ -83,6 +83,7 @@ export function registerDatasetCommands(
       throw new Error("That is MedQA Studio's own .medqa folder, not a dataset.");
     }
     const workspace = await session.workspace();
+    session.pickedSources.add(path.resolve(source));
     const wasListed = workspace.sources().includes(path.resolve(source));
     await workspace.addSource(source);
     const loaded = await withCancellableProgress(

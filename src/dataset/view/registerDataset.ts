@@ -13,6 +13,7 @@ import type { Grouping } from './pairGroups';
 import { PairTreeProvider, type TreeNode } from './pairTree';
 import { showPairSearch } from './searchPick';
 import { DatasetSession } from './session';
+import { sourcePolicy } from '../sourcePolicy';
 
 /** What other features and tests can use (returned from activate through the extension API). */
 export interface DatasetApi {
@@ -30,6 +31,15 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
   const root = services.workspaceRoot();
   // Without a folder there is nowhere to keep .medqa/: the view shows its welcome, commands say what to do.
   const session = new DatasetSession(root ?? '');
+  session.sourcePolicy = sourcePolicy({
+    workspaceDir: root ?? '',
+    isTrusted: () => vscode.workspace.isTrusted,
+    picked: session.pickedSources,
+  });
+  // Sources left unread for lack of trust are read once it is granted.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void session.load().catch(() => undefined)),
+  );
   const tree = new PairTreeProvider(session, context.workspaceState);
   const treeView = vscode.window.createTreeView<TreeNode>('medqa.qaPairs', {
     treeDataProvider: tree,

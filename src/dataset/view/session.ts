@@ -62,6 +62,16 @@ export class DatasetSession {
 
   constructor(readonly workspaceDir: string) {}
 
+  /**
+   * Decides which recorded sources may be read (undefined: allowed, else why not). An untrusted workspace's
+   * `.medqa/workspace.json` could list `/` or `~`; the view layer allows only the workspace folder, sources the
+   * user picked in this window, or anything once the workspace is trusted.
+   */
+  sourcePolicy: (source: string) => string | undefined = () => undefined;
+
+  /** Sources the user chose in this window (a dialog, a command argument): readable without trust. */
+  readonly pickedSources = new Set<string>();
+
   onDidChange(listener: Listener): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -108,8 +118,13 @@ export class DatasetSession {
       try {
         const workspace = await this.workspace();
         await this.overlay();
-        const imported = await importDatasets(workspace.sources(), options);
-        this.setData(imported.sources, imported.problems);
+        const refused = workspace.sources().flatMap((source) => {
+          const why = this.sourcePolicy(source);
+          return why ? [{ file: source, kind: 'unreadable' as const, message: why }] : [];
+        });
+        const allowed = workspace.sources().filter((source) => !refused.some((r) => r.file === source));
+        const imported = await importDatasets(allowed, options);
+        this.setData(imported.sources, [...refused, ...imported.problems]);
         this.loadError = undefined;
         await this.loadSplit(workspace.lastSplit?.path).catch((error: Error) => {
           this.loadError = `The last split could not be read: ${error.message}`;
