@@ -20,6 +20,19 @@ export async function readTrainerPid(runDir: string): Promise<number | undefined
  * on Linux the command line must also name medqa_trainer, so a PID reused by an unrelated program after a
  * crash does not make a dead run look alive.
  */
+/**
+ * `python -m medqa_trainer …` or the `medqa-trainer` script: a PID file in a shared run folder must not make us
+ * signal some other program whose arguments merely mention the name.
+ */
+export function isTrainerCommandLine(args: readonly string[]): boolean {
+  const script = (arg: string | undefined) => /(^|\/)medqa-trainer$/.test(arg ?? '');
+  return (
+    args.some((arg, i) => arg === '-m' && args[i + 1] === 'medqa_trainer') ||
+    script(args[0]) ||
+    script(args[1])
+  );
+}
+
 export async function isTrainerAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
@@ -28,9 +41,8 @@ export async function isTrainerAlive(pid: number): Promise<boolean> {
   }
   if (process.platform !== 'linux') return true;
   try {
-    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8');
     // A zombie (exited, not yet reaped) has an empty command line: it is not running any more.
-    return cmdline.includes('medqa_trainer');
+    return isTrainerCommandLine((await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0'));
   } catch {
     return false;
   }

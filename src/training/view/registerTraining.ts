@@ -164,6 +164,8 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
   );
 
   services.registerCommand(Commands.trainingCancel, async (arg?: unknown): Promise<boolean> => {
+    // Cancelling signals a PID read from a run folder: not on a workspace's say-so alone.
+    if (!services.requireTrust('Cancelling a training run')) return false;
     let runDir = runDirOf(arg);
     if (!runDir) {
       const running = runs.registry.list().filter((run) => run.status === 'running');

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'n
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverCheckpoints } from '../../../src/runs/checkpoints';
-import { isTrainerAlive } from '../../../src/runs/liveness';
+import { isTrainerAlive, isTrainerCommandLine } from '../../../src/runs/liveness';
 import { RunRegistry } from '../../../src/runs/registry';
 import { applyEvents, emptyProgress } from '../../../src/runs/runState';
 
@@ -227,5 +227,12 @@ describe('trainer liveness', () => {
   it('this test process is alive but not a trainer; a dead PID is not alive', async () => {
     assert.equal(await isTrainerAlive(process.pid), process.platform !== 'linux');
     assert.equal(await isTrainerAlive(2 ** 22 + 12345), false);
+    assert.equal(
+      isTrainerCommandLine(['/venv/bin/python', '-m', 'medqa_trainer', 'train', '--config', 'r.yaml']),
+      true,
+    );
+    assert.equal(isTrainerCommandLine(['/venv/bin/python', '/venv/bin/medqa-trainer', 'train']), true);
+    assert.equal(isTrainerCommandLine(['vim', 'medqa_trainer/train.py']), false, 'merely mentions the name');
+    assert.equal(isTrainerCommandLine(['python', '-c', 'import medqa_trainer']), false);
   });
 });
