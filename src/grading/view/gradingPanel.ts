@@ -140,7 +140,21 @@ export class GradingPanel extends WebviewPanelHost<'grading'> {
     return session.state(book, book.problems);
   }
 
-  protected async onMessage(message: GradingPanelRequest): Promise<void> {
+  /** The request being handled: requests run one after another (see onMessage). */
+  private queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Handles requests one at a time, in the order sent. Each change is made on the book as the previous one left
+   * it: run side by side, a grade and a flag typed in quick succession both read the book from before either was
+   * written, and the flag's record (grade still empty) undid the grade.
+   */
+  protected onMessage(message: GradingPanelRequest): Promise<void> {
+    const handled = this.queue.then(() => this.handle(message));
+    this.queue = handled.catch(() => undefined);
+    return handled;
+  }
+
+  private async handle(message: GradingPanelRequest): Promise<void> {
     if (message.type === 'selectEvaluation') {
       const dir = await this.openers.pickEvaluation();
       if (dir) await this.showEvaluation(dir);
