@@ -29,7 +29,12 @@ const KNOWN_EVENTS = new Set<string>(TRAINER_EVENT_NAMES);
 
 /** Why a line was not turned into an event; readers count these instead of failing. */
 export type SkipReason =
-  'unparsable' | 'not-an-object' | 'other-version' | 'unknown-event' | 'missing-fields';
+  'unparsable' | 'not-an-object' | 'other-version' | 'unknown-event' | 'missing-fields' | 'too-long';
+
+/** No event is near this long; a longer line (a runaway print, a corrupt file) is skipped, not buffered. */
+export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
+/** Read in pieces: a huge file is never loaded in one buffer. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Parses one line of events.jsonl; returns the reason when the line is not a usable event of this protocol. */
 export function parseEventLine(line: string): TrainerEvent | SkipReason {
@@ -65,6 +70,8 @@ export class EventLog {
   private offset = 0;
   private pending = '';
   private lineNumber = 0;
+  /** Inside an over-long line: its remaining text is dropped up to the next newline. */
+  private discarding = false;
   private decoder = new StringDecoder('utf8');
   private identity: string | undefined;
 
@@ -91,16 +98,14 @@ export class EventLog {
       if ((this.identity !== undefined && identity !== this.identity) || stat.size < this.offset)
         this.restart(batch);
       this.identity = identity;
-      if (stat.size === this.offset) return batch;
-      const buffer = Buffer.alloc(stat.size - this.offset);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, this.offset + filled);
+      const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, Math.max(0, stat.size - this.offset)));
+      // Only what was appended since the last read: O(new bytes), however long the run.
+      while (this.offset < stat.size) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
         if (bytesRead === 0) break;
-        filled += bytesRead;
+        this.offset += bytesRead;
+        this.consume(this.decoder.write(buffer.subarray(0, bytesRead)), batch);
       }
-      this.offset += filled;
-      this.consume(this.decoder.write(buffer.subarray(0, filled)), batch);
     } finally {
       await handle.close();
     }
@@ -111,6 +116,7 @@ export class EventLog {
     this.offset = 0;
     this.pending = '';
     this.lineNumber = 0;
+    this.discarding = false;
     this.decoder = new StringDecoder('utf8');
     this.identity = undefined;
     batch.reset = true;
@@ -123,11 +129,26 @@ export class EventLog {
     this.pending = lines.pop() ?? '';
     for (const raw of lines) {
       this.lineNumber += 1;
+      if (this.discarding) {
+        this.discarding = false;
+        continue;
+      }
+      if (raw.length > MAX_EVENT_LINE_BYTES) {
+        batch.skipped.push({ line: this.lineNumber, reason: 'too-long' });
+        continue;
+      }
+      // trim() also drops a byte order mark and the \r of CRLF line ends.
       const line = raw.trim();
       if (!line) continue;
       const parsed = parseEventLine(line);
       if (typeof parsed === 'string') batch.skipped.push({ line: this.lineNumber, reason: parsed });
       else batch.events.push(parsed);
+    }
+    if (this.pending.length > MAX_EVENT_LINE_BYTES) {
+      // Report the over-long line once, when it starts being dropped; its end is dropped when it arrives.
+      if (!this.discarding) batch.skipped.push({ line: this.lineNumber + 1, reason: 'too-long' });
+      this.discarding = true;
+      this.pending = '';
     }
   }
 }

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { appendEvent, EventLog, parseEventLine } from '../../../src/runs/eventLog';
+import { appendEvent, EventLog, MAX_EVENT_LINE_BYTES, parseEventLine } from '../../../src/runs/eventLog';
 
 const line = (event: Record<string, unknown>) =>
   JSON.stringify({ v: 1, time: '2025-01-01T00:00:00.000Z', ...event }) + '\n';
@@ -141,6 +141,51 @@ describe('EventLog', () => {
       batch.events.map((e) => (e as { step: number }).step),
       [7],
     );
+  });
+
+  it('skips a huge line without buffering it, and keeps every event after it', async () => {
+    const huge = `{"v":1,"event":"notice","junk":"${'x'.repeat(3 * MAX_EVENT_LINE_BYTES)}"}\n`;
+    writeFileSync(file, step(1) + huge + step(2));
+    const log = new EventLog(file);
+    const batch = await log.read();
+    assert.deepEqual(
+      batch.events.map((e) => (e as { step: number }).step),
+      [1, 2],
+    );
+    assert.deepEqual(batch.skipped, [{ line: 2, reason: 'too-long' }]);
+    // Written in pieces, as a runaway writer would: still one skipped line, later events kept.
+    const other = new EventLog(path.join(dir, 'pieces.jsonl'));
+    writeFileSync(other.file, step(1) + 'y'.repeat(MAX_EVENT_LINE_BYTES + 10));
+    assert.equal((await other.read()).events.length, 1);
+    appendFileSync(other.file, 'y'.repeat(MAX_EVENT_LINE_BYTES) + '\n' + step(3));
+    const later = await other.read();
+    assert.deepEqual(
+      later.events.map((e) => (e as { step: number }).step),
+      [3],
+    );
+    assert.deepEqual(later.skipped, []);
+  });
+
+  it('reads a byte order mark, CRLF line ends and invalid UTF-8 without losing later events', async () => {
+    const bad = Buffer.concat([
+      Buffer.from('{"v":1,"event":"step","x":"'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}\n'),
+    ]);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('\uFEFF' + step(1).replace('\n', '\r\n')),
+        bad,
+        Buffer.from(step(2).replace('\n', '\r\n') + step(3)),
+      ]),
+    );
+    const batch = await new EventLog(file).read();
+    assert.deepEqual(
+      batch.events.map((e) => (e as { step: number }).step),
+      [1, 2, 3],
+    );
+    assert.deepEqual(batch.skipped, [{ line: 2, reason: 'missing-fields' }]);
   });
 
   it('parseEventLine reports why a line is unusable', () => {
