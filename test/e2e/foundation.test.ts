@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { MEDQA_VIEWS, startWorkbench, type Workbench } from './support/workbench';
 
 describe('foundation: MedQA Studio as a user sees it in code-server', () => {
@@ -28,8 +27,8 @@ describe('foundation: MedQA Studio as a user sees it in code-server', () => {
     // Each empty view explains what to do next, with a button (from contributes.viewsWelcome).
     await sidebar.getByText('No QA pairs yet', { exact: false }).waitFor();
     await sidebar.getByRole('button', { name: 'Import Dataset…' }).first().waitFor();
-    const file = await workbench.screenshot('foundation-medqa-container');
-    assert.ok(existsSync(file));
+    // The screenshot is for people reading the results; the assertions above are the test.
+    await workbench.screenshot('foundation-medqa-container');
   });
 
   it('runs "MedQA: Show Log" from the command palette and shows the MedQA Studio output', async () => {
