@@ -80,6 +80,20 @@ setup_venv() {
   echo "$hash" >"$stamp"
 }
 
+# medqa_trainer installed (editable) into the venv, so `python -m medqa_trainer` and `medqa-trainer` work from any
+# folder as trainer/README.md says. The venv may be shared by clones (it is keyed by the requirements), so the
+# install is redone when it points at another clone's trainer/.
+setup_trainer_package() {
+  local where
+  where=$(cd / && env -u PYTHONPATH PYTHONSAFEPATH=1 "$VENV_PYTHON" -c \
+    'import medqa_trainer, os; print(os.path.dirname(os.path.dirname(os.path.realpath(medqa_trainer.__file__))))' \
+    2>/dev/null || true)
+  [ "$where" = "$(cd "$REPO_ROOT/trainer" && pwd -P)" ] && [ -x "$VENV_DIR/bin/medqa-trainer" ] && return 0
+  say "installing medqa_trainer (editable) into the venv"
+  quietly "$TOOLS_DIR/logs/pip-install-trainer.log" "$VENV_PYTHON" -m pip install --disable-pip-version-check \
+    --no-deps --no-build-isolation -e "$REPO_ROOT/trainer" || die "pip install -e trainer failed"
+}
+
 setup_shared_check() {
   [ -d "$SHARED_DIR/models/qwen3-tokenizer" ] && [ -d "$SHARED_DIR/data/MedQuAD" ] && return 0
   say "WARNING: $SHARED_DIR is missing (or lacks models/qwen3-tokenizer, data/MedQuAD): put shared/ beside the repo or set MEDQA_SHARED. Tests that need it will fail."
@@ -128,6 +142,7 @@ setup_all() {
   setup_node24
   setup_code_server
   setup_venv
+  setup_trainer_package
   if setup_shared_check; then setup_tiny_model; fi
   setup_local_model
   setup_wordnet
