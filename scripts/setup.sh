@@ -90,8 +90,11 @@ setup_trainer_package() {
     2>/dev/null || true)
   [ "$where" = "$(cd "$REPO_ROOT/trainer" && pwd -P)" ] && [ -x "$VENV_DIR/bin/medqa-trainer" ] && return 0
   say "installing medqa_trainer (editable) into the venv"
+  # The venv's own setuptools when it has one (no download); else pip fetches it from the registry.
   quietly "$TOOLS_DIR/logs/pip-install-trainer.log" "$VENV_PYTHON" -m pip install --disable-pip-version-check \
-    --no-deps --no-build-isolation -e "$REPO_ROOT/trainer" || die "pip install -e trainer failed"
+    --no-deps --no-build-isolation -e "$REPO_ROOT/trainer" ||
+    quietly "$TOOLS_DIR/logs/pip-install-trainer.log" "$VENV_PYTHON" -m pip install --disable-pip-version-check \
+      --no-deps -e "$REPO_ROOT/trainer" || die "pip install -e trainer failed (see $TOOLS_DIR/logs/pip-install-trainer.log)"
 }
 
 setup_shared_check() {
