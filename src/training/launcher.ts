@@ -8,6 +8,8 @@ import { applyEvents, currentStep, emptyProgress } from '../runs/runState';
 import { TrainerCommand, trainerArgs } from '../util/trainerProcess';
 
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+/** In the run folder: the trainer's stdout and stderr when the extension started it. */
+export const TRAINER_LOG = 'trainer.log';
 
 /** `python <these> …`: the trainer's command line (contract #2), as an argument array, never a shell string. */
 export function trainArgs(configFile: string, options: { resume?: string; events?: string } = {}): string[] {
@@ -26,6 +28,8 @@ export interface LaunchOptions {
   resume?: string;
   /** How long a cancelled trainer may take to save its checkpoint before SIGKILL. */
   graceMs?: number;
+  /** The trainer's stdout and stderr go to this file (so it outlives the window), read back line by line. */
+  logFile?: string;
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -58,6 +62,11 @@ export class TrainingProcess {
 
   get cancelling(): boolean {
     return this.command.cancelling;
+  }
+
+  /** The window is closing: the trainer runs on (it writes to its log file, not to us). */
+  detach(): void {
+    this.command.detach();
   }
 
   /** SIGTERM to the trainer's process group (it saves a checkpoint and reports `run_cancelled`), SIGKILL after the grace period. */
@@ -123,6 +132,7 @@ export async function startTraining(options: LaunchOptions): Promise<TrainingPro
     env: options.env,
     graceMs: options.graceMs ?? DEFAULT_CANCEL_GRACE_MS,
     stderrLines: 30,
+    logFile: options.logFile,
     onOutput: options.onOutput,
   });
   return new TrainingProcess(command, options.runDir);

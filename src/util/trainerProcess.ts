@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, mkdirSync, openSync, promises as fs, watch, type FSWatcher } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,14 +14,17 @@ export function trainerArgs(subcommand: string, args: readonly string[] = []): s
   return ['-m', 'medqa_trainer', subcommand, ...args];
 }
 
+/** Calls `onLine` with a line's last state (progress bars redraw with `\r`), unless it is blank. */
+function emitLine(raw: string, onLine: (line: string) => void): void {
+  const line = raw.slice(raw.lastIndexOf('\r', raw.length - 2) + 1).replace(/\r$/, '');
+  if (line.trim()) onLine(line);
+}
+
 /** Calls `onLine` per complete line; a line redrawn with `\r` (progress bars) keeps only its last state. */
 export function forwardLines(stream: Readable | null, onLine: (line: string) => void): void {
   if (!stream) return;
   let buffer = '';
-  const emit = (raw: string) => {
-    const line = raw.slice(raw.lastIndexOf('\r', raw.length - 2) + 1).replace(/\r$/, '');
-    if (line.trim()) onLine(line);
-  };
+  const emit = (raw: string) => emitLine(raw, onLine);
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
     buffer += chunk;
@@ -54,6 +58,12 @@ export interface TrainerCommandOptions {
   graceMs: number;
   /** stderr lines kept for explaining a failure. */
   stderrLines?: number;
+  /**
+   * Write stdout and stderr to this file (appended) instead of pipes, and read it back as it grows. A process
+   * writing to a file outlives the window that started it; one writing to a pipe dies of SIGPIPE/BrokenPipeError
+   * on its next print once the window is closed. Its lines all count as stderr for the failure tail.
+   */
+  logFile?: string;
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -74,36 +84,57 @@ export class TrainerCommand {
   private constructor(
     private readonly child: ChildProcess,
     private readonly options: TrainerCommandOptions,
+    logStart: number,
   ) {
     const keep = options.stderrLines ?? 60;
-    forwardLines(child.stdout, (line) => options.onOutput?.(line, 'stdout'));
-    forwardLines(child.stderr, (line) => {
+    const onError = (line: string) => {
       this.tail.push(line);
       if (this.tail.length > keep) this.tail.shift();
       options.onOutput?.(line, 'stderr');
+    };
+    forwardLines(child.stdout, (line) => options.onOutput?.(line, 'stdout'));
+    forwardLines(child.stderr, onError);
+    const follow = options.logFile ? followFile(options.logFile, logStart, onError) : undefined;
+    this.exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('close', (code, signal) => resolve({ code, signal })),
+    ).then(async ({ code, signal }) => {
+      await follow?.stop();
+      return { code, signal, cancelled: this.cancelRequested, stderrTail: [...this.tail] };
     });
-    this.exited = new Promise((resolve) =>
-      child.once('close', (code, signal) =>
-        resolve({ code, signal, cancelled: this.cancelRequested, stderrTail: [...this.tail] }),
-      ),
-    );
   }
 
   /** Resolves once the process runs; rejects with a ProcessStartError (e.g. no such interpreter). */
   static async start(options: TrainerCommandOptions): Promise<TrainerCommand> {
-    const child = spawnGroup(options.python, options.args, {
-      cwd: options.cwd ?? neutralDirectory(),
-      // Python ≥ 3.11: neither the working directory nor the script's folder goes on sys.path.
-      env: { ...options.env, PYTHONSAFEPATH: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new ProcessStartError(options.python, error)),
-      );
-    });
-    return new TrainerCommand(child, options);
+    let logFd: number | undefined;
+    let logStart = 0;
+    if (options.logFile) {
+      mkdirSync(path.dirname(options.logFile), { recursive: true });
+      logFd = openSync(options.logFile, 'a');
+      logStart = (await fs.stat(options.logFile)).size;
+    }
+    try {
+      const child = spawnGroup(options.python, options.args, {
+        cwd: options.cwd ?? neutralDirectory(),
+        // Python ≥ 3.11: neither the working directory nor the script's folder goes on sys.path.
+        env: { ...options.env, PYTHONSAFEPATH: '1' },
+        stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', (error: NodeJS.ErrnoException) =>
+          reject(new ProcessStartError(options.python, error)),
+        );
+      });
+      return new TrainerCommand(child, options, logStart);
+    } finally {
+      // The child has its own copy of the descriptor.
+      if (logFd !== undefined) closeSync(logFd);
+    }
+  }
+
+  /** Stops waiting for the process without stopping it (the window is closing; a detached run goes on). */
+  detach(): void {
+    this.child.unref();
   }
 
   get pid(): number | undefined {
@@ -147,6 +178,45 @@ export async function runTrainerCommand(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Reads a growing text file from `start`, line by line, on file events; `stop()` reads what is left. */
+function followFile(file: string, start: number, onLine: (line: string) => void): { stop(): Promise<void> } {
+  let offset = start;
+  let pending = '';
+  const decoder = new StringDecoder('utf8');
+  let reading = Promise.resolve();
+  const emit = (raw: string) => emitLine(raw, onLine);
+  const read = () => {
+    reading = reading
+      .then(async () => {
+        const handle = await fs.open(file, 'r');
+        try {
+          const buffer = Buffer.alloc(64 * 1024);
+          for (;;) {
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+            if (bytesRead === 0) break;
+            offset += bytesRead;
+            const lines = (pending + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+            pending = lines.pop() ?? '';
+            lines.forEach(emit);
+          }
+        } finally {
+          await handle.close();
+        }
+      })
+      .catch(() => undefined);
+  };
+  const unwatch = watchFile(file, read);
+  return {
+    async stop() {
+      unwatch();
+      read();
+      await reading;
+      if (pending) emit(pending);
+      pending = '';
+    },
+  };
 }
 
 /**

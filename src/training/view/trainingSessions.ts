@@ -9,7 +9,13 @@ import { currentStep, formatLoss } from '../../runs/runState';
 import { runDescription } from '../../runs/view/runItems';
 import type { RunsFeature } from '../../runs/view/registerRuns';
 import type { ExtensionServices } from '../../vscode/services';
-import { DEFAULT_CANCEL_GRACE_MS, startTraining, type TrainingExit, type TrainingProcess } from '../launcher';
+import {
+  DEFAULT_CANCEL_GRACE_MS,
+  startTraining,
+  TRAINER_LOG,
+  type TrainingExit,
+  type TrainingProcess,
+} from '../launcher';
 import { trainerEnv } from '../pythonEnvironment';
 import { signalProcessTree } from '../../util/process';
 
@@ -69,6 +75,7 @@ export class TrainingSessions implements vscode.Disposable {
         resume,
         env: trainerEnv(this.services.context.extensionPath),
         graceMs: this.graceMs,
+        logFile: path.join(dir, TRAINER_LOG),
         // stderr carries transformers' warnings and progress bars, not only errors: both go to the log as info.
         onOutput: (line) => log.info(`[${name}] ${line}`),
       });
@@ -219,8 +226,9 @@ export class TrainingSessions implements vscode.Disposable {
   }
 
   dispose(): void {
-    // Closing the window must not orphan trainers writing into a pipe nobody reads: ask them to save and stop.
-    for (const session of this.sessions.values()) void session.process.cancel();
+    // Trainers write to their run's trainer.log, not to a pipe into this window: closing the window leaves them
+    // running, and the next window finds them through their trainer.pid like any run started elsewhere.
+    for (const session of this.sessions.values()) session.process.detach();
     this.subscription.dispose();
     this.statusBar.dispose();
   }

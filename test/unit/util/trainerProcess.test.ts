@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -154,5 +154,56 @@ describe('the trainer process layer imports nothing from the folder it runs in',
     } finally {
       rmSync(runFolder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the trainer process layer with a log file', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'medqa-trainer-log-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the log file back line by line as the process writes it', async () => {
+    const lines: string[] = [];
+    const logFile = path.join(dir, 'run', 'trainer.log');
+    const exit = await runTrainerCommand({
+      python: 'sh',
+      args: ['-c', 'echo first; sleep 0.2; echo "error: second" >&2; printf "no newline"; exit 3'],
+      env: process.env,
+      graceMs: 1_000,
+      logFile,
+      onOutput: (line) => lines.push(line),
+    });
+    assert.equal(exit.code, 3);
+    assert.deepEqual(lines, ['first', 'error: second', 'no newline']);
+    assert.deepEqual(exit.stderrTail, ['first', 'error: second', 'no newline']);
+    assert.equal(readFileSync(logFile, 'utf8'), 'first\nerror: second\nno newline');
+  });
+
+  /** Starts a trainer from a process that exits at once, as a closed window does. */
+  async function orphan(logFile: string): Promise<string> {
+    const marker = path.join(dir, `finished-${Math.random()}`);
+    const worker = path.join(__dirname, 'detachWorker.js');
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [worker, logFile, marker], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
+    });
+    return marker;
+  }
+
+  it('lets a trainer outlive the window that started it when it writes to a file, not a pipe', async function () {
+    this.timeout(30_000);
+    const logFile = path.join(dir, 'detached.log');
+    const marker = await orphan(logFile);
+    await until('the orphaned trainer to finish', () => existsSync(marker), 15_000);
+    assert.match(readFileSync(logFile, 'utf8'), /line 0\n[\s\S]*line 7\n/);
+    // With pipes, the next print after the window is gone kills the trainer (BrokenPipeError).
+    const piped = await orphan('-');
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(existsSync(piped), false, 'a piped trainer does not survive: the reason for the log file');
   });
 });
