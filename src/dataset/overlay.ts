@@ -1,13 +1,28 @@
 /**
  * The overlay: the user's curation (edited question/answer text, flags, exclusions, notes) kept in
- * `<workspace>/.medqa/overlay.json`, apart from the read-only source. Every change is written atomically, can be undone
- * (in-memory stack, last change first) and announced to listeners so views refresh.
+ * `<workspace>/.medqa/overlay.json`, apart from the read-only source. Several writers share the file (two windows on
+ * one folder, the CLI, a `git pull`), so no change is written from the in-memory copy: each one takes the file lock,
+ * re-reads the file, replays just its own fields onto it (overlayMerge.ts) and writes it atomically. Changes can be
+ * undone (in-memory stack of this store's own changes, last first) and are announced to listeners so views refresh.
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomicFile';
+import { FileLockedError, withFileLock, type FileLockOptions } from '../util/fileLock';
 import { readTextIfExists } from '../util/files';
 import type { PairOverlay, QaPair } from './model';
+import {
+  applyPatch,
+  changedIds,
+  cleanEntry,
+  sameValue,
+  undoPatch,
+  type OverlayEntries,
+  type OverlayField,
+  type OverlayPatch,
+} from './overlayMerge';
+
+export type { OverlayField, OverlayPatch } from './overlayMerge';
 
 export const OVERLAY_FORMAT = 'medqa-overlay';
 export const OVERLAY_VERSION = 1;
@@ -23,13 +38,14 @@ export interface OverlayChange {
   id: string;
   /** Short description for UI, e.g. "Edit answer" or "Undo exclude". */
   label: string;
+  /** The pair's entry on disk right before and right after the change (other writers' fields included). */
   before: PairOverlay | undefined;
   after: PairOverlay | undefined;
+  /** The fields the change set or cleared: the only ones it wrote, and the only ones its undo restores. */
+  fields: OverlayField[];
+  /** Undo only: fields left as they were because another writer changed them after the undone change. */
+  skipped?: OverlayField[];
 }
-
-export type OverlayPatch = {
-  [K in keyof PairOverlay]?: PairOverlay[K] | null;
-};
 
 /** A pair with the overlay applied: what exports, splits and views use. */
 export interface CuratedPair extends QaPair {
@@ -43,18 +59,6 @@ export interface CuratedPair extends QaPair {
 
 export function overlayPath(workspaceDir: string): string {
   return path.join(workspaceDir, '.medqa', 'overlay.json');
-}
-
-function isEmpty(entry: PairOverlay): boolean {
-  return Object.values(entry).every((value) => value === undefined);
-}
-
-function clean(entry: PairOverlay): PairOverlay | undefined {
-  const copy: PairOverlay = {};
-  for (const [key, value] of Object.entries(entry) as [keyof PairOverlay, unknown][]) {
-    if (value !== undefined && value !== null) (copy as Record<string, unknown>)[key] = value;
-  }
-  return isEmpty(copy) ? undefined : copy;
 }
 
 export function applyOverlay(pair: QaPair, entry: PairOverlay | undefined): CuratedPair {
@@ -81,54 +85,102 @@ export function applyOverlay(pair: QaPair, entry: PairOverlay | undefined): Cura
 
 export class OverlayFormatError extends Error {}
 
+/** The file lock could not be taken: the change was not applied (nor shown), and can simply be tried again. */
+export class OverlayLockError extends Error {}
+
+export interface OverlayStoreOptions {
+  now?: () => Date;
+  undoLimit?: number;
+  /** Lock timing (tests shorten it). */
+  lock?: FileLockOptions;
+}
+
+/**
+ * Reads and checks `.medqa/overlay.json` (empty when missing). A file that is not a valid overlay is never
+ * overwritten: this throws OverlayFormatError naming the file, so the user can fix or move it (e.g. after a `git pull`
+ * left conflict markers in it).
+ */
+async function readOverlayFile(file: string): Promise<OverlayEntries> {
+  const entries: OverlayEntries = new Map();
+  const text = await readTextIfExists(file);
+  if (text === undefined) return entries;
+  let parsed: Partial<OverlayFile>;
+  try {
+    parsed = JSON.parse(text) as Partial<OverlayFile>;
+  } catch (error) {
+    throw new OverlayFormatError(
+      `${file} is not valid JSON (${(error as Error).message}); fix or move it aside.`,
+    );
+  }
+  if (
+    parsed === null ||
+    parsed.format !== OVERLAY_FORMAT ||
+    typeof parsed.pairs !== 'object' ||
+    parsed.pairs === null ||
+    Array.isArray(parsed.pairs)
+  ) {
+    throw new OverlayFormatError(
+      `${file} is not a MedQA overlay file (expected "format": "${OVERLAY_FORMAT}").`,
+    );
+  }
+  if (typeof parsed.version !== 'number' || parsed.version > OVERLAY_VERSION) {
+    throw new OverlayFormatError(
+      `${file} has overlay version ${String(parsed.version)}, newer than this version of MedQA Studio understands (${OVERLAY_VERSION}).`,
+    );
+  }
+  for (const [id, entry] of Object.entries(parsed.pairs as Record<string, unknown>)) {
+    const problem = entryProblem(entry);
+    if (problem)
+      throw new OverlayFormatError(`${file}: pair "${id}" ${problem}; fix or move the file aside.`);
+    const cleaned = cleanEntry(entry as Record<string, unknown>);
+    if (cleaned) entries.set(id, cleaned);
+  }
+  return entries;
+}
+
+function entryProblem(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'is not an object';
+  const fields = entry as Record<string, unknown>;
+  for (const key of ['question', 'answer', 'note']) {
+    if (fields[key] != null && typeof fields[key] !== 'string') return `has a "${key}" that is not text`;
+  }
+  for (const key of ['flag', 'excluded']) {
+    const value = fields[key] as { reason?: unknown; at?: unknown } | null | undefined;
+    if (value == null) continue;
+    if (typeof value !== 'object' || typeof value.reason !== 'string' || typeof value.at !== 'string') {
+      return `has a "${key}" without a text "reason" and "at"`;
+    }
+  }
+  return undefined;
+}
+
 export class OverlayStore {
-  private readonly entries: Map<string, PairOverlay>;
+  private entries: OverlayEntries;
   private readonly undoStack: OverlayChange[] = [];
   private readonly listeners = new Set<(change: OverlayChange) => void>();
-  private writing: Promise<void> = Promise.resolve();
+  private readonly externalListeners = new Set<(ids: readonly string[]) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly file: string,
-    entries: Record<string, PairOverlay>,
+    entries: OverlayEntries,
     private readonly now: () => Date,
     private readonly undoLimit: number,
+    private readonly lockOptions: FileLockOptions,
   ) {
-    this.entries = new Map(Object.entries(entries));
+    this.entries = entries;
   }
 
-  /**
-   * Loads `<workspaceDir>/.medqa/overlay.json` (empty when missing). A file that is not a valid overlay is never
-   * overwritten: loading throws OverlayFormatError naming the file, so the user can fix or move it.
-   */
-  static async load(
-    workspaceDir: string,
-    options: { now?: () => Date; undoLimit?: number } = {},
-  ): Promise<OverlayStore> {
+  /** Loads `<workspaceDir>/.medqa/overlay.json` (empty when missing); throws OverlayFormatError for a file it must not overwrite. */
+  static async load(workspaceDir: string, options: OverlayStoreOptions = {}): Promise<OverlayStore> {
     const file = overlayPath(workspaceDir);
-    let entries: Record<string, PairOverlay> = {};
-    const text = await readTextIfExists(file);
-    if (text !== undefined) {
-      let parsed: Partial<OverlayFile>;
-      try {
-        parsed = JSON.parse(text) as Partial<OverlayFile>;
-      } catch (error) {
-        throw new OverlayFormatError(
-          `${file} is not valid JSON (${(error as Error).message}); fix or move it aside.`,
-        );
-      }
-      if (parsed.format !== OVERLAY_FORMAT || typeof parsed.pairs !== 'object' || parsed.pairs === null) {
-        throw new OverlayFormatError(
-          `${file} is not a MedQA overlay file (expected "format": "${OVERLAY_FORMAT}").`,
-        );
-      }
-      if (typeof parsed.version !== 'number' || parsed.version > OVERLAY_VERSION) {
-        throw new OverlayFormatError(
-          `${file} has overlay version ${String(parsed.version)}, newer than this version of MedQA Studio understands (${OVERLAY_VERSION}).`,
-        );
-      }
-      entries = parsed.pairs;
-    }
-    return new OverlayStore(file, entries, options.now ?? (() => new Date()), options.undoLimit ?? 200);
+    return new OverlayStore(
+      file,
+      await readOverlayFile(file),
+      options.now ?? (() => new Date()),
+      options.undoLimit ?? 200,
+      options.lock ?? {},
+    );
   }
 
   get size(): number {
@@ -139,6 +191,7 @@ export class OverlayStore {
     return this.entries.get(id);
   }
 
+  /** The overlay as last read or written (it includes other writers' changes up to then). */
   all(): ReadonlyMap<string, PairOverlay> {
     return this.entries;
   }
@@ -147,22 +200,35 @@ export class OverlayStore {
     return applyOverlay(pair, this.entries.get(pair.id));
   }
 
-  /** Listen to every change (including undo). Returns a disposer. */
+  /** Listen to this store's own changes (including undo). Returns a disposer. */
   onDidChange(listener: (change: OverlayChange) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Sets (value) or clears (null) fields of one pair's overlay, saves, and records the change for undo. */
-  async update(id: string, patch: OverlayPatch, label: string): Promise<OverlayChange> {
-    const before = this.entries.get(id);
-    const after = clean({ ...before, ...(patch as PairOverlay) });
-    const change: OverlayChange = { id, label, before, after };
-    this.set(id, after);
-    this.undoStack.push(change);
-    if (this.undoStack.length > this.undoLimit) this.undoStack.shift();
-    await this.persist(change);
-    return change;
+  /** Listen to changes found on disk that this store did not make (another window, a `git pull`), by pair id. */
+  onDidChangeExternally(listener: (ids: readonly string[]) => void): { dispose(): void } {
+    this.externalListeners.add(listener);
+    return { dispose: () => this.externalListeners.delete(listener) };
+  }
+
+  /**
+   * Sets (value) or clears (null) fields of one pair's overlay on the file as it is now, and records the change for
+   * undo. Rejects with OverlayLockError when the file stays locked, OverlayFormatError when it became unreadable;
+   * either way nothing was changed.
+   */
+  update(id: string, patch: OverlayPatch, label: string): Promise<OverlayChange> {
+    return this.serial(async () => {
+      const change = await this.commit(label, (entries) => ({
+        id,
+        label,
+        ...applyPatch(entries, id, patch),
+      }));
+      this.undoStack.push(change);
+      if (this.undoStack.length > this.undoLimit) this.undoStack.shift();
+      this.emit(change);
+      return change;
+    });
   }
 
   editQuestion(pair: QaPair, text: string): Promise<OverlayChange> {
@@ -188,7 +254,7 @@ export class OverlayStore {
     return this.update(id, { note: note ? note : null }, note ? 'Edit note' : 'Remove note');
   }
 
-  /** Drops every edit, flag, exclusion and note of one pair. */
+  /** Drops every edit, flag, exclusion and note of one pair (as they are on disk when it runs). */
   revert(id: string): Promise<OverlayChange> {
     return this.update(
       id,
@@ -206,19 +272,36 @@ export class OverlayStore {
     return this.undoStack[this.undoStack.length - 1]?.label;
   }
 
-  /** Reverts the most recent change (saved like any other); undefined when there is nothing to undo. */
-  async undo(): Promise<OverlayChange | undefined> {
-    const last = this.undoStack.pop();
-    if (!last) return undefined;
-    const change: OverlayChange = {
-      id: last.id,
-      label: `Undo ${last.label.toLowerCase()}`,
-      before: last.after,
-      after: last.before,
-    };
-    this.set(last.id, last.before);
-    await this.persist(change);
-    return change;
+  /**
+   * Reverts this store's most recent change, field by field, on the file as it is now; a field that another writer
+   * changed since keeps their value (listed in `skipped`). Undefined when there is nothing to undo. A failed undo
+   * stays on the stack.
+   */
+  undo(): Promise<OverlayChange | undefined> {
+    return this.serial(async () => {
+      const last = this.undoStack[this.undoStack.length - 1];
+      if (!last) return undefined;
+      let label = `Undo ${last.label.toLowerCase()}`;
+      const change = await this.commit(label, (entries) => {
+        const { patch, skipped } = undoPatch(entries.get(last.id), last);
+        if (skipped.length) label += ` (kept the newer ${skipped.join(' and ')} from another window)`;
+        return { id: last.id, label, ...applyPatch(entries, last.id, patch), skipped };
+      });
+      this.undoStack.pop();
+      this.emit(change);
+      return change;
+    });
+  }
+
+  /** Re-reads the file (after it changed on disk) and announces the pairs that differ. Returns their ids. */
+  reload(): Promise<string[]> {
+    return this.serial(async () => {
+      const entries = await readOverlayFile(this.file);
+      const ids = changedIds(this.entries, entries);
+      this.entries = entries;
+      this.emitExternal(ids);
+      return ids;
+    });
   }
 
   /** Content hash of the overlay (stable key order), recorded in split and export manifests. */
@@ -229,27 +312,66 @@ export class OverlayStore {
     return hash.digest('hex');
   }
 
-  /** Resolves once every change so far is on disk. */
-  flush(): Promise<void> {
-    return this.writing;
+  /** Resolves once every change so far is on disk (or has failed). */
+  async flush(): Promise<void> {
+    await this.queue.catch(() => undefined);
   }
 
-  private set(id: string, entry: PairOverlay | undefined): void {
-    if (entry) this.entries.set(id, entry);
-    else this.entries.delete(id);
+  /** One change at a time within this store: each sees the previous one's result. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.queue.catch(() => undefined).then(task);
+    this.queue = next;
+    return next;
   }
 
-  private async persist(change: OverlayChange): Promise<void> {
-    // Serialise writes so a slow earlier save can never overwrite a later one.
-    const write = this.writing.then(() => writeJsonAtomic(this.file, this.toFile()));
-    this.writing = write.catch(() => undefined);
-    await write;
+  /**
+   * The one write path: under the file lock, re-read the file, let `operate` replay one operation onto it, write it
+   * back atomically (skipped when nothing changed), and adopt the result as the in-memory state.
+   */
+  private async commit(
+    label: string,
+    operate: (entries: OverlayEntries) => OverlayChange,
+  ): Promise<OverlayChange> {
+    let onDisk: OverlayEntries | undefined;
+    let entries: OverlayEntries | undefined;
+    let change: OverlayChange | undefined;
+    try {
+      await withFileLock(
+        this.file,
+        async (assertHeld) => {
+          onDisk = await readOverlayFile(this.file);
+          entries = new Map(onDisk);
+          change = operate(entries);
+          if (sameValue(change.before, change.after)) return;
+          assertHeld();
+          await writeJsonAtomic(this.file, this.toFile(entries));
+        },
+        this.lockOptions,
+      );
+    } catch (error) {
+      if (error instanceof FileLockedError) {
+        throw new OverlayLockError(`${label} was not saved: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    const external = changedIds(this.entries, onDisk!);
+    this.entries = entries!;
+    this.emitExternal(external);
+    return change!;
+  }
+
+  private emit(change: OverlayChange): void {
     for (const listener of this.listeners) listener(change);
   }
 
-  private toFile(): OverlayFile {
+  private emitExternal(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    for (const listener of this.externalListeners) listener(ids);
+  }
+
+  private toFile(entries: OverlayEntries): OverlayFile {
     const pairs: Record<string, PairOverlay> = {};
-    for (const id of [...this.entries.keys()].sort()) pairs[id] = this.entries.get(id)!;
+    for (const id of [...entries.keys()].sort()) pairs[id] = entries.get(id)!;
     return { format: OVERLAY_FORMAT, version: OVERLAY_VERSION, updatedAt: this.now().toISOString(), pairs };
   }
 }

@@ -8,6 +8,7 @@ import type { ExtensionServices } from '../../vscode/services';
 import { registerCurationCommands } from './curationCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { DatasetPanel } from './datasetPanel';
+import { watchOverlayFile } from './overlayWatcher';
 import { openPair, registerPairDocuments } from './pairDocuments';
 import type { Grouping } from './pairGroups';
 import { PairTreeProvider, type TreeNode } from './pairTree';
@@ -46,9 +47,14 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
     showCollapseAll: true,
   });
   const panel = new DatasetPanel(context, session);
-  context.subscriptions.push(tree, treeView, panel, registerPairDocuments(session), {
-    dispose: () => session.dispose(),
-  });
+  context.subscriptions.push(
+    tree,
+    treeView,
+    panel,
+    registerPairDocuments(session),
+    watchOverlayFile(session, log),
+    { dispose: () => session.dispose() },
+  );
 
   const reveal = async (pairId: string, options: { focus?: boolean } = {}) => {
     const node = tree.nodeForPair(pairId);

@@ -29,7 +29,12 @@ export interface DuplicateScan {
 }
 
 export type SessionChange =
-  { kind: 'data' } | { kind: 'overlay'; change: OverlayChange } | { kind: 'split' } | { kind: 'duplicates' };
+  | { kind: 'data' }
+  | { kind: 'overlay'; change: OverlayChange }
+  /** Pairs whose curation another window, the CLI or a `git pull` changed in `.medqa/overlay.json`. */
+  | { kind: 'overlayExternal'; ids: readonly string[] }
+  | { kind: 'split' }
+  | { kind: 'duplicates' };
 
 export type SessionStatus = 'empty' | 'loading' | 'ready';
 
@@ -56,7 +61,7 @@ export class DatasetSession {
   private duplicatesById = new Map<string, Set<string>>();
   private workspaceStore: WorkspaceStore | undefined;
   private overlayStore: OverlayStore | undefined;
-  private overlaySubscription: { dispose(): void } | undefined;
+  private overlaySubscriptions: { dispose(): void }[] = [];
   private readonly listeners = new Set<Listener>();
   private loading: Promise<void> | undefined;
 
@@ -98,9 +103,20 @@ export class DatasetSession {
       this.requireFolder();
       const store = await OverlayStore.load(this.workspaceDir);
       this.overlayStore = store;
-      this.overlaySubscription = store.onDidChange((change) => this.fire({ kind: 'overlay', change }));
+      this.overlaySubscriptions.push(
+        store.onDidChange((change) => this.fire({ kind: 'overlay', change })),
+        store.onDidChangeExternally((ids) => this.fire({ kind: 'overlayExternal', ids })),
+      );
     }
     return this.overlayStore;
+  }
+
+  /**
+   * Re-reads `.medqa/overlay.json` after it changed on disk (the view layer watches it). Not loaded yet: nothing to
+   * do, the first load reads it. Throws OverlayFormatError for a file it cannot read (the last good state stays).
+   */
+  async reloadOverlay(): Promise<void> {
+    await this.overlayStore?.reload();
   }
 
   /** The overlay when it is loaded (synchronous access for tree items). */
@@ -261,7 +277,7 @@ export class DatasetSession {
   }
 
   dispose(): void {
-    this.overlaySubscription?.dispose();
+    this.overlaySubscriptions.forEach((subscription) => subscription.dispose());
     this.listeners.clear();
   }
 }

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { applyOverlay } from '../../../src/dataset/overlay';
 import type { QaPair } from '../../../src/dataset/model';
 import {
@@ -58,9 +59,80 @@ describe('dataset view: pair text', () => {
   });
 
   it('keeps everything after the answer heading, including markdown headings of its own', () => {
-    const parsed = parseEditable('# Question\nQ?\n# Answer\nline 1\n# Question\nline 3\r\n');
+    // A form saved with CRLF throughout (as an editor set to CRLF saves it) reads as LF text.
+    const parsed = parseEditable('# Question\r\nQ?\r\n# Answer\r\nline 1\r\n# Question\r\nline 3\r\n');
     assert.deepEqual(parsed, { question: 'Q?', answer: 'line 1\n# Question\nline 3' });
   });
+
+  it('keeps a question that has a "# Answer" line of its own whole (escaped in the form)', () => {
+    const x = {
+      question: 'Which heading?\n# Answer\nstill the question',
+      answer: '# Question\n\\# Answer\nend',
+    };
+    const form = renderEditable(x);
+    assert.match(form, /^\\# Answer$/m, 'the line is written escaped, as Markdown shows it literally');
+    assert.match(form, /^\\\\# Answer$/m, 'an escaped line in the text gets one more backslash');
+    assert.equal(form.split('\n').filter((line) => line === '# Answer').length, 1, 'one bare answer heading');
+    assert.deepEqual(parseEditable(form), x);
+    // What a person types: an escaped line in the question becomes the plain line.
+    assert.deepEqual(parseEditable('# Question\n\nQ\n\\# Answer\n\n# Answer\n\nA\n'), {
+      question: 'Q\n# Answer',
+      answer: 'A',
+    });
+  });
+
+  it('keeps spacing exactly: surrounding blank lines, trailing spaces, CR characters', () => {
+    for (const x of [
+      { question: '  Q?  ', answer: '\n\nA\n\n' },
+      { question: 'Q?\r\nmore\r', answer: '' },
+      { question: '\nQ', answer: ' ' },
+    ]) {
+      assert.deepEqual(parseEditable(renderEditable(x)), x);
+    }
+  });
+
+  it('round-trips any question and answer text (property)', () => {
+    const hint = renderEditable({ question: 'q', answer: 'a' }).split('\n')[0];
+    const tricky = fc.constantFrom(
+      '# Answer',
+      '# Question',
+      '\\# Answer',
+      '\\\\# Question',
+      '  # Answer  ',
+      '\t# Question\r',
+      '# Answer\r',
+      '\u00a0# Answer\u2028',
+      '#  Answer',
+      '# answer',
+      hint,
+      '<!--',
+      '-->',
+      '',
+      ' ',
+      '\r',
+      'trailing spaces   ',
+    );
+    const line = fc.oneof(tricky, fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ maxLength: 12 }));
+    const text = fc.oneof(
+      fc
+        .tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'))
+        .map(([lines, eol]) => lines.join(eol)),
+      fc.string({ unit: 'binary' }),
+      fc.string({
+        unit: fc.constantFrom('#', ' ', '\\', '\r', '\n', 'Q', 'A', 'nswer', 'uestion', '# Answer'),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        text.filter((question) => question.trim() !== ''),
+        text,
+        (question, answer) => {
+          assert.deepEqual(parseEditable(renderEditable({ question, answer })), { question, answer });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  }).timeout(20_000);
 
   it('refuses text without its headings or with an empty question, saying what to fix', () => {
     assert.throws(
