@@ -181,6 +181,8 @@ class CancelCallback(TrainerCallback):
         self.requested = False
         self.cancelled_at: int | None = None
         self._previous: dict[int, Any] = {}
+        # Set by train(): the step's end says "saving" (a CPU save can take a while; the extension waits for it).
+        self.writer: EventWriter | None = None
 
     def install(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -208,6 +210,13 @@ class CancelCallback(TrainerCallback):
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
     ) -> None:
         if self._agreed():
+            if self.cancelled_at is None and self.writer is not None:
+                self.writer.emit(
+                    "notice",
+                    level="info",
+                    code="saving-checkpoint",
+                    message=f"cancel requested: saving checkpoint-{state.global_step} before stopping",
+                )
             self.requested = True
             self.cancelled_at = state.global_step
             control.should_save = True

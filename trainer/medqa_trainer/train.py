@@ -127,6 +127,7 @@ def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel:
     trainer, early = session.trainer, session.early
     output_dir = Path(config.output_dir)
     trainer.add_callback(cancel)
+    cancel.writer = writer
     writer.emit(
         "run_started",
         run_id=output_dir.name,

@@ -165,6 +165,8 @@ def test_sigterm_saves_a_checkpoint_and_resuming_continues_the_same_loss_curve(
     events = events_of(run_dir, validate_event)
     cancelled = events[-1]
     assert cancelled["event"] == "run_cancelled", output
+    saving = [e for e in events if e["event"] == "notice" and e["code"] == "saving-checkpoint"]
+    assert len(saving) == 1 and f"checkpoint-{cancelled['step']}" in saving[0]["message"]
     stopped_at = cancelled["step"]
     assert 5 <= stopped_at < 12
     assert cancelled["checkpoint"] == str(run_dir / f"checkpoint-{stopped_at}")
