@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface ProcessResult {
   code: number | null;
@@ -60,11 +61,33 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
   return spawn(command, [...args], { ...options, shell: false, detached: process.platform !== 'win32' });
 }
 
-/** SIGTERM to the whole group, then SIGKILL if it is still alive after `graceMs`. Resolves when it exits. */
-export function terminateGroup(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
-    return Promise.resolve();
+/**
+ * CPU time a process and its reaped children have used, in clock ticks (Linux `/proc/<pid>/stat`); undefined
+ * elsewhere or when it is gone. Rising CPU time tells a busy process from a stuck one.
+ */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are 14–17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGTERM to the group; SIGKILL only once a grace period passes in which the process made no progress
+ * (`working()` false): a CPU step plus a checkpoint save can take minutes, and killing it loses the checkpoint.
+ */
+export function terminateGroupWhenIdle(
+  child: ChildProcess,
+  graceMs: number,
+  working: () => boolean | Promise<boolean>,
+): { done: Promise<void>; killNow(): void } {
   const pid = child.pid;
+  if (child.exitCode !== null || child.signalCode !== null || pid === undefined)
+    return { done: Promise.resolve(), killNow: () => undefined };
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
       process.kill(process.platform === 'win32' ? pid : -pid, signal);
@@ -72,14 +95,26 @@ export function terminateGroup(child: ChildProcess, graceMs: number): Promise<vo
       // Already gone.
     }
   };
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    const check = async () => {
+      if (await working()) timer = setTimeout(() => void check(), graceMs);
+      else signalGroup('SIGKILL');
+    };
     child.once('exit', () => {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       resolve();
     });
     signalGroup('SIGTERM');
+    timer = setTimeout(() => void check(), graceMs);
   });
+  return {
+    done,
+    killNow: () => {
+      if (timer) clearTimeout(timer);
+      signalGroup('SIGKILL');
+    },
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, promises as fs, watch, type FSWatcher } from 'node:fs';
+import { closeSync, mkdirSync, openSync, promises as fs, statSync, watch, type FSWatcher } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ProcessStartError, spawnGroup, terminateGroup } from './process';
+import { cpuTicks, ProcessStartError, spawnGroup, terminateGroupWhenIdle } from './process';
 
 /**
  * The one process layer for every `python -m medqa_trainer <subcommand>` (train, evaluate, compare, models …):
@@ -64,6 +64,11 @@ export interface TrainerCommandOptions {
    * on its next print once the window is closed. Its lines all count as stderr for the failure tail.
    */
   logFile?: string;
+  /**
+   * After a cancel, whether the process is still making progress (then SIGKILL waits another grace period).
+   * Default: its CPU time rose or its log file grew since the last check.
+   */
+  stillWorking?: () => boolean | Promise<boolean>;
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -153,13 +158,38 @@ export class TrainerCommand {
     return this.tail;
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period; resolves with how it ended. */
+  /**
+   * SIGTERM to the process group; SIGKILL once a grace period passes without progress (see `stillWorking`).
+   * A second cancel kills at once. Resolves with how it ended.
+   */
   async cancel(): Promise<CommandExit> {
-    if (this.running && !this.cancelRequested) {
-      this.cancelRequested = true;
-      await terminateGroup(this.child, this.options.graceMs);
+    if (!this.running) return this.exited;
+    if (this.termination) {
+      this.termination.killNow();
+      return this.exited;
     }
+    this.cancelRequested = true;
+    this.termination = terminateGroupWhenIdle(this.child, this.options.graceMs, this.stillWorking());
+    await this.termination.done;
     return this.exited;
+  }
+
+  private termination: ReturnType<typeof terminateGroupWhenIdle> | undefined;
+
+  private stillWorking(): () => boolean | Promise<boolean> {
+    if (this.options.stillWorking) return this.options.stillWorking;
+    let ticks = this.pid === undefined ? undefined : cpuTicks(this.pid);
+    let logSize = this.options.logFile ? sizeOf(this.options.logFile) : undefined;
+    return () => {
+      const nowTicks = this.pid === undefined ? undefined : cpuTicks(this.pid);
+      const nowLog = this.options.logFile ? sizeOf(this.options.logFile) : undefined;
+      const progressed =
+        (nowTicks !== undefined && ticks !== undefined && nowTicks > ticks) ||
+        (nowLog !== undefined && nowLog !== logSize);
+      ticks = nowTicks;
+      logSize = nowLog;
+      return progressed;
+    };
   }
 }
 
@@ -177,6 +207,14 @@ export async function runTrainerCommand(
     return await command.exited;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function sizeOf(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
   }
 }
 

@@ -207,3 +207,44 @@ describe('the trainer process layer with a log file', () => {
     assert.equal(existsSync(piped), false, 'a piped trainer does not survive: the reason for the log file');
   });
 });
+
+describe('cancel waits while the process makes progress', () => {
+  /** A python that ignores SIGTERM once it says "ready", then runs `body`. */
+  async function stubborn(body: string, graceMs: number): Promise<TrainerCommand> {
+    let ready = false;
+    const command = await TrainerCommand.start({
+      python: 'python3',
+      args: [
+        '-c',
+        `import signal, time\nsignal.signal(signal.SIGTERM, lambda *a: None)\nprint("ready", flush=True)\n${body}`,
+      ],
+      env: process.env,
+      graceMs,
+      onOutput: (line) => (ready ||= line === 'ready'),
+    });
+    await until('the process to ignore SIGTERM', () => ready);
+    return command;
+  }
+
+  it('does not kill a busy process after the grace period, and kills an idle one', async function () {
+    this.timeout(30_000);
+    // Busy for ~1.5 s after SIGTERM, then done by itself: a slow CPU step plus a checkpoint save.
+    const busy = await stubborn(
+      'end = time.time() + 1.5\nwhile time.time() < end: pass\nprint("saved")',
+      300,
+    );
+    const finished = await busy.cancel();
+    assert.deepEqual([finished.code, finished.signal], [0, null], 'it finished instead of being killed');
+    // Asleep: no progress in one grace period, so SIGKILL.
+    const idle = await stubborn('time.sleep(30)', 300);
+    assert.equal((await idle.cancel()).signal, 'SIGKILL');
+  });
+
+  it('kills at once on a second cancel', async () => {
+    const spinning = await stubborn('while True: pass', 60_000);
+    const first = spinning.cancel();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await spinning.cancel()).signal, 'SIGKILL');
+    assert.equal((await first).signal, 'SIGKILL');
+  });
+});
