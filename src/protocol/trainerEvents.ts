@@ -106,6 +106,14 @@ export interface EvalFinishedEvent extends Base {
   cancelled?: boolean;
 }
 
+/** Training only: how far the validation pass at `step` is, in batches (at most once a second). */
+export interface ValidationProgressEvent extends Base {
+  event: 'validation_progress';
+  step: number;
+  done: number;
+  total: number;
+}
+
 export type TrainerEvent =
   | RunStartedEvent
   | NoticeEvent
@@ -117,7 +125,8 @@ export type TrainerEvent =
   | RunCancelledEvent
   | EvalStartedEvent
   | EvalProgressEvent
-  | EvalFinishedEvent;
+  | EvalFinishedEvent
+  | ValidationProgressEvent;
 
 export type TrainerEventName = TrainerEvent['event'];
 
@@ -134,4 +143,5 @@ export const TRAINER_EVENT_NAMES: readonly TrainerEventName[] = [
   'eval_started',
   'eval_progress',
   'eval_finished',
+  'validation_progress',
 ];

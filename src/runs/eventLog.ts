@@ -22,6 +22,7 @@ export const REQUIRED_EVENT_FIELDS: Readonly<Record<TrainerEventName, readonly s
   run_cancelled: ['step', 'checkpoint'],
   eval_started: ['model', 'adapter', 'total'],
   eval_progress: ['done', 'total'],
+  validation_progress: ['step', 'done', 'total'],
   eval_finished: ['n', 'metrics_path', 'predictions_path'],
 };
 

@@ -82,6 +82,8 @@ class EventCallback(TrainerCallback):
         self.tokens_per_second_history: list[float] = []
         # (step, what) once a loss is NaN or infinite: the run stops there and ends as failed.
         self.diverged: tuple[int, str] | None = None
+        self._validation_batches = 0
+        self._validation_reported_at = 0.0
 
     def _diverge(self, state: TrainerState, control: TrainerControl, what: str, value: float) -> None:
         self.diverged = (state.global_step, f"{what} became {value}")
@@ -90,6 +92,24 @@ class EventCallback(TrainerCallback):
         control.should_save = False
         control.should_evaluate = False
         self._say(f"step {state.global_step}: {what} is {value}; training diverged, stopping without saving")
+
+    def on_prediction_step(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        # A validation pass over a few hundred examples takes minutes on a CPU: say how far it is, at most once a
+        # second (and for its last batch), so the views show "validating n/N" instead of a frozen step.
+        dataloader = kw.get("eval_dataloader")
+        total = len(dataloader) if dataloader is not None and hasattr(dataloader, "__len__") else 0
+        self._validation_batches += 1
+        now = time.monotonic()
+        if self._validation_batches == total or now - self._validation_reported_at >= 1.0:
+            self._validation_reported_at = now
+            self.writer.emit(
+                "validation_progress",
+                step=state.global_step,
+                done=self._validation_batches,
+                total=max(total, self._validation_batches),
+            )
 
     def _say(self, text: str) -> None:
         if self.is_main:
@@ -141,6 +161,7 @@ class EventCallback(TrainerCallback):
         metrics: dict[str, float] | None = None,
         **kw: Any,
     ) -> None:
+        self._validation_batches = 0
         if not metrics or "eval_loss" not in metrics:
             return
         loss = float(metrics["eval_loss"])

@@ -70,6 +70,9 @@ class TrainConfig:
     logging_steps: int = 10
     save_total_limit: int | None = 3
     early_stopping_patience: int | None = 3  # None or 0: no early stopping
+    # Validation runs every eval_steps; on a CPU a full MedQuAD validation split takes minutes each time. A seeded,
+    # question-type-stratified sample of this many examples is used; None or 0: every validation example.
+    max_validation_examples: int | None = 300
     seed: int = 42
     packing: bool = False
     group_by_length: bool = True

@@ -32,6 +32,7 @@ EVENT_NAMES = (
     "eval_started",
     "eval_progress",
     "eval_finished",
+    "validation_progress",
 )
 
 

@@ -18,6 +18,7 @@ from medqa_trainer.data import (
     truncate,
 )
 from medqa_trainer.presets import MAX_LENGTH_CAP, MAX_LENGTH_MULTIPLE, MAX_LENGTH_PERCENTILE
+from medqa_trainer.sampling import stratified_sample
 
 
 @dataclass
@@ -74,7 +75,21 @@ def prepare_data(config: TrainConfig, tokenizer: Any) -> PreparedData:
         raise DataError(f"no training example fits in max_length {config.max_length}; raise max_length")
     validation: list[Encoded] | None = None
     if config.validation_file:
-        encoded, val_ids = _load(config.validation_file, tokenizer, config.system_prompt)
+        records = read_chat_jsonl(config.validation_file)
+        cap = config.max_validation_examples
+        if cap and len(records) > cap:
+            total = len(records)
+            records = stratified_sample(records, cap, config.seed, lambda r: str(r.get("qtype", "")))
+            notices.append(
+                (
+                    "validation-sampled",
+                    f"validation uses a seeded, question-type-stratified sample of {cap} of the "
+                    f"{total} validation examples (max_validation_examples; "
+                    "0 uses all of them).",
+                )
+            )
+        val_ids = [str(r.get("id", f"line {i + 1}")) for i, r in enumerate(records)]
+        encoded = encode_records(tokenizer, records, config.system_prompt)
         validation, _ = truncate(encoded, config.max_length, val_ids)
         if not validation:
             raise DataError(f"no validation example fits in max_length {config.max_length}")

@@ -97,7 +97,8 @@ def wait_for(
 def test_training_reduces_loss_and_writes_a_reproducible_run_folder(
     write_config: WriteConfig, validate_event: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config_path = write_config(max_steps=16, eval_steps=8, save_steps=8)
+    # The fixture's validation split has 4 examples: a cap of 3 takes a seeded, stratified sample.
+    config_path = write_config(max_steps=16, eval_steps=8, save_steps=8, max_validation_examples=3)
     assert main(["train", "--config", str(config_path)]) == 0
     output_dir = load_config(config_path).output_dir
     events = events_of(Path(output_dir), validate_event)
@@ -111,6 +112,15 @@ def test_training_reduces_loss_and_writes_a_reproducible_run_folder(
     assert last < first - 0.05, f"loss did not go down: {first:.4f} -> {last:.4f}"
     evals = [e for e in events if e["event"] == "eval"]
     assert [e["step"] for e in evals] == [8, 16]
+    # Each validation pass reports its progress before its result, ending with done == total.
+    progress = [e for e in events if e["event"] == "validation_progress"]
+    assert {e["step"] for e in progress} == {8, 16}
+    for ev in evals:
+        last = [e for e in progress if e["step"] == ev["step"]][-1]
+        assert last["done"] == last["total"] >= 1
+        assert events.index(last) < events.index(ev)
+    sampled = [e for e in events if e["event"] == "notice" and e["code"] == "validation-sampled"]
+    assert len(sampled) == 1 and "sample of 3 of the 4 validation examples" in sampled[0]["message"]
     assert all(abs(e["perplexity"] - 2.718281828 ** e["eval_loss"]) < 1e-3 * e["perplexity"] for e in evals)
     finished = events[-1]
     assert Path(finished["adapter_path"], "adapter_model.safetensors").is_file()
@@ -120,6 +130,7 @@ def test_training_reduces_loss_and_writes_a_reproducible_run_folder(
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["max_length"] == 64 and saved["run_info"]["dataset_manifest_hash"].startswith("sha256:")
     assert saved["run_info"]["environment"]["device"] == "cpu"
+    assert saved["run_info"]["validation_examples"] == 3
     assert load_config(run_dir / "config.yaml").to_dict() == events[kinds.index("run_started")]["config"]
     assert not (run_dir / "trainer.pid").exists()
     assert "step 16/16 loss" in capsys.readouterr().out  # progress lines for people, on stdout
