@@ -39,6 +39,27 @@ export interface EvaluationOutcome {
 }
 
 /** The steps of a plan: the adapter first (its answers matter most if the user cancels), then the base, then compare. */
+/**
+ * Seconds left, measured from this generation stage's answers so far: the rest of this stage plus every later
+ * generation stage at the same pace (the base model and the fine-tuned one answer at about the same speed).
+ * Undefined until a first answer is done; what it says before then would be a guess.
+ */
+export function secondsLeft(
+  stage: { elapsedMs: number; done: number; total: number },
+  laterStages: number,
+): number | undefined {
+  if (stage.done <= 0 || stage.total <= 0) return undefined;
+  const perAnswer = stage.elapsedMs / 1000 / stage.done;
+  return perAnswer * (stage.total - stage.done) + perAnswer * stage.total * laterStages;
+}
+
+/** "about 12 min left", "about 40 s left". */
+export function leftText(seconds: number): string {
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s left`;
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min left`;
+  return `about ${(seconds / 3600).toFixed(1)} h left`;
+}
+
 export function evaluationStages(settings: EvaluationSettings): EvaluationStage[] {
   const stages: EvaluationStage[] = [{ kind: 'evaluate', side: 'adapter' }];
   if (settings.evaluateBase) stages.push({ kind: 'evaluate', side: 'base' }, { kind: 'compare' });

@@ -10,7 +10,13 @@ import { pickModel } from '../../training/view/trainWizard';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
-import { evaluationStages, runEvaluation, type EvaluationStage } from '../evaluationJob';
+import {
+  evaluationStages,
+  leftText,
+  runEvaluation,
+  secondsLeft,
+  type EvaluationStage,
+} from '../evaluationJob';
 import { DEFAULT_SETTINGS, parseWholeNumber, settingsProblem } from '../launcher';
 import {
   baseModelOf,
@@ -306,6 +312,7 @@ export async function evaluateCheckpoint(
         });
         let current = 0;
         let reported = 0;
+        let stageStarted = Date.now();
         const advance = (fraction: number, message: string) => {
           const total = ((current + fraction) / stages.length) * 100;
           progress.report({ message, increment: Math.max(0, total - reported) });
@@ -326,13 +333,23 @@ export async function evaluateCheckpoint(
             signal: abort.signal,
             onStage: (stage, index) => {
               current = index;
+              stageStarted = Date.now();
               advance(0, `${stageText(stage)}…`);
             },
-            onProgress: (side, done, total) =>
+            onProgress: (side, done, total) => {
+              // Timed from the evaluator's start of generation, so loading the model does not count as answering.
+              if (done === 0) stageStarted = Date.now();
+              const laterGenerations = stages.slice(current + 1).filter((s) => s.kind === 'evaluate').length;
+              const left = secondsLeft(
+                { elapsedMs: Date.now() - stageStarted, done, total },
+                laterGenerations,
+              );
               advance(
                 total ? done / total : 0,
-                `${side === 'adapter' ? 'fine-tuned' : 'base'} model: ${done}/${total} answers`,
-              ),
+                `${side === 'adapter' ? 'fine-tuned' : 'base'} model: ${done}/${total} answers` +
+                  (left === undefined ? '' : ` · ${leftText(left)} (measured)`),
+              );
+            },
             onOutput: (line, stream) =>
               stream === 'stderr' ? log.warn(`[evaluate] ${line}`) : log.info(`[evaluate] ${line}`),
           },

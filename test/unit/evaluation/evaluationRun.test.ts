@@ -19,7 +19,13 @@ import {
   readEvaluationRecord,
   runDirOfEvaluation,
 } from '../../../src/evaluation/evaluationFolder';
-import { evaluationStages, runEvaluation, type EvaluationPlan } from '../../../src/evaluation/evaluationJob';
+import {
+  evaluationStages,
+  leftText,
+  runEvaluation,
+  secondsLeft,
+  type EvaluationPlan,
+} from '../../../src/evaluation/evaluationJob';
 import {
   compareArgs,
   evaluateArgs,
@@ -76,6 +82,18 @@ if (process.env.FAKE_MODE === 'slow') {
   setTimeout(() => { emit('eval_progress', { done: 6, total: 6 }); finish(false); }, 600);
 }
 `;
+
+describe('evaluation: time left, measured from the answers so far', () => {
+  it('extrapolates this stage and the later generation stages, and says nothing before a first answer', () => {
+    assert.equal(secondsLeft({ elapsedMs: 5_000, done: 0, total: 200 }, 1), undefined);
+    // 10 answers in 20 s: 2 s each; 190 left here and 200 in the base-model stage after it.
+    assert.equal(secondsLeft({ elapsedMs: 20_000, done: 10, total: 200 }, 1), 780);
+    assert.equal(secondsLeft({ elapsedMs: 20_000, done: 10, total: 200 }, 0), 380);
+    assert.equal(leftText(45), 'about 45 s left');
+    assert.equal(leftText(780), 'about 13 min left');
+    assert.equal(leftText(3 * 3600), 'about 3.0 h left');
+  });
+});
 
 describe('evaluation: launcher arguments and settings', () => {
   it('builds evaluate and compare argument arrays (contract #3)', () => {
