@@ -45,6 +45,20 @@ export interface EvaluationRecord {
   error?: string;
 }
 
+/**
+ * Where a run's evaluations are written: in the run, except for a run imported read-only (a Hugging Face folder
+ * we must not write into), whose evaluations go to `<workspace>/.medqa/imported-runs/<run>/evaluations/`.
+ */
+export function evaluationHome(
+  run: { dir: string; source?: string },
+  workspaceRoot: string | undefined,
+): string {
+  if (run.source !== 'huggingface') return run.dir;
+  if (!workspaceRoot)
+    throw new Error(`${run.dir} is imported read-only: open a workspace folder to keep its evaluations.`);
+  return path.join(workspaceRoot, '.medqa', 'imported-runs', path.basename(run.dir));
+}
+
 export function sideDir(evaluationDir: string, side: EvaluationSide): string {
   return path.join(evaluationDir, side);
 }

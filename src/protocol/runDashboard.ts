@@ -1,6 +1,7 @@
 /** Messages of the run dashboard panel (`runDashboard`); registered in webviewMessages.ts `PanelProtocols`. */
 
-export type DashboardRunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+export type DashboardRunStatus =
+  'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted' | 'unknown' | 'unreadable';
 
 export interface DashboardRun {
   dir: string;

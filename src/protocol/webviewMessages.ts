@@ -7,12 +7,14 @@ import type { DatasetPanelMessage, DatasetPanelRequest, DatasetPanelState } from
 import type { GradingPanelRequest, GradingPanelState } from './gradingPanel';
 import type { MetricsPanelRequest, MetricsPanelState } from './metricsPanel';
 import type { RunDashboardRequest, RunDashboardState } from './runDashboard';
+import type { RunComparisonRequest, RunComparisonState } from './runComparison';
 
 export interface PanelProtocols {
   runDashboard: { state: RunDashboardState; toHost: RunDashboardRequest };
   dataset: { state: DatasetPanelState; toWebview: DatasetPanelMessage; toHost: DatasetPanelRequest };
   metrics: { state: MetricsPanelState; toHost: MetricsPanelRequest };
   grading: { state: GradingPanelState; toHost: GradingPanelRequest };
+  runComparison: { state: RunComparisonState; toHost: RunComparisonRequest };
 }
 
 export type PanelId = keyof PanelProtocols & string;

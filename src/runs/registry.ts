@@ -1,8 +1,18 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { parseRunYaml } from '../training/trainConfig';
 import { discoverCheckpoints, type CheckpointInfo } from './checkpoints';
 import { EventLog } from './eventLog';
+import {
+  discoverHfCheckpoints,
+  HF_FILES,
+  HfRunError,
+  isHfRunFolder,
+  readHfRun,
+  type HfRunRead,
+} from './hfRun';
 import { isTrainerAlive, PID_FILE, readTrainerPid } from './liveness';
+import { readRunMetaFile, type RunMeta } from './runMeta';
 import { applyEvents, deriveStatus, emptyProgress, type RunProgress, type RunStatus } from './runState';
 
 export const RUN_FILES = {
@@ -11,6 +21,7 @@ export const RUN_FILES = {
   resolvedConfig: 'config.yaml',
   traceback: 'traceback.txt',
   pid: PID_FILE,
+  trainerState: HF_FILES.state,
 } as const;
 
 export interface RunInfo {
@@ -26,7 +37,22 @@ export interface RunInfo {
   /** Sort key: when the run started, else when its folder was made. */
   createdAt: number;
   /** Paths of the run's files that exist. */
-  files: { events?: string; runConfig?: string; resolvedConfig?: string; traceback?: string };
+  files: {
+    events?: string;
+    runConfig?: string;
+    resolvedConfig?: string;
+    traceback?: string;
+    /** The trainer_state.json an imported Hugging Face run was read from. */
+    trainerState?: string;
+  };
+  /** `huggingface`: a Trainer/SFTTrainer output folder read from trainer_state.json, read-only. Absent: ours. */
+  source?: 'huggingface';
+  /** Why the run's files cannot be read (status `unreadable`; a running run keeps its status). */
+  problem?: string;
+  /** The name the user gave the run (Rename); views show it instead of `name`. */
+  displayName?: string;
+  /** The user's tags (Tag). */
+  tags?: string[];
 }
 
 export interface RunRegistryOptions {
@@ -34,6 +60,8 @@ export interface RunRegistryOptions {
   isAlive?: (pid: number) => Promise<boolean>;
   /** Run folders whose trainer this process started and is still waiting for (before trainer.pid exists). */
   activeRuns?: () => ReadonlySet<string>;
+  /** Name and tags of read-only (imported) runs, which are kept outside their folder. */
+  externalMeta?: (dir: string) => RunMeta | undefined;
 }
 
 interface Entry {
@@ -43,11 +71,18 @@ interface Entry {
   info?: RunInfo;
   /** Serialises refreshes of one run so two watcher events never read the same bytes twice. */
   queue: Promise<unknown>;
+  /** The last read of an imported run's trainer_state.json (reused while the file is unchanged). */
+  hf?: HfRunRead;
+  /** config.yaml's last check, keyed by its size and time. */
+  config?: { key: string; problem?: string };
 }
 
+/** A run of ours (events, configs, a PID) or a Hugging Face Trainer folder (a trainer_state.json). */
 export function isRunFolder(dir: string): boolean {
-  return [RUN_FILES.events, RUN_FILES.runConfig, RUN_FILES.resolvedConfig, RUN_FILES.pid].some((f) =>
-    existsSync(path.join(dir, f)),
+  return (
+    [RUN_FILES.events, RUN_FILES.runConfig, RUN_FILES.resolvedConfig, RUN_FILES.pid].some((f) =>
+      existsSync(path.join(dir, f)),
+    ) || isHfRunFolder(dir)
   );
 }
 
@@ -75,8 +110,20 @@ export class RunRegistry {
     this.tracked.add(path.resolve(dir));
   }
 
+  /** Forgets a tracked folder (its files stay); it leaves the list unless it lies in the runs directory. */
+  untrack(dir: string): void {
+    const resolved = path.resolve(dir);
+    this.tracked.delete(resolved);
+    if (!this.isInRunsDirectory(resolved) && this.entries.delete(resolved)) this.emit([]);
+  }
+
   get trackedFolders(): readonly string[] {
     return [...this.tracked];
+  }
+
+  isInRunsDirectory(dir: string): boolean {
+    if (!this.runsDir) return false;
+    return path.dirname(path.resolve(dir)) === path.resolve(this.runsDir);
   }
 
   onDidChange(listener: (changed: readonly RunInfo[]) => void): { dispose(): void } {
@@ -168,6 +215,38 @@ export class RunRegistry {
   }
 
   private async update(dir: string, entry: Entry): Promise<RunInfo> {
+    const own = existsSync(path.join(dir, RUN_FILES.events)) || !isHfRunFolder(dir);
+    const info = own ? await this.updateOwn(dir, entry) : await this.updateHf(dir, entry);
+    entry.info = info;
+    return info;
+  }
+
+  /** A Hugging Face Trainer folder: re-read whenever its trainer_state.json changes; never written to. */
+  private async updateHf(dir: string, entry: Entry): Promise<RunInfo> {
+    let problem: string | undefined;
+    try {
+      entry.hf = await readHfRun(dir, entry.hf);
+    } catch (error) {
+      entry.hf = undefined;
+      problem = error instanceof HfRunError ? error.message : String(error);
+    }
+    const progress = entry.hf?.progress ?? emptyProgress();
+    return {
+      dir,
+      name: path.basename(dir),
+      status: entry.hf ? (entry.hf.finished ? 'finished' : 'unknown') : 'unreadable',
+      progress,
+      checkpoints: await discoverHfCheckpoints(dir, progress),
+      skippedLines: 0,
+      createdAt: progress.startedAt ?? (await folderTime(dir)),
+      files: entry.hf ? { trainerState: entry.hf.stateFile } : {},
+      source: 'huggingface',
+      ...(problem ? { problem } : {}),
+      ...metaFields(this.options.externalMeta?.(dir)),
+    };
+  }
+
+  private async updateOwn(dir: string, entry: Entry): Promise<RunInfo> {
     const batch = await entry.log.read();
     if (batch.reset) {
       entry.progress = emptyProgress();
@@ -191,7 +270,9 @@ export class RunRegistry {
       entry.progress.error ??= await lastTracebackLine(files.traceback);
       entry.progress.tracebackPath ??= files.traceback;
     }
-    const info: RunInfo = {
+    const problem = files.resolvedConfig ? await checkConfig(entry, files.resolvedConfig) : undefined;
+    if (problem && status !== 'running') status = 'unreadable';
+    return {
       dir,
       name: path.basename(dir),
       status,
@@ -201,13 +282,46 @@ export class RunRegistry {
       skippedLines: entry.skipped,
       createdAt: entry.progress.startedAt ?? (await folderTime(dir)),
       files,
+      ...(problem ? { problem } : {}),
+      ...metaFields(await readRunMetaFile(dir)),
     };
-    entry.info = info;
-    return info;
   }
 
   private emit(changed: readonly RunInfo[]): void {
     for (const listener of this.listeners) listener(changed);
+  }
+}
+
+function metaFields(meta: RunMeta | undefined): Pick<RunInfo, 'displayName' | 'tags'> {
+  return { ...(meta?.displayName ? { displayName: meta.displayName } : {}), tags: meta?.tags ?? [] };
+}
+
+/**
+ * The trainer's resolved config.yaml (PyYAML) must parse as a mapping: a run whose config cannot be read cannot
+ * be resumed, compared or reproduced, so it shows as unreadable with the parser's reason. Re-parsed only when the
+ * file's size or time changes.
+ */
+async function checkConfig(entry: Entry, file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const stat = await fs.stat(file);
+    const key = `${stat.size}:${stat.mtimeMs}`;
+    if (entry.config?.key === key) return entry.config.problem;
+    text = await fs.readFile(file, 'utf8');
+    entry.config = { key, problem: configProblem(text) };
+    return entry.config.problem;
+  } catch (error) {
+    return `config.yaml cannot be read: ${(error as Error).message}`;
+  }
+}
+
+export function configProblem(text: string): string | undefined {
+  if (!text.trim()) return 'config.yaml is empty';
+  try {
+    parseRunYaml(text);
+    return undefined;
+  } catch (error) {
+    return `config.yaml cannot be read: ${(error as Error).message}`;
   }
 }
 

@@ -1,6 +1,11 @@
 import type { CheckpointEvent, NoticeEvent, RunStartedEvent, TrainerEvent } from '../protocol/trainerEvents';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * `unknown`: an imported Hugging Face run whose trainer state has no end (still training elsewhere, or stopped);
+ * `unreadable`: the run's files cannot be read (a corrupt trainer_state.json or config.yaml), see `RunInfo.problem`.
+ */
+export type RunStatus =
+  'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted' | 'unknown' | 'unreadable';
 
 export interface StepPoint {
   step: number;
@@ -33,6 +38,12 @@ export interface RunProgress {
   totalSteps: number | null;
   steps: StepPoint[];
   evals: EvalPoint[];
+  /** Validation passes: when each started (its first progress event) and ended (its `eval`), for the ETA. */
+  validations: { step: number; startedAt: number; endedAt?: number }[];
+  /** The validation pass under way, in batches; undefined between passes. */
+  validating?: { step: number; done: number; total: number };
+  /** A cancel's checkpoint save is under way (the trainer said `saving-checkpoint`). */
+  saving?: boolean;
   checkpoints: CheckpointEvent[];
   notices: NoticeEvent[];
   /** The terminal event after the last `run_started`, if any (a resumed run starts over). */
@@ -49,7 +60,7 @@ export interface RunProgress {
 }
 
 export function emptyProgress(): RunProgress {
-  return { totalSteps: null, steps: [], evals: [], checkpoints: [], notices: [] };
+  return { totalSteps: null, steps: [], evals: [], validations: [], checkpoints: [], notices: [] };
 }
 
 function timeOf(event: TrainerEvent): number {
@@ -75,14 +86,26 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
         progress.environment = event.environment;
         progress.totalSteps = event.total_steps;
         progress.resumedFrom = event.resumed_from ?? null;
+        // A resumed run starts over: what the previous segment's end recorded no longer holds.
         progress.terminal = undefined;
         progress.endedAt = undefined;
+        progress.finalStep = undefined;
+        progress.cancelCheckpoint = undefined;
         progress.error = undefined;
         progress.tracebackPath = undefined;
+        progress.validating = undefined;
+        progress.saving = undefined;
         break;
       case 'notice':
         progress.notices.push(event);
+        if (event.code === 'saving-checkpoint') progress.saving = true;
         break;
+      case 'validation_progress': {
+        const open = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
+        if (!open) progress.validations.push({ step: event.step, startedAt: time });
+        progress.validating = { step: event.step, done: event.done, total: event.total };
+        break;
+      }
       case 'step':
         truncateFrom(progress.steps, event.step);
         progress.steps.push({
@@ -96,7 +119,10 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
         });
         if (typeof event.total_steps === 'number') progress.totalSteps = event.total_steps;
         break;
-      case 'eval':
+      case 'eval': {
+        progress.validating = undefined;
+        const pass = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
+        if (pass) pass.endedAt = time;
         truncateFrom(progress.evals, event.step);
         progress.evals.push({
           step: event.step,
@@ -105,6 +131,7 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
           time,
         });
         break;
+      }
       case 'checkpoint':
         progress.checkpoints = progress.checkpoints.filter((c) => c.step !== event.step);
         progress.checkpoints.push(event);
@@ -169,8 +196,10 @@ export function currentStep(progress: RunProgress): number {
 }
 
 /**
- * Seconds left, from the pace of the recent steps (the first steps include model loading and warm-up, so
- * only the last `window` logged steps count). Undefined until there are two points and a known total.
+ * Seconds left: the remaining steps at the pace of the recent ones (the first steps include model loading and
+ * warm-up, so only the last `window` logged steps count; validation time inside that stretch is taken out),
+ * plus the validation passes still to come at the length of the finished ones, plus the rest of a pass under way.
+ * Undefined until there are two points and a known total.
  */
 export function estimateSecondsLeft(progress: RunProgress, window = 10): number | undefined {
   const total = progress.totalSteps;
@@ -180,8 +209,24 @@ export function estimateSecondsLeft(progress: RunProgress, window = 10): number 
   const last = recent[recent.length - 1];
   const stepsDone = last.step - first.step;
   if (stepsDone <= 0 || last.time <= first.time) return undefined;
-  const secondsPerStep = (last.time - first.time) / 1000 / stepsDone;
-  return Math.max(0, (total - last.step) * secondsPerStep);
+  const finished = progress.validations.filter((v) => v.endedAt !== undefined) as Required<
+    RunProgress['validations'][number]
+  >[];
+  const validatingInside = finished
+    .filter((v) => v.startedAt >= first.time && v.endedAt <= last.time)
+    .reduce((sum, v) => sum + (v.endedAt - v.startedAt), 0);
+  const secondsPerStep = Math.max(0, last.time - first.time - validatingInside) / 1000 / stepsDone;
+  let seconds = (total - last.step) * secondsPerStep;
+  const evalSteps = progress.config?.eval_steps;
+  if (finished.length > 0 && typeof evalSteps === 'number' && evalSteps > 0) {
+    const perPass = finished.reduce((sum, v) => sum + (v.endedAt - v.startedAt), 0) / finished.length / 1000;
+    // transformers validates at every multiple of eval_steps (the last step too when it is one).
+    const passesLeft = Math.floor(total / evalSteps) - Math.floor(last.step / evalSteps);
+    seconds += Math.max(0, passesLeft) * perPass;
+    const current = progress.validating;
+    if (current && current.total > 0) seconds += perPass * (1 - current.done / current.total);
+  }
+  return Math.max(0, seconds);
 }
 
 export function formatDuration(seconds: number): string {

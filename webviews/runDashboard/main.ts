@@ -44,6 +44,8 @@ const STATUS_TEXT: Record<DashboardRun['status'], string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',
+  unknown: 'Unknown (no final state)',
+  unreadable: 'Unreadable',
 };
 
 function fmt(value: number | null | undefined, digits = 3): string {

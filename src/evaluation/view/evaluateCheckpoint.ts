@@ -9,7 +9,7 @@ import { EVALUATION, trainerPython } from '../../vscode/trainerPython';
 import { pickModel } from '../../training/view/trainWizard';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
-import { createEvaluationFolder, type EvaluationSettings } from '../evaluationFolder';
+import { createEvaluationFolder, evaluationHome, type EvaluationSettings } from '../evaluationFolder';
 import {
   evaluationStages,
   leftText,
@@ -287,7 +287,9 @@ export async function evaluateCheckpoint(
   if (!python) return undefined;
   const evaluationDir = options?.outDir
     ? path.resolve(options.outDir)
-    : await createEvaluationFolder(target.runDir);
+    : await createEvaluationFolder(
+        evaluationHome(registry.get(target.runDir) ?? { dir: target.runDir }, services.workspaceRoot()),
+      );
   await fs.mkdir(evaluationDir, { recursive: true });
   const { log } = services;
   log.info(`Evaluating ${target.checkpoint} (base ${baseModel}) on ${testFile} into ${evaluationDir}`);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRunYaml } from '../../training/trainConfig';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
-import { isEvaluationFolder, listEvaluations } from '../evaluationFolder';
+import { evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 
 /**
  * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
@@ -12,6 +12,20 @@ import { isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 export async function knownRuns(registry: RunRegistry): Promise<RunInfo[]> {
   const runs = registry.list();
   return runs.length > 0 ? runs : registry.refreshAll();
+}
+
+/** The folders whose `evaluations/` hold the known runs' evaluations (see `evaluationHome`). */
+export async function evaluationHomes(
+  registry: RunRegistry,
+  workspaceRoot: string | undefined,
+): Promise<string[]> {
+  return (await knownRuns(registry)).flatMap((run) => {
+    try {
+      return [evaluationHome(run, workspaceRoot)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export interface CheckpointTarget {
@@ -132,10 +146,14 @@ export function evaluationDirOf(arg: unknown): string | undefined {
 /** Lets the user choose among `<runsDirectory>/*\/evaluations/*` (optionally one run's only). */
 export async function pickEvaluation(
   registry: RunRegistry,
+  workspaceRoot: string | undefined,
   onlyRun?: string,
   title = 'Show which evaluation?',
 ): Promise<string | undefined> {
-  const runDirs = onlyRun ? [onlyRun] : (await knownRuns(registry)).map((r) => r.dir);
+  const only = onlyRun ? registry.get(onlyRun) : undefined;
+  const runDirs = onlyRun
+    ? [only ? evaluationHome(only, workspaceRoot) : onlyRun]
+    : await evaluationHomes(registry, workspaceRoot);
   const entries = await listEvaluations(runDirs);
   if (entries.length === 0) {
     throw new Error(

@@ -13,7 +13,7 @@ import type { ExtensionServices } from '../../vscode/services';
 import type { RunRegistry } from '../../runs/registry';
 import { listEvaluations, loadEvaluation, sideDir } from '../evaluationFolder';
 import { exportEvaluation, type ExportFormat } from '../export';
-import { knownRuns } from './evaluationTargets';
+import { evaluationHomes } from './evaluationTargets';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseMetricsMessage } from '../panelMessages';
 
@@ -116,7 +116,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   }
 
   protected async state(): Promise<MetricsPanelState> {
-    const runDirs = (await knownRuns(this.registry)).map((r) => r.dir);
+    const runDirs = await evaluationHomes(this.registry, this.services.workspaceRoot());
     // The folder on screen may belong to a run the registry does not list (a copied evaluation).
     const entries = await listEvaluations(runDirs);
     const dir = this.evaluationDir;
@@ -155,7 +155,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   private async isListed(dir: string): Promise<boolean> {
     const resolved = path.resolve(dir);
     if (this.evaluationDir && path.resolve(this.evaluationDir) === resolved) return true;
-    const runDirs = (await knownRuns(this.registry)).map((r) => r.dir);
+    const runDirs = await evaluationHomes(this.registry, this.services.workspaceRoot());
     return (await listEvaluations(runDirs)).some((e) => path.resolve(e.dir) === resolved);
   }
 

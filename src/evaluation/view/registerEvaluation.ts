@@ -51,7 +51,7 @@ export function registerEvaluation(
   const chooseEvaluation = async (arg: unknown, title: string): Promise<string | undefined> => {
     const given = evaluationDirOf(arg);
     if (given) return requireEvaluationFolder(given);
-    return panel.shown ?? (await pickEvaluation(registry, undefined, title));
+    return panel.shown ?? (await pickEvaluation(registry, services.workspaceRoot(), undefined, title));
   };
 
   services.registerCommand(Commands.evaluationEvaluateCheckpoint, (arg?: unknown) =>
@@ -66,7 +66,11 @@ export function registerEvaluation(
     const given = evaluationDirOf(arg);
     const dir = given
       ? requireEvaluationFolder(given)
-      : await pickEvaluation(registry, typeof runDir === 'string' ? runDir : undefined);
+      : await pickEvaluation(
+          registry,
+          services.workspaceRoot(),
+          typeof runDir === 'string' ? runDir : undefined,
+        );
     if (!dir) return undefined;
     panel.showEvaluation(dir);
     return dir;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
-import { listEvaluations } from '../../evaluation/evaluationFolder';
+import { evaluationHome, listEvaluations } from '../../evaluation/evaluationFolder';
 import type { ExportFormat } from '../../evaluation/export';
 import {
   checkpointOf,
@@ -67,7 +67,8 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
     withReference: (dir: string, side: EvaluationSide, id: string) =>
       compareWithReference(grades, dir, side, id),
     baseVsAdapter: (dir: string, id: string) => compareBaseVsFineTuned(grades, dir, id),
-    pickEvaluation: () => pickEvaluation(registry, undefined, 'Grade the answers of which evaluation?'),
+    pickEvaluation: () =>
+      pickEvaluation(registry, services.workspaceRoot(), undefined, 'Grade the answers of which evaluation?'),
   };
   const panel = new GradingPanel(services, grades, compare);
   const lensSelector: vscode.DocumentSelector = [
@@ -96,7 +97,14 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         ? (arg as { runDir: string }).runDir
         : undefined);
     if (checkpoint) {
-      const entries = (await listEvaluations([checkpoint.runDir])).filter(
+      const entries = (
+        await listEvaluations([
+          evaluationHome(
+            registry.get(checkpoint.runDir) ?? { dir: checkpoint.runDir },
+            services.workspaceRoot(),
+          ),
+        ])
+      ).filter(
         (e) => e.record && path.resolve(e.dir, e.record.checkpoint) === path.resolve(checkpoint.checkpoint),
       );
       if (entries.length === 0)
@@ -105,7 +113,9 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         );
       if (entries.length === 1) return entries[0].dir;
     }
-    return (!runDir && panel.shown) || (await pickEvaluation(registry, runDir, title));
+    return (
+      (!runDir && panel.shown) || (await pickEvaluation(registry, services.workspaceRoot(), runDir, title))
+    );
   };
 
   const sessionFor = async (target: AnswerTarget): Promise<GradingSession> => {

@@ -5,10 +5,14 @@ import type { ExtensionServices } from '../../vscode/services';
 import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
 import { isTrainerAlive } from '../liveness';
 import { RunRegistry, type RunInfo } from '../registry';
+import { registerCompareRuns } from './compareRuns';
+import { registerImportHfRun } from './importHfRun';
+import { importedMeta, registerRunActions } from './runActions';
 import { RunDashboard } from './runDashboard';
 import {
   CheckpointsTreeProvider,
   RunsTreeProvider,
+  runElement,
   snapshotViews,
   type RunElement,
   type RunsViewSnapshot,
@@ -29,6 +33,10 @@ export interface RunsFeature {
   refresh(runDir?: string): Promise<void>;
   openDashboard(runDir: string): Promise<void>;
   reveal(runDir: string): Promise<void>;
+  /** Lists a folder outside the runs directory (remembered in the workspace state) and watches it. */
+  track(runDir: string): Promise<void>;
+  /** Forgets a tracked folder; its files stay. */
+  untrack(runDir: string): Promise<void>;
 }
 
 /** Accepts what menus, the palette, tests and the dashboard pass: a tree element, a path, a Uri or nothing. */
@@ -50,7 +58,10 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   const { context } = services;
   const active = new Set<string>();
   const runsDirectory = (): string | undefined => runsDirectoryOf(services.workspaceRoot());
-  const registry = new RunRegistry(runsDirectory(), { activeRuns: () => active });
+  const registry = new RunRegistry(runsDirectory(), {
+    activeRuns: () => active,
+    externalMeta: (dir) => importedMeta(context, dir),
+  });
   for (const dir of context.workspaceState.get<string[]>(TRACKED_KEY, [])) registry.track(dir);
 
   const runsTree = new RunsTreeProvider(registry);
@@ -58,6 +69,8 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   const runsView = vscode.window.createTreeView('medqa.runs', {
     treeDataProvider: runsTree,
     showCollapseAll: true,
+    // Several runs can be selected to compare them (medqa.runs.compare).
+    canSelectMany: true,
   });
   const checkpointsView = vscode.window.createTreeView('medqa.checkpoints', {
     treeDataProvider: checkpointsTree,
@@ -92,6 +105,7 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   };
   const dashboard = new RunDashboard(context, registry, actions);
   context.subscriptions.push(dashboard);
+  registerCompareRuns(services, registry, (runDir) => dashboard.showRun(runDir));
 
   // Context keys (walkthrough step completion, menus) and the views follow the registry.
   let hadRun: boolean | undefined;
@@ -230,7 +244,22 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
       await dashboard.showRun(runDir);
     },
     reveal: actions.revealFolder,
+    async track(runDir) {
+      registry.track(runDir);
+      await context.workspaceState.update(TRACKED_KEY, registry.trackedFolders);
+      watch();
+      await registry.refreshRun(runDir);
+    },
+    async untrack(runDir) {
+      registry.untrack(runDir);
+      await context.workspaceState.update(TRACKED_KEY, registry.trackedFolders);
+      watch();
+    },
   };
+  registerRunActions(services, feature);
+  registerImportHfRun(services, feature, (run) =>
+    runsView.reveal(runElement(run), { select: true, focus: false }),
+  );
 
   // Returns the views as rendered; `{ rescan: false }` skips the rescan (tests use it to see what the watcher did).
   services.registerCommand(

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { RunInfo } from '../registry';
+import { tagText } from '../runMeta';
 import {
   currentStep,
   estimateSecondsLeft,
@@ -18,6 +19,8 @@ export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
   failed: 'failed',
   cancelled: 'cancelled',
   interrupted: 'interrupted',
+  unknown: 'status unknown',
+  unreadable: 'unreadable',
 };
 
 /** Codicon and theme colour per status. */
@@ -27,6 +30,8 @@ export const STATUS_ICONS: Readonly<Record<RunStatus, { id: string; color: strin
   failed: { id: 'error', color: 'testing.iconFailed' },
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
   interrupted: { id: 'debug-disconnect', color: 'list.warningForeground' },
+  unknown: { id: 'question', color: 'disabledForeground' },
+  unreadable: { id: 'warning', color: 'list.warningForeground' },
 };
 
 export function stepText(run: RunInfo): string {
@@ -34,9 +39,23 @@ export function stepText(run: RunInfo): string {
   return `step ${currentStep(run.progress)}${total ? `/${total}` : ''}`;
 }
 
-/** "step 40/60 · loss 1.23" while running; finished runs say so and add the best eval loss. */
+/** What the views call a run: the name the user gave it, else its folder name. */
+export function runLabel(run: RunInfo): string {
+  return run.displayName ?? run.name;
+}
+
+/** Imported Hugging Face runs: shown, evaluated and compared, never trained, cancelled or deleted from here. */
+export function isReadOnlyRun(run: RunInfo): boolean {
+  return run.source === 'huggingface';
+}
+
+/**
+ * "step 40/60 · loss 1.23" while running; finished runs say so and add the best eval loss. Imported runs start
+ * with "imported · read-only"; the user's tags come last.
+ */
 export function runDescription(run: RunInfo): string {
   const parts: string[] = [];
+  if (isReadOnlyRun(run)) parts.push('imported · read-only');
   if (run.status !== 'running') parts.push(STATUS_LABELS[run.status]);
   if (run.progress.steps.length > 0 || run.progress.finalStep !== undefined || run.progress.totalSteps) {
     parts.push(stepText(run));
@@ -45,12 +64,16 @@ export function runDescription(run: RunInfo): string {
   }
   const loss = latestStep(run.progress)?.loss;
   if (loss !== undefined) parts.push(`loss ${formatLoss(loss)}`);
+  if (run.status === 'running' && run.progress.saving) parts.push('saving checkpoint…');
+  else if (run.status === 'running' && run.progress.validating)
+    parts.push(`validating ${run.progress.validating.done}/${run.progress.validating.total}`);
   if (run.status === 'running') {
     const left = estimateSecondsLeft(run.progress);
     if (left !== undefined) parts.push(`ETA ${formatDuration(left)}`);
   }
   if (run.status === 'finished' && run.progress.bestEvalLoss != null)
     parts.push(`best eval ${formatLoss(run.progress.bestEvalLoss)}`);
+  if (run.tags?.length) parts.push(tagText(run.tags));
   return parts.join(' · ');
 }
 
@@ -88,7 +111,15 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
   const add = (key: string, label: string, value: string | undefined, extra: Partial<Fact> = {}) => {
     if (value) facts.push({ key, label, value, ...extra });
   };
+  if (run.problem) add('problem', 'Unreadable', run.problem, { tooltip: run.problem });
   if (p.error) add('error', 'Error', p.error, { tooltip: p.error, file: p.tracebackPath ?? undefined });
+  if (isReadOnlyRun(run))
+    add('source', 'Source', 'Hugging Face Trainer · imported, read-only', {
+      tooltip: 'Read from trainer_state.json; nothing is copied and nothing is written into this folder.',
+      file: run.files.trainerState,
+    });
+  if (run.tags?.length) add('tags', 'Tags', tagText(run.tags));
+  if (run.displayName) add('folderName', 'Folder name', run.name);
   const model = modelName(run);
   add('model', 'Model', model && (path.isAbsolute(model) ? shortPath(model) : model), { tooltip: model });
   const preset = configValue(run, 'preset');
@@ -152,7 +183,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
 /** Markdown-free tooltip for a run item. */
 export function runTooltip(run: RunInfo): string {
   return [
-    `${run.name} — ${STATUS_LABELS[run.status]}`,
+    `${runLabel(run)} — ${STATUS_LABELS[run.status]}`,
     ...runFacts(run).map((f) => `${f.label}: ${f.tooltip ?? f.value}`),
   ].join('\n');
 }

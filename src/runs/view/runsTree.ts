@@ -3,7 +3,16 @@ import { Commands } from '../../commands';
 import type { CheckpointInfo } from '../checkpoints';
 import type { RunInfo, RunRegistry } from '../registry';
 import { formatLoss } from '../runState';
-import { modelName, runDescription, runFacts, runTooltip, STATUS_ICONS, type Fact } from './runItems';
+import {
+  isReadOnlyRun,
+  modelName,
+  runDescription,
+  runFacts,
+  runLabel,
+  runTooltip,
+  STATUS_ICONS,
+  type Fact,
+} from './runItems';
 
 /**
  * Elements of the Runs and Checkpoints trees. Commands from their context menus receive these objects:
@@ -38,13 +47,14 @@ export function runElement(run: RunInfo): RunElement {
 }
 
 function runTreeItem(run: RunInfo, collapsible: vscode.TreeItemCollapsibleState): vscode.TreeItem {
-  const item = new vscode.TreeItem(run.name, collapsible);
+  const item = new vscode.TreeItem(runLabel(run), collapsible);
   item.id = `run:${run.dir}`;
   item.description = runDescription(run);
   item.tooltip = runTooltip(run);
   const icon = STATUS_ICONS[run.status];
   item.iconPath = new vscode.ThemeIcon(icon.id, new vscode.ThemeColor(icon.color));
-  item.contextValue = `medqa.run.${run.status}`;
+  // Imported runs get their own prefix: menus for training actions (Resume, Cancel, Delete) never match them.
+  item.contextValue = isReadOnlyRun(run) ? `medqa.run.imported.${run.status}` : `medqa.run.${run.status}`;
   item.resourceUri = vscode.Uri.file(run.dir);
   item.command = {
     command: Commands.runsOpenDashboard,
@@ -149,6 +159,9 @@ export class CheckpointsTreeProvider
       );
     }
     const { checkpoint } = element;
+    // An imported run's checkpoint without adapter weights is not being saved: it has none (a full-model or stripped checkpoint).
+    const run = this.registry.get(element.runDir);
+    const missingWeights = !checkpoint.complete && run !== undefined && isReadOnlyRun(run);
     const label = checkpoint.kind === 'final' ? 'adapter (final)' : checkpoint.name;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `checkpoint:${checkpoint.path}`;
@@ -156,12 +169,14 @@ export class CheckpointsTreeProvider
     if (checkpoint.step !== null) parts.push(`step ${checkpoint.step}`);
     if (checkpoint.evalLoss !== null) parts.push(`eval ${formatLoss(checkpoint.evalLoss)}`);
     if (checkpoint.isBest) parts.push('best');
-    if (!checkpoint.complete) parts.push('saving…');
+    if (!checkpoint.complete) parts.push(missingWeights ? 'no adapter weights' : 'saving…');
     item.description = parts.join(' · ');
     item.tooltip = `${checkpoint.path}${checkpoint.isBest ? '\nLowest eval loss of this run' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
       !checkpoint.complete
-        ? 'loading~spin'
+        ? missingWeights
+          ? 'circle-slash'
+          : 'loading~spin'
         : checkpoint.isBest
           ? 'star-full'
           : checkpoint.kind === 'final'
@@ -170,7 +185,11 @@ export class CheckpointsTreeProvider
       checkpoint.isBest ? new vscode.ThemeColor('charts.yellow') : undefined,
     );
     item.resourceUri = vscode.Uri.file(checkpoint.path);
-    item.contextValue = checkpoint.complete ? 'medqa.checkpoint' : 'medqa.checkpoint.saving';
+    item.contextValue = checkpoint.complete
+      ? 'medqa.checkpoint'
+      : missingWeights
+        ? 'medqa.checkpoint.incomplete'
+        : 'medqa.checkpoint.saving';
     return item;
   }
 

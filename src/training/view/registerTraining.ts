@@ -20,6 +20,7 @@ import { installCommand } from '../modelCatalog';
 import { trainerEnv } from '../pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
 import { TrainingSessions } from './trainingSessions';
+import { registerResume } from './resumeRun';
 import {
   askTrainChoices,
   modelValue,
@@ -190,5 +191,6 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
     return cancelled;
   });
 
+  registerResume(services, runs, sessions);
   return sessions;
 }

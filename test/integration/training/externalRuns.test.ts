@@ -41,11 +41,18 @@ async function watchedRun(
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
 }
 
-/** A stand-in for a trainer started from a terminal: a process whose command line names medqa_trainer. */
+/**
+ * A stand-in for a trainer started from a terminal: a process whose command line reads like
+ * `python -m medqa_trainer train` (liveness checks for that, not for the name anywhere in the arguments).
+ */
 function fakeTrainerProcess(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)', 'medqa_trainer'], {
-    stdio: 'ignore',
-  });
+  return spawn(
+    process.execPath,
+    ['-e', 'setTimeout(() => {}, 120000)', '--', '-m', 'medqa_trainer', 'train'],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 describe('runs: a run started outside VS Code is watched, cancelled and noticed when it dies', function () {

@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverCheckpoints } from '../../../src/runs/checkpoints';
 import { isTrainerAlive, isTrainerCommandLine } from '../../../src/runs/liveness';
-import { RunRegistry } from '../../../src/runs/registry';
+import { configProblem, RunRegistry } from '../../../src/runs/registry';
+import { RUN_META_FILE } from '../../../src/runs/runMeta';
+import { fixturesDir } from '../../support/paths';
 import { applyEvents, emptyProgress } from '../../../src/runs/runState';
 
 const t = '2025-01-01T00:00:00.000Z';
@@ -139,6 +141,178 @@ describe('RunRegistry', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describe('RunRegistry: imported Hugging Face runs, unreadable runs and odd lines', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(path.join(os.tmpdir(), 'medqa-runs-mixed-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const finishedLines = (d: string) =>
+    startedLine(d) +
+    stepLine(1) +
+    ev({ event: 'run_finished', step: 6, best_checkpoint: null, adapter_path: `${d}/adapter` });
+  function ours(name: string, lines: string, files: Record<string, string> = {}): string {
+    const dir = path.join(root, name);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'events.jsonl'), lines);
+    for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+    return dir;
+  }
+  const hf = (name: string) => {
+    const dir = path.join(root, name);
+    cpSync(path.join(fixturesDir, 'hf-run'), dir, { recursive: true });
+    return dir;
+  };
+
+  it('lists every run; a corrupt trainer_state.json or config.yaml makes only that run unreadable, with the reason', async () => {
+    ours('a-ours', finishedLines(path.join(root, 'a-ours')), {
+      'config.yaml': 'model_name_or_path: m\nrun_info:\n  environment:\n    device: cpu\n',
+    });
+    hf('b-hf');
+    const truncated = hf('c-hf-truncated');
+    const state = readFileSync(path.join(truncated, 'trainer_state.json'), 'utf8');
+    writeFileSync(path.join(truncated, 'trainer_state.json'), state.slice(0, state.length / 2));
+    ours('d-bad-config', finishedLines(path.join(root, 'd-bad-config')), {
+      'config.yaml': 'model_name_or_path: m\nlora_target_modules: [q_proj, v_proj\nlearning_rate: 0.1\n',
+    });
+    ours(
+      'e-unknown-event',
+      finishedLines(path.join(root, 'e-unknown-event')) + ev({ event: 'gpu_temperature', celsius: 71 }),
+    );
+    const registry = new RunRegistry(root, { isAlive: async () => false });
+    const byName = Object.fromEntries((await registry.refreshAll()).map((r) => [r.name, r]));
+    assert.deepEqual(Object.keys(byName).sort(), [
+      'a-ours',
+      'b-hf',
+      'c-hf-truncated',
+      'd-bad-config',
+      'e-unknown-event',
+    ]);
+    assert.deepEqual(
+      [byName['a-ours'].status, byName['a-ours'].problem, byName['a-ours'].source],
+      ['finished', undefined, undefined],
+    );
+
+    const imported = byName['b-hf'];
+    assert.equal(imported.status, 'finished');
+    assert.equal(imported.source, 'huggingface');
+    assert.equal(imported.files.trainerState, path.join(root, 'b-hf', 'trainer_state.json'));
+    assert.equal(imported.progress.steps.length, 8);
+    assert.deepEqual(
+      imported.checkpoints.map((c) => c.name),
+      ['checkpoint-4', 'checkpoint-8', 'b-hf'],
+    );
+
+    const broken = byName['c-hf-truncated'];
+    assert.equal(broken.status, 'unreadable');
+    assert.match(broken.problem ?? '', /^trainer_state\.json is not valid JSON \(truncated or corrupt\)/);
+    assert.equal(broken.progress.steps.length, 0);
+    assert.equal(broken.checkpoints.length, 3, 'its checkpoints are still listed');
+
+    assert.equal(byName['d-bad-config'].status, 'unreadable');
+    assert.match(byName['d-bad-config'].problem ?? '', /^config\.yaml cannot be read: line \d+: /);
+    assert.equal(byName['d-bad-config'].progress.steps.length, 1, 'its events are still read');
+
+    const odd = byName['e-unknown-event'];
+    assert.deepEqual([odd.status, odd.skippedLines, odd.problem], ['finished', 1, undefined]);
+  });
+
+  it('re-reads an imported run when its trainer_state.json changes, and only then', async () => {
+    const dir = hf('live-hf');
+    const file = path.join(dir, 'trainer_state.json');
+    const full = readFileSync(file, 'utf8');
+    writeFileSync(file, full.slice(0, 100));
+    const registry = new RunRegistry(undefined, { isAlive: async () => false });
+    registry.track(dir);
+    await registry.refreshAll();
+    assert.equal(registry.get(dir)?.status, 'unreadable');
+    writeFileSync(file, full);
+    const fixed = await registry.refreshRun(dir);
+    assert.equal(fixed?.status, 'finished');
+    assert.equal((await registry.refreshRun(dir))?.progress, fixed?.progress, 'unchanged file: same read');
+  });
+
+  it('follows a Trainer that is still writing checkpoints: unknown end, then finished at max_steps', async () => {
+    const dir = hf('training-elsewhere');
+    const last = path.join(root, 'checkpoint-8-later');
+    cpSync(path.join(dir, 'checkpoint-8'), last, { recursive: true });
+    rmSync(path.join(dir, 'checkpoint-8'), { recursive: true });
+    rmSync(path.join(dir, 'trainer_state.json'));
+    const registry = new RunRegistry(root, { isAlive: async () => false });
+    await registry.refreshAll();
+    const midway = registry.get(dir);
+    assert.deepEqual(
+      [midway?.status, midway?.progress.steps.length, midway?.files.trainerState],
+      ['unknown', 4, path.join(dir, 'checkpoint-4', 'trainer_state.json')],
+      'no summary and short of max_steps: the end is unknown',
+    );
+    cpSync(last, path.join(dir, 'checkpoint-8'), { recursive: true });
+    const done = await registry.refreshRun(dir);
+    assert.deepEqual([done?.status, done?.progress.steps.length], ['finished', 8]);
+  });
+
+  it('a running run keeps its status with a broken config.yaml, but says why it cannot be read', async () => {
+    const dir = ours('running', startedLine(path.join(root, 'running')) + stepLine(1), {
+      'config.yaml': 'a: [1, 2\n',
+      'trainer.pid': '77\n',
+    });
+    const run = await new RunRegistry(root, { isAlive: async () => true }).refreshRun(dir);
+    assert.equal(run?.status, 'running');
+    assert.match(run?.problem ?? '', /config\.yaml cannot be read/);
+  });
+
+  it('reads names and tags from .medqa-run.json for our runs and from the caller for imported ones', async () => {
+    const mine = ours('mine', finishedLines(path.join(root, 'mine')), {
+      [RUN_META_FILE]: JSON.stringify({ displayName: 'Baseline', tags: ['lr-1e-4', 'bad tag', 3] }),
+    });
+    const imported = hf('imported');
+    const registry = new RunRegistry(root, {
+      isAlive: async () => false,
+      externalMeta: (dir) =>
+        dir === imported ? { displayName: 'From the cluster', tags: ['hf'] } : undefined,
+    });
+    await registry.refreshAll();
+    assert.deepEqual([registry.get(mine)?.displayName, registry.get(mine)?.tags], ['Baseline', ['lr-1e-4']]);
+    assert.deepEqual(
+      [registry.get(imported)?.displayName, registry.get(imported)?.tags],
+      ['From the cluster', ['hf']],
+    );
+  });
+
+  it('untrack drops a tracked folder from the list but keeps runs of the runs directory', async () => {
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'medqa-tracked-'));
+    try {
+      const dir = path.join(elsewhere, 'hf');
+      cpSync(path.join(fixturesDir, 'hf-run'), dir, { recursive: true });
+      const inside = hf('inside');
+      const registry = new RunRegistry(root, { isAlive: async () => false });
+      registry.track(dir);
+      await registry.refreshAll();
+      assert.equal(registry.list().length, 2);
+      assert.equal(registry.isInRunsDirectory(inside), true);
+      assert.equal(registry.isInRunsDirectory(dir), false);
+      registry.untrack(dir);
+      assert.deepEqual(
+        registry.list().map((r) => r.dir),
+        [inside],
+      );
+      await registry.refreshAll();
+      assert.deepEqual(
+        registry.list().map((r) => r.dir),
+        [inside],
+      );
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('configProblem accepts what PyYAML writes and names the line of broken YAML', () => {
+    assert.equal(configProblem('a: 1\nlist:\n- x\n- y\nrun_info:\n  nested: true\n'), undefined);
+    assert.equal(configProblem(''), 'config.yaml is empty');
+    assert.match(configProblem('- just\n- a list\n') ?? '', /expected a mapping of settings/);
+    assert.match(configProblem('a: 1\nb: c: 2\n') ?? '', /^config\.yaml cannot be read: line \d+: /);
   });
 });
 

@@ -91,14 +91,18 @@ describe('run progress and status', () => {
     applyEvents(progress, [
       { ...started(10), resumed_from: '/runs/r/checkpoint-2' } as TrainerEvent,
       step(3, 11, 0.5),
+      step(4, 12, 0.4),
     ]);
     assert.equal(progress.terminal, undefined);
+    assert.equal(currentStep(progress), 4, 'the cancelled step no longer pins the progress');
+    assert.equal(progress.cancelCheckpoint, undefined);
     assert.deepEqual(
       progress.steps.map((s) => [s.step, s.loss]),
       [
         [1, 1],
         [2, 1],
         [3, 0.5],
+        [4, 0.4],
       ],
     );
     assert.equal(progress.startedAt, clock, 'the run keeps its first start time');

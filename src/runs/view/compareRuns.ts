@@ -1,0 +1,284 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../../commands';
+import { listEvaluations, loadEvaluation } from '../../evaluation/evaluationFolder';
+import type { ExportFormat } from '../../evaluation/export';
+import type {
+  ComparedEvaluation,
+  ComparisonSort,
+  ComparisonView,
+  RunComparisonRequest,
+  RunComparisonState,
+} from '../../protocol/runComparison';
+import type { WebviewToHost } from '../../protocol/webviewMessages';
+import type { ExtensionServices } from '../../vscode/services';
+import { WebviewPanelHost } from '../../vscode/webviewHost';
+import { buildComparisonState, DEFAULT_VIEW, EVALUATION_METRICS } from '../compare/comparisonState';
+import { exportComparison } from '../compare/comparisonExport';
+import { parseComparisonMessage } from '../compare/panelMessages';
+import type { RunInfo, RunRegistry } from '../registry';
+import { runDescription } from './runItems';
+
+const RUNS_KEY = 'medqa.runComparison.runs';
+const VIEW_KEY = 'medqa.runComparison.view';
+const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', markdown: 'md' };
+
+/** What `medqa.runs.exportComparison` accepts (tests pass `outFile` to skip the save dialog). */
+export interface ComparisonExportRequest {
+  format?: ExportFormat;
+  outFile?: string;
+  /** Runs to export; default: those the comparison panel shows. */
+  runs?: string[];
+  allFields?: boolean;
+  sort?: ComparisonSort | null;
+}
+
+/** The newest finished evaluation of a run that scored the fine-tuned model, as the table shows it. */
+async function newestEvaluation(runDir: string): Promise<ComparedEvaluation | null> {
+  for (const entry of await listEvaluations([runDir])) {
+    if (entry.record && entry.record.status !== 'finished') continue;
+    const summary = await loadEvaluation(entry.dir);
+    if (summary.status !== 'finished') continue;
+    const metrics: ComparedEvaluation['metrics'] = {};
+    for (const metric of EVALUATION_METRICS)
+      metrics[metric] = summary.overall.find((row) => row.metric === metric)?.adapter ?? null;
+    if (Object.values(metrics).some((value) => value !== null))
+      return { dir: entry.dir, name: entry.name, metrics };
+  }
+  return null;
+}
+
+/**
+ * One comparison panel over the runs chosen last (kept in workspace state, so a reload shows them again). It
+ * follows the registry: a chosen run that is still training updates the chart and the table as it logs.
+ */
+export class RunComparisonPanel extends WebviewPanelHost<'runComparison'> {
+  private pending: NodeJS.Timeout | undefined;
+  private readonly subscription: { dispose(): void };
+  /** Run folder → (listing key, newest evaluation): re-read only when the run's evaluations change. */
+  private readonly evaluations = new Map<string, { key: string; value: ComparedEvaluation | null }>();
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly registry: RunRegistry,
+    private readonly services: ExtensionServices,
+    private readonly openDashboard: (runDir: string) => Promise<unknown>,
+    private readonly pickRuns: (preselected: readonly string[]) => Promise<string[] | undefined>,
+  ) {
+    super(context, 'runComparison', 'Compare Runs');
+    this.subscription = registry.onDidChange((changed) => {
+      const shown = new Set(this.runDirs);
+      if (changed.length === 0 || changed.some((run) => shown.has(run.dir))) this.schedulePush();
+    });
+  }
+
+  get runDirs(): string[] {
+    return this.context.workspaceState.get<string[]>(RUNS_KEY, []);
+  }
+
+  private get view(): ComparisonView {
+    return this.context.workspaceState.get<ComparisonView>(VIEW_KEY) ?? DEFAULT_VIEW;
+  }
+
+  async compare(runDirs: readonly string[]): Promise<vscode.WebviewPanel> {
+    const unique = [...new Set(runDirs.map((dir) => path.resolve(dir)))];
+    await this.context.workspaceState.update(RUNS_KEY, unique);
+    // An open panel gets the new state from show(); a new one asks for it with `ready`.
+    const panel = this.show();
+    this.updateTitle();
+    return panel;
+  }
+
+  protected override attach(panel: vscode.WebviewPanel): void {
+    super.attach(panel);
+    this.updateTitle();
+  }
+
+  private updateTitle(): void {
+    if (this.panel) this.panel.title = `Compare ${this.runDirs.length} Runs`;
+  }
+
+  private schedulePush(): void {
+    if (this.pending || !this.isOpen) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.pushState();
+    }, 300);
+  }
+
+  protected override validate(message: unknown): WebviewToHost<'runComparison'> | Error {
+    return parseComparisonMessage(message);
+  }
+
+  protected override rejected(error: Error): void {
+    this.services.log.warn(error.message);
+  }
+
+  /** The comparison of `runDirs` (default: the panel's runs) with the panel's view. */
+  async buildState(runDirs: readonly string[] = this.runDirs): Promise<RunComparisonState> {
+    const runs: RunInfo[] = [];
+    const missing: string[] = [];
+    for (const dir of runDirs) {
+      const run = this.registry.get(dir);
+      if (run) runs.push(run);
+      else missing.push(dir);
+    }
+    const evaluations = new Map<string, ComparedEvaluation | null>();
+    for (const run of runs) evaluations.set(run.dir, await this.evaluationOf(run.dir));
+    return buildComparisonState({ runs, missing, evaluations, view: this.view, now: Date.now() });
+  }
+
+  private async evaluationOf(runDir: string): Promise<ComparedEvaluation | null> {
+    try {
+      const entries = await listEvaluations([runDir]);
+      const key = JSON.stringify(entries.map((e) => [e.dir, e.record?.status, e.record?.finishedAt]));
+      const cached = this.evaluations.get(runDir);
+      if (cached?.key === key) return cached.value;
+      const value = await newestEvaluation(runDir);
+      this.evaluations.set(runDir, { key, value });
+      return value;
+    } catch (error) {
+      this.services.log.warn(`Run comparison: evaluations of ${runDir}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  protected state(): Promise<RunComparisonState> {
+    return this.buildState();
+  }
+
+  protected async onMessage(message: RunComparisonRequest): Promise<void> {
+    const shown = this.runDirs;
+    switch (message.type) {
+      case 'setView':
+        await this.context.workspaceState.update(VIEW_KEY, message.view);
+        await this.pushState();
+        return;
+      case 'export':
+        await this.exportInteractively(message.format, { allFields: message.allFields, sort: message.sort });
+        return;
+      case 'addRuns': {
+        const chosen = await this.pickRuns(shown);
+        if (chosen) await this.compare(chosen);
+        return;
+      }
+      case 'removeRun':
+        if (shown.includes(message.dir)) await this.compare(shown.filter((dir) => dir !== message.dir));
+        return;
+      case 'openDashboard':
+        if (shown.includes(message.dir)) await this.openDashboard(message.dir);
+        return;
+    }
+  }
+
+  /** Writes the table as CSV or Markdown to `outFile`, or where the save dialog says; returns the file. */
+  async exportTable(request: ComparisonExportRequest = {}): Promise<string | undefined> {
+    const format = request.format ?? 'csv';
+    const runDirs = request.runs?.map((dir) => path.resolve(dir)) ?? this.runDirs;
+    if (runDirs.length === 0) throw new Error('Compare some runs first (MedQA: Compare Runs).');
+    let file = request.outFile;
+    if (!file) {
+      const root = this.services.workspaceRoot() ?? this.registry.directory ?? path.dirname(runDirs[0]);
+      const target = await vscode.window.showSaveDialog({
+        title: `Export the run comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
+        defaultUri: vscode.Uri.file(path.join(root, `run-comparison.${EXPORT_EXTENSIONS[format]}`)),
+        filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+      });
+      if (!target) return undefined;
+      file = target.fsPath;
+    }
+    const state = await this.buildState(runDirs);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, exportComparison(state, format, request), 'utf8');
+    return file;
+  }
+
+  private async exportInteractively(
+    format: ExportFormat,
+    options: { allFields: boolean; sort: ComparisonSort | null },
+  ): Promise<void> {
+    const file = await this.exportTable({ format, ...options });
+    if (!file) return;
+    void vscode.window
+      .showInformationMessage(`MedQA: run comparison exported to ${file}.`, 'Open')
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      });
+  }
+
+  override dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.subscription.dispose();
+    super.dispose();
+  }
+}
+
+/** Run folders from what menus, the palette and tests pass: tree elements, paths, or arrays of either. */
+function runDirsOf(...args: unknown[]): string[] {
+  const dirs: string[] = [];
+  const add = (value: unknown) => {
+    if (typeof value === 'string') dirs.push(path.resolve(value));
+    else if (value instanceof vscode.Uri) dirs.push(value.fsPath);
+    else if (Array.isArray(value)) value.forEach(add);
+    else if (value && typeof value === 'object' && typeof (value as { runDir?: unknown }).runDir === 'string')
+      dirs.push(path.resolve((value as { runDir: string }).runDir));
+  };
+  args.forEach(add);
+  return [...new Set(dirs)];
+}
+
+/**
+ * "MedQA: Compare Runs": with two or more runs selected in the Runs view (or passed), compares them at once;
+ * with one, asks which others to compare it with; with none, asks for all. Also the export command.
+ */
+export function registerCompareRuns(
+  services: ExtensionServices,
+  registry: RunRegistry,
+  openDashboard: (runDir: string) => Promise<unknown>,
+): RunComparisonPanel {
+  const pickRuns = async (preselected: readonly string[]): Promise<string[] | undefined> => {
+    const runs = registry.list();
+    if (runs.length < 2) {
+      void vscode.window.showInformationMessage('MedQA: comparing needs at least two training runs.');
+      return undefined;
+    }
+    const chosen = new Set(preselected.map((dir) => path.resolve(dir)));
+    const picked = await vscode.window.showQuickPick(
+      runs.map((run) => ({
+        label: run.name,
+        description: runDescription(run),
+        detail: run.dir,
+        picked: chosen.has(run.dir),
+        dir: run.dir,
+      })),
+      {
+        canPickMany: true,
+        title: preselected.length === 1 ? `Compare ${path.basename(preselected[0])} with…` : 'Compare runs',
+        placeHolder: 'Choose the runs to compare (two or more)',
+        matchOnDetail: true,
+      },
+    );
+    if (!picked) return undefined;
+    if (picked.length < 2) {
+      void vscode.window.showInformationMessage('MedQA: choose at least two runs to compare.');
+      return undefined;
+    }
+    return picked.map((item) => item.dir);
+  };
+  const panel = new RunComparisonPanel(services.context, registry, services, openDashboard, pickRuns);
+  services.context.subscriptions.push(panel);
+
+  // From the Runs view VS Code passes (clicked element, all selected elements); tests pass paths.
+  services.registerCommand(Commands.runsCompare, async (first?: unknown, selected?: unknown) => {
+    const given = runDirsOf(first, selected);
+    const dirs = given.length >= 2 ? given : await pickRuns(given);
+    if (!dirs) return undefined;
+    await panel.compare(dirs);
+    return dirs;
+  });
+  services.registerCommand(Commands.runsExportComparison, (request?: ComparisonExportRequest) =>
+    panel.exportTable(request ?? {}),
+  );
+  return panel;
+}
