@@ -6,6 +6,7 @@
  */
 import type { PairOverlay } from '../../../src/dataset/model';
 import type { OverlayStore } from '../../../src/dataset/overlay';
+import { mulberry32 } from '../../../src/dataset/random';
 
 export const FIXED_NOW = new Date('2026-01-01T00:00:00.000Z');
 export const fixedClock = (): Date => FIXED_NOW;
@@ -117,17 +118,8 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A small seeded generator (mulberry32), so a worker process and the test derive the same plan from a seed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator, so a worker process and the test derive the same plan from a seed. */
+export const random = mulberry32;
 
 export const SHARED_PAIRS = 10;
 export const OWN_PAIRS = 40;
