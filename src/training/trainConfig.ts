@@ -146,6 +146,11 @@ export const OVERRIDABLE_FIELDS = {
     hint: 'evaluations without improvement before stopping; 0 = off',
     kind: { type: 'int', min: 0, max: 1000 },
   },
+  max_validation_examples: {
+    label: 'Validation sample',
+    hint: 'validation examples used at each evaluation (seeded, stratified); 0 = all',
+    kind: { type: 'int', min: 0, max: 1_000_000 },
+  },
   seed: { label: 'Seed', hint: 'random seed', kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   packing: { label: 'Packing', hint: 'true or false', kind: { type: 'bool' } },
   group_by_length: { label: 'Group by length', hint: 'true or false', kind: { type: 'bool' } },

@@ -32,6 +32,8 @@ _COMMON: dict[str, Any] = {
     "logging_steps": 10,
     "save_total_limit": 3,
     "early_stopping_patience": 3,
+    # A seeded, stratified validation sample: a full split takes minutes at every eval_steps on a CPU.
+    "max_validation_examples": 300,
     "seed": 42,
     "system_prompt": None,
     "gradient_checkpointing": False,
