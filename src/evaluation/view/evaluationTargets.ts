@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRunYaml } from '../../training/trainConfig';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
-import { evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
+import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 
 /**
  * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
@@ -19,13 +19,24 @@ export async function evaluationHomes(
   registry: RunRegistry,
   workspaceRoot: string | undefined,
 ): Promise<string[]> {
-  return (await knownRuns(registry)).flatMap((run) => {
+  const homes = (await knownRuns(registry)).flatMap((run) => {
     try {
       return [evaluationHome(run, workspaceRoot)];
     } catch {
       return [];
     }
   });
+  // Also folders of the runs directory that hold evaluations without the run's own files (results copied in).
+  const runsDir = registry.directory;
+  if (runsDir) {
+    const entries = await fs.readdir(runsDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const dir = path.join(runsDir, entry.name);
+      if (entry.isDirectory() && existsSync(path.join(dir, EVALUATIONS_DIR)) && !homes.includes(dir))
+        homes.push(dir);
+    }
+  }
+  return homes;
 }
 
 export interface CheckpointTarget {
