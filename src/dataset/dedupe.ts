@@ -1,23 +1,39 @@
 /**
- * Exact and near-duplicate detection for questions and answers.
+ * Exact and near-duplicate detection for questions and answers. Two pairs are duplicates when they ask the same thing
+ * about the same subject; templated wording shared by many pairs never makes them duplicates.
  *
- * Exact: identical after normalizeText. Near: MinHash signatures over word shingles, LSH banding to find candidate
- * pairs, then the exact Jaccard of the shingle sets decides (so no false positives; recall depends on the banding,
- * tuned so that a pair at the threshold becomes a candidate with ≥ 99% probability). Matches are merged with
- * union-find, so a group is everything connected by "duplicate of" links; the split keeps each group together.
+ * Exact: the same compactKey (case, punctuation, hyphens and spaces ignored). Near, for questions: the same subject
+ * (the pair's focus, or the question with its template frame removed) asked the same way (frames of the same content
+ * words, and the same qtype where both have one); see questionShape.ts. Near, for answers: answers about the same
+ * subject that say the same thing in nearly the same words (word-level edit similarity ≥ threshold). Only answers
+ * whose word shingles overlap are aligned, every shingle weighted down by how many answers contain it (document
+ * frequency), so boilerplate such as "The Human Phenotype Ontology provides the following list of signs and symptoms
+ * for …" never makes two answers candidates. Only texts about one subject are compared, so both searches are linear
+ * in the number of pairs. Texts without any subject fall back to MinHash/LSH over their informative shingles
+ * (minhash.ts). Matches are merged with union-find, so a group is everything connected by "duplicate of" links; the
+ * split keeps each question group together.
  */
-import { jaccard, normalizeText, shingleHashes } from './normalize';
-import { mulberry32 } from './random';
+import { commonShingles, defaultMaxDocumentFrequency, informativeShingles, lshPairs } from './minhash';
+import { compactKey, normalizeText, shingleHashes } from './normalize';
+import { frameSimilarity, questionShapes, sameSubjectPairs, type QuestionShape } from './questionShape';
+import { WordIds, wordSimilarity } from './wordSimilarity';
+
+export { chooseBanding, defaultMaxDocumentFrequency } from './minhash';
+export { wordSimilarity } from './wordSimilarity';
 
 export interface DedupeOptions {
-  /** Jaccard similarity of word shingles at or above which two texts are near-duplicates (default 0.8). */
+  /** Similarity at or above which two texts are near-duplicates (default 0.8): for answers about one subject their
+   * word-level edit similarity, for questions about one subject the Jaccard similarity of their frames, for texts
+   * without a subject the Jaccard similarity of their informative shingles. */
   threshold?: number;
-  /** Words per shingle (default 3: with 2, templated questions such as "what should i do if i forget a dose of
-   * <drug>" reach 0.8 for every drug; with 3 only true rewordings do). */
+  /** Words per shingle (default 3). */
   shingleSize?: number;
-  /** MinHash signature length (default 128). */
+  /** Shingles found in more texts than this are boilerplate: weighted down (answers with a subject) or ignored
+   * (texts without one). Default: 1 in 1,000 texts, at least 10. */
+  maxDocumentFrequency?: number;
+  /** MinHash signature length for texts without a subject (default 128). */
   permutations?: number;
-  /** Seed of the hash functions (default 1); results do not depend on it except through LSH misses. */
+  /** Seed of the MinHash functions (default 1); results do not depend on it except through LSH misses. */
   seed?: number;
   /** Record every verified pair (slower: no union-find short cut); used to measure recall. */
   collectPairs?: boolean;
@@ -27,10 +43,22 @@ export interface DedupeOptions {
 export interface TextItem {
   id: string;
   text: string;
+  /** What the text is about: the shape of its pair's question. Texts are then duplicates only of texts about the
+   * same subject: the same wording about hepatitis A and about hepatitis C is boilerplate, not a duplicate. */
+  about?: Pick<QuestionShape, 'keys' | 'words' | 'qualifier'>;
+}
+
+export interface QuestionItem {
+  id: string;
+  text: string;
+  /** What the question is about: the MedQuAD focus, or a CSV/JSONL focus column. */
+  subject?: string;
+  /** Question type; two questions with different types never match ('unspecified' matches any). */
+  qtype?: string;
 }
 
 export interface DuplicateGroup {
-  /** 'exact' when every member has the same normalised text, otherwise 'near'. */
+  /** 'exact' when every member has the same compact key, otherwise 'near'. */
   kind: 'exact' | 'near';
   ids: string[];
   /** Lowest verified similarity that linked the group (1 for exact groups). */
@@ -42,34 +70,26 @@ export interface DuplicateGroup {
 export interface DuplicateResult {
   /** Items considered (non-empty texts). */
   items: number;
-  /** Distinct normalised texts. */
+  /** Distinct texts (distinct compact keys; for texts with a subject, per subject). */
   distinct: number;
   /** Groups of 2+ items: exact and near links merged. Sorted by size, then first id. */
   groups: DuplicateGroup[];
-  /** Items whose normalised text also appears on another item (count of members of exact groups beyond the first). */
+  /** Items whose text also appears on another item (count of members of exact groups beyond the first). */
   exactDuplicates: number;
-  /** LSH candidate pairs checked and pairs found at or above the threshold (among distinct texts). */
+  /** Candidate pairs compared and pairs found at or above the threshold (among distinct texts). */
   candidatesChecked: number;
   nearPairs: number;
   /** Only with collectPairs: every verified pair of distinct texts (indexes into the input) with its similarity. */
   pairs?: [number, number, number][];
 }
 
-/** Picks bands × rows ≤ permutations so that a pair at the threshold is a candidate with probability ≥ 0.99 and the
- * fewest unrelated pairs collide (largest rows satisfying that). */
-export function chooseBanding(threshold: number, permutations: number): { bands: number; rows: number } {
-  for (let rows = Math.min(permutations, 32); rows >= 1; rows--) {
-    const bands = Math.floor(permutations / rows);
-    const probability = 1 - Math.pow(1 - Math.pow(threshold, rows), bands);
-    if (probability >= 0.99) return { bands, rows };
-  }
-  return { bands: permutations, rows: 1 };
-}
-
 class UnionFind {
   readonly parent: Int32Array;
+  /** Lowest link similarity inside each root's component. */
+  readonly low: Float64Array;
   constructor(size: number) {
     this.parent = new Int32Array(size).map((_, i) => i);
+    this.low = new Float64Array(size).fill(1);
   }
   find(x: number): number {
     let root = x;
@@ -81,138 +101,213 @@ class UnionFind {
     }
     return root;
   }
-  union(a: number, b: number): void {
+  union(a: number, b: number, similarity: number): void {
     const ra = this.find(a);
     const rb = this.find(b);
+    const low = Math.min(similarity, this.low[ra], this.low[rb]);
     if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    this.low[Math.min(ra, rb)] = low;
   }
 }
 
-function signaturesMayMatch(
-  signatures: Int32Array,
-  i: number,
-  j: number,
-  permutations: number,
-  maxMismatches: number,
-): boolean {
-  let mismatches = 0;
-  const a = i * permutations;
-  const b = j * permutations;
-  for (let p = 0; p < permutations; p++) {
-    if (signatures[a + p] !== signatures[b + p] && ++mismatches > maxMismatches) return false;
-  }
-  return true;
-}
-
-export function findDuplicates(items: readonly TextItem[], options: DedupeOptions = {}): DuplicateResult {
-  const threshold = options.threshold ?? 0.8;
-  if (!(threshold > 0 && threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${threshold}`);
-  const shingleSize = options.shingleSize ?? 3;
-  const permutations = options.permutations ?? 128;
-
-  // 1. Distinct normalised texts: exact duplicates collapse onto one entry.
-  const distinctIndex = new Map<string, number>();
-  const distinctTexts: string[] = [];
+/**
+ * Distinct texts by compact key (per subject, where `bySubject`): `members[d]` lists the items (input indexes) whose
+ * text is distinct text `d`.
+ */
+function distinctTexts(items: readonly TextItem[], bySubject = false): number[][] {
+  const index = new Map<string, number>();
   const members: number[][] = [];
-  for (let i = 0; i < items.length; i++) {
-    const normalized = normalizeText(items[i].text);
-    if (normalized === '') continue;
-    let index = distinctIndex.get(normalized);
-    if (index === undefined) {
-      index = distinctTexts.length;
-      distinctIndex.set(normalized, index);
-      distinctTexts.push(normalized);
+  items.forEach((item, i) => {
+    let key = compactKey(item.text);
+    if (key === '') return;
+    if (bySubject) key += `\u0000${item.about?.keys[0] ?? ''}`;
+    let d = index.get(key);
+    if (d === undefined) {
+      index.set(key, (d = members.length));
       members.push([]);
     }
-    members[index].push(i);
+    members[d].push(i);
+  });
+  return members;
+}
+
+function checkThreshold(options: DedupeOptions): number {
+  const threshold = options.threshold ?? 0.8;
+  if (!(threshold > 0 && threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${threshold}`);
+  return threshold;
+}
+
+/** Answers about one subject are aligned word by word only when this share of their weighted shingles agrees. */
+const minSharedWording = 0.2;
+
+/** Weighted Jaccard similarity of two sorted shingle sets: shared weight over the weight of their union. */
+function weightedJaccard(
+  a: Uint32Array,
+  b: Uint32Array,
+  totalA: number,
+  totalB: number,
+  weightOf: (hash: number) => number,
+): number {
+  let shared = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    if (a[i] === b[j]) {
+      shared += weightOf(a[i]);
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
   }
-  const n = distinctTexts.length;
+  return shared / (totalA + totalB - shared);
+}
+
+/**
+ * Duplicate texts (answers, or any free text): the same compact key, or near-duplicates. With subjects (`about`):
+ * texts about the same subject whose word-level edit similarity reaches the threshold, among those whose shingles,
+ * each weighted min(1, maxDocumentFrequency / document frequency), agree at least minSharedWording: an answer that
+ * only shares boilerplate with another, or only repeats a part of a much longer one, is no duplicate of it. Without
+ * subjects: Jaccard of the shingles that at most maxDocumentFrequency texts contain ≥ threshold, candidates from
+ * MinHash/LSH.
+ */
+export function findDuplicates(items: readonly TextItem[], options: DedupeOptions = {}): DuplicateResult {
+  const threshold = checkThreshold(options);
+  const bySubject = items.some((item) => item.about !== undefined);
+  const members = distinctTexts(items, bySubject);
+  const n = members.length;
   const unionFind = new UnionFind(n);
-  const linkSimilarity = new Float64Array(n).fill(1);
+  let candidatesChecked = 0;
+  let nearPairs = 0;
+  const pairs: [number, number, number][] | undefined = options.collectPairs ? [] : undefined;
+  const linked = (i: number, j: number): boolean => !pairs && unionFind.find(i) === unionFind.find(j);
+  const link = (i: number, j: number, similarity: number): void => {
+    nearPairs++;
+    pairs?.push([Math.min(i, j), Math.max(i, j), similarity]);
+    unionFind.union(i, j, similarity);
+  };
+
+  if (threshold < 1 && n > 1) {
+    options.signal?.throwIfAborted();
+    const shingleSize = options.shingleSize ?? 3;
+    const texts = members.map((list) => normalizeText(items[list[0]].text));
+    const sets = texts.map((text) => shingleHashes(text, shingleSize));
+    const maxDocumentFrequency = options.maxDocumentFrequency ?? defaultMaxDocumentFrequency(n);
+    if (bySubject) {
+      const common = commonShingles(sets, maxDocumentFrequency);
+      const weightOf = (hash: number): number => {
+        const frequency = common.get(hash);
+        return frequency === undefined ? 1 : maxDocumentFrequency / frequency;
+      };
+      const totals = sets.map((set) => set.reduce((sum, hash) => sum + weightOf(hash), 0));
+      const none = { keys: [], words: [], qualifier: '' };
+      const shapes = members.map((list) => ({ ...none, ...items[list[0]].about, frame: [], located: true }));
+      const wordIds = new WordIds();
+      const words = new Map<number, Int32Array>();
+      const wordsOf = (d: number): Int32Array => {
+        let ids = words.get(d);
+        if (!ids) words.set(d, (ids = wordIds.of(texts[d])));
+        return ids;
+      };
+      options.signal?.throwIfAborted();
+      sameSubjectPairs(shapes, shapes.keys(), (i, j) => {
+        if (linked(i, j)) return;
+        if (weightedJaccard(sets[i], sets[j], totals[i], totals[j], weightOf) < minSharedWording) return;
+        candidatesChecked++;
+        const similarity = wordSimilarity(wordsOf(i), wordsOf(j), threshold);
+        if (similarity >= threshold) link(i, j, similarity);
+      });
+    } else {
+      const lsh = {
+        permutations: options.permutations ?? 128,
+        seed: options.seed ?? 1,
+        signal: options.signal,
+      };
+      const informative = informativeShingles(sets, maxDocumentFrequency);
+      candidatesChecked = lshPairs(informative, threshold, { ...lsh, skip: linked }, link);
+    }
+  }
+  return collect(items, members, unionFind, { candidatesChecked, nearPairs, pairs });
+}
+
+/**
+ * Duplicate questions: the same compact key, or the same subject asked the same way (frame similarity ≥ threshold,
+ * qtypes equal unless one is unspecified).
+ */
+export function findQuestionDuplicates(
+  items: readonly QuestionItem[],
+  options: DedupeOptions = {},
+): DuplicateResult {
+  return questionDuplicates(items, questionShapes(items), options);
+}
+
+function questionDuplicates(
+  items: readonly QuestionItem[],
+  shapes: readonly QuestionShape[],
+  options: DedupeOptions,
+): DuplicateResult {
+  const threshold = checkThreshold(options);
+  const members = distinctTexts(items);
+  const n = members.length;
+  const unionFind = new UnionFind(n);
   let candidatesChecked = 0;
   let nearPairs = 0;
   const pairs: [number, number, number][] | undefined = options.collectPairs ? [] : undefined;
 
   if (threshold < 1 && n > 1) {
-    // 2. Shingles and MinHash signatures (n × permutations, row-major).
-    const random = mulberry32(options.seed ?? 1);
-    // Shingle hashes are already well mixed, so each "permutation" can be a cheap odd multiply-add (mod 2^32).
-    // Everything stays int32 (signed) so V8 keeps it in registers; min over signed values is as good a min-hash.
-    const multipliers = Int32Array.from(
-      { length: permutations },
-      () => Math.floor(random() * 2 ** 32) | 1 | 0,
-    );
-    const offsets = Int32Array.from({ length: permutations }, () => Math.floor(random() * 2 ** 32) | 0);
-    const shingles: Uint32Array[] = new Array(n);
-    const signatures = new Int32Array(n * permutations);
-    const minima = new Int32Array(permutations);
-    for (let d = 0; d < n; d++) {
-      if (d % 4096 === 0) options.signal?.throwIfAborted();
-      const set = (shingles[d] = shingleHashes(distinctTexts[d], shingleSize));
-      const values = new Int32Array(set.buffer, set.byteOffset, set.length);
-      minima.fill(0x7fffffff);
-      for (let s = 0; s < values.length; s++) {
-        const x = values[s];
-        for (let p = 0; p < permutations; p++) {
-          const h = (Math.imul(x, multipliers[p]) + offsets[p]) | 0;
-          if (h < minima[p]) minima[p] = h;
-        }
+    options.signal?.throwIfAborted();
+    const distinctOf = new Int32Array(items.length);
+    members.forEach((list, d) => list.forEach((i) => (distinctOf[i] = d)));
+    const qtypes = items.map(qtypeOf);
+    // One entry per distinct text, qtype and shape: exact duplicates need no comparing.
+    const entries: number[] = [];
+    for (const list of members) {
+      const kept: number[] = [];
+      for (const i of list) {
+        if (!kept.some((k) => qtypes[k] === qtypes[i] && sameShape(shapes[k], shapes[i]))) kept.push(i);
       }
-      signatures.set(minima, d * permutations);
+      entries.push(...kept);
     }
-    // 3. LSH: per band, sort documents by band key and verify every pair inside a run of equal keys.
-    const { bands, rows } = chooseBanding(threshold, permutations);
-    const keyed = new Float64Array(n);
-    const maxMismatches = Math.floor((1 - Math.max(0, threshold - 0.15)) * permutations);
-    for (let band = 0; band < bands; band++) {
-      options.signal?.throwIfAborted();
-      for (let d = 0; d < n; d++) {
-        let key = 0x811c9dc5;
-        const start = d * permutations + band * rows;
-        for (let r = 0; r < rows; r++) key = Math.imul(key ^ signatures[start + r], 0x01000193) >>> 0;
-        keyed[d] = key * 1048576 + d; // key in the high bits, document index (< 2^20) in the low bits
+    sameSubjectPairs(shapes, entries, (i, j) => {
+      const [di, dj] = [distinctOf[i], distinctOf[j]];
+      if (di === dj || (!pairs && unionFind.find(di) === unionFind.find(dj))) return;
+      const [qi, qj] = [qtypes[i], qtypes[j]];
+      if (qi !== qj && qi !== '' && qj !== '') return;
+      candidatesChecked++;
+      const similarity = frameSimilarity(shapes[i].frame, shapes[j].frame);
+      // A frame found by templates may still hold a word of the subject, and one such word is all that tells
+      // "Flurbiprofen" from "Flurbiprofen Ophthalmic": then only equal frames match.
+      const located = shapes[i].located && shapes[j].located;
+      if (similarity >= (located ? threshold : 1)) {
+        nearPairs++;
+        pairs?.push([Math.min(di, dj), Math.max(di, dj), similarity]);
+        unionFind.union(di, dj, similarity);
       }
-      keyed.sort();
-      for (let start = 0; start < n;) {
-        const key = Math.floor(keyed[start] / 1048576);
-        let end = start + 1;
-        while (end < n && Math.floor(keyed[end] / 1048576) === key) end++;
-        for (let a = start; a < end; a++) {
-          const i = keyed[a] % 1048576;
-          for (let b = a + 1; b < end; b++) {
-            const j = keyed[b] % 1048576;
-            if (!pairs && unionFind.find(i) === unionFind.find(j)) continue;
-            // |A∩B|/|A∪B| ≤ min/max: sets of very different sizes can never reach the threshold.
-            const li = shingles[i].length;
-            const lj = shingles[j].length;
-            if ((li < lj ? li : lj) < threshold * (li < lj ? lj : li)) continue;
-            candidatesChecked++;
-            // Cheap pre-check: the share of equal signature slots estimates Jaccard (sd ≈ 0.035 at 0.8 with 128
-            // slots); for long texts only pairs within 0.15 of the threshold pay for the exact set comparison.
-            const large = shingles[i].length + shingles[j].length > 2 * permutations;
-            if (large && !signaturesMayMatch(signatures, i, j, permutations, maxMismatches)) continue;
-            const similarity = jaccard(shingles[i], shingles[j]);
-            if (similarity >= threshold) {
-              nearPairs++;
-              pairs?.push([Math.min(i, j), Math.max(i, j), similarity]);
-              const ri = unionFind.find(i);
-              const rj = unionFind.find(j);
-              const low = Math.min(similarity, linkSimilarity[ri], linkSimilarity[rj]);
-              unionFind.union(i, j);
-              linkSimilarity[unionFind.find(i)] = low;
-            }
-          }
-        }
-        start = end;
-      }
-    }
-    if (n >= 1048576)
-      throw new Error('too many distinct texts for near-duplicate detection (limit 1,048,575)');
+    });
   }
+  return collect(items, members, unionFind, { candidatesChecked, nearPairs, pairs });
+}
 
-  // 4. Components → groups of item ids.
+function sameShape(a: QuestionShape, b: QuestionShape): boolean {
+  return (
+    a.keys[0] === b.keys[0] &&
+    a.qualifier === b.qualifier &&
+    a.located === b.located &&
+    a.frame.join(' ') === b.frame.join(' ')
+  );
+}
+
+function qtypeOf(item: QuestionItem): string {
+  const qtype = item.qtype?.trim().toLowerCase() ?? '';
+  return qtype === 'unspecified' ? '' : qtype;
+}
+
+/** Components → groups of item ids, largest first. */
+function collect(
+  items: readonly { id: string; text: string }[],
+  members: number[][],
+  unionFind: UnionFind,
+  counts: { candidatesChecked: number; nearPairs: number; pairs?: [number, number, number][] },
+): DuplicateResult {
   const byRoot = new Map<number, number[]>();
-  for (let d = 0; d < n; d++) {
+  for (let d = 0; d < members.length; d++) {
     const root = unionFind.find(d);
     const list = byRoot.get(root);
     if (list) list.push(d);
@@ -228,20 +323,20 @@ export function findDuplicates(items: readonly TextItem[], options: DedupeOption
     groups.push({
       kind: distincts.length === 1 ? 'exact' : 'near',
       ids: indexes.map((i) => items[i].id),
-      similarity: distincts.length === 1 ? 1 : linkSimilarity[root],
-      sample: distinctTexts[distincts[0]],
+      similarity: distincts.length === 1 ? 1 : unionFind.low[root],
+      sample: normalizeText(items[members[distincts[0]][0]].text),
     });
   }
   groups.sort(
     (a, b) => b.ids.length - a.ids.length || (a.ids[0] < b.ids[0] ? -1 : a.ids[0] > b.ids[0] ? 1 : 0),
   );
+  const { pairs, ...rest } = counts;
   return {
     items: members.reduce((sum, list) => sum + list.length, 0),
-    distinct: n,
+    distinct: members.length,
     groups,
     exactDuplicates,
-    candidatesChecked,
-    nearPairs,
+    ...rest,
     ...(pairs
       ? { pairs: pairs.map(([i, j, s]) => [members[i][0], members[j][0], s] as [number, number, number]) }
       : {}),
@@ -255,17 +350,31 @@ export interface DedupeReport {
   answers: DuplicateResult;
 }
 
-/** Duplicates among questions and among (non-empty) answers of the given pairs (pass curated pairs to see edits). */
-export function dedupePairs(
-  pairs: readonly { id: string; question: string; answer: string }[],
-  options: DedupeOptions = {},
-): DedupeReport {
-  const questions = findDuplicates(
-    pairs.map((pair) => ({ id: pair.id, text: pair.question })),
-    options,
-  );
+/** What dedupe and the split read from a pair: the focus and qtype tell templated questions apart (see above). */
+export interface DedupeInput {
+  id: string;
+  question: string;
+  answer: string;
+  qtype?: string;
+  document?: { focus?: string };
+}
+
+export function questionItem(pair: DedupeInput): QuestionItem {
+  return { id: pair.id, text: pair.question, subject: pair.document?.focus, qtype: pair.qtype };
+}
+
+/**
+ * Duplicates among questions and among (non-empty) answers of the given pairs (pass curated pairs to see edits).
+ * Answers are compared only with answers whose questions have the same subject.
+ */
+export function dedupePairs(pairs: readonly DedupeInput[], options: DedupeOptions = {}): DedupeReport {
+  const items = pairs.map(questionItem);
+  const shapes = questionShapes(items);
+  const questions = questionDuplicates(items, shapes, options);
   const answers = findDuplicates(
-    pairs.filter((pair) => pair.answer.trim() !== '').map((pair) => ({ id: pair.id, text: pair.answer })),
+    pairs.flatMap((pair, i) =>
+      pair.answer.trim() === '' ? [] : [{ id: pair.id, text: pair.answer, about: shapes[i] }],
+    ),
     options,
   );
   return { threshold: options.threshold ?? 0.8, shingleSize: options.shingleSize ?? 3, questions, answers };

@@ -5,6 +5,7 @@
  * small files that is several times faster than fs.promises (measured), and progress and abort still get through.
  * Read-only: never writes anything next to the source.
  */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImportProblem, ImportResult, QaPair } from './model';
@@ -102,7 +103,33 @@ function readOne(file: string, relative: string): FileReadResult {
       idPrefix: relative,
     };
   }
-  return reader(bytes, relative, file);
+  const result = reader(bytes, relative, file);
+  if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
+  return result;
+}
+
+/** A file that is not UTF-8 still imports, its bad bytes read as U+FFFD; the problem names the first one. */
+function encodingProblem(bytes: Buffer, file: string): ImportProblem {
+  const text = bytes.toString('utf8');
+  let offset = 0;
+  let from = 0;
+  // U+FFFD in the text is a bad byte sequence, or a real U+FFFD (EF BF BD) in the file: skip those.
+  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) {
+    offset += Buffer.byteLength(text.slice(from, i));
+    from = i;
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) break;
+  }
+  let line = 1;
+  for (let i = bytes.indexOf(10); i !== -1 && i < offset; i = bytes.indexOf(10, i + 1)) line++;
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  return {
+    file,
+    line,
+    kind: 'bad-encoding',
+    message: `the file is not UTF-8${utf16 ? ' (it looks like UTF-16)' : ''}: byte 0x${bytes[offset]
+      .toString(16)
+      .padStart(2, '0')} on this line and any others like it were read as "\uFFFD"; save the file as UTF-8`,
+  };
 }
 
 function toRelative(root: string, file: string): string {

@@ -40,7 +40,14 @@ export interface QaPair {
 }
 
 export type ImportProblemKind =
-  'malformed-xml' | 'missing-column' | 'bad-row' | 'bad-json' | 'unreadable' | 'unsupported' | 'duplicate-id';
+  | 'malformed-xml'
+  | 'missing-column'
+  | 'bad-row'
+  | 'bad-json'
+  | 'bad-encoding'
+  | 'unreadable'
+  | 'unsupported'
+  | 'duplicate-id';
 
 /** One thing that could not be imported; everything else still imports. */
 export interface ImportProblem {

@@ -4,9 +4,30 @@
  */
 const punctuation = /[\p{P}\p{S}]+/gu;
 const whitespace = /\s+/g;
+const separators = /[^\p{L}\p{M}\p{N}]+/gu;
+const asciiSeparators = /[^a-z0-9]+/g;
+const latinAccents = /(?<=\p{Script=Latin})\p{M}+/gu;
+const beyondPlainAscii = /[^ -~\t\n\r]/;
 
 export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(punctuation, ' ').replace(whitespace, ' ').trim();
+}
+
+/**
+ * The exact-duplicate key: lower case, accents on Latin letters dropped, and everything but letters and digits
+ * (punctuation, symbols, hyphens, spaces) removed. Spelling variants that differ only in hyphens or spacing
+ * ("immuno-osseous", "immunoosseous", "immuno osseous") share one key, so the split keeps them together.
+ */
+export function compactKey(text: string): string {
+  if (!beyondPlainAscii.test(text)) return text.toLowerCase().replace(asciiSeparators, '');
+  return foldCase(text).replace(separators, '');
+}
+
+/** NFKC, lower case, accents on Latin letters removed ("Ménière" → "meniere"). */
+export function foldCase(text: string): string {
+  // Most text is ASCII, which NFKC leaves alone and which has no accents to drop.
+  if (!beyondPlainAscii.test(text)) return text.toLowerCase();
+  return text.normalize('NFKD').replace(latinAccents, '').normalize('NFKC').toLowerCase();
 }
 
 /** 32-bit FNV-1a of a string (UTF-16 code units): cheap, stable across runs and platforms. */

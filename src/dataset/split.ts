@@ -1,14 +1,15 @@
 /**
  * Seeded, qtype-stratified, duplicate-group-aware train/validation/test split.
  *
- * Units are duplicate groups (exact or near-duplicate questions, merged) and single pairs; a unit always lands in one
- * split, so no question leaks from train into test in another wording. Within each qtype stratum the units are
- * shuffled with mulberry32(seed) and each goes to the split that is furthest below its target count. Same pairs,
- * overlay, seed and ratios → byte-identical split.json (no timestamps in it).
+ * Units are duplicate question groups (the same text up to case, punctuation, hyphens and spaces, or the same subject
+ * asked the same way; see dedupe.ts) and single pairs; a unit always lands in one split, so no question leaks from
+ * train into test in another wording. Within each qtype stratum the units are shuffled with mulberry32(seed) and
+ * each goes to the split that is furthest below its target count. Same pairs, overlay, seed and ratios →
+ * byte-identical split.json (no timestamps in it).
  */
 import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../util/atomicFile';
-import { findDuplicates, groupKeys } from './dedupe';
+import { findQuestionDuplicates, groupKeys, questionItem } from './dedupe';
 import { compareIds, sha256 } from './hash';
 import type { QaPair, SplitName } from './model';
 import { mulberry32, shuffle } from './random';
@@ -21,9 +22,8 @@ export interface SplitOptions {
   seed?: number;
   /** Train, validation, test shares; normalised to sum to 1 (default 81/9/10). */
   ratios?: readonly [number, number, number];
-  /** Near-duplicate threshold and shingle size used to build the groups (defaults as in dedupe). */
+  /** Near-duplicate threshold of the question groups (frame similarity for one subject; default as in dedupe). */
   threshold?: number;
-  shingleSize?: number;
   signal?: AbortSignal;
 }
 
@@ -38,7 +38,6 @@ export interface SplitFile {
   seed: number;
   ratios: [number, number, number];
   threshold: number;
-  shingleSize: number;
   counts: Record<SplitName, number> & { excluded: number; unanswered: number };
   /** Duplicate groups (2+ pairs) that were each kept inside one split. */
   groups: number;
@@ -49,8 +48,14 @@ export interface SplitFile {
   assignments: SplitAssignment[];
 }
 
-/** Pairs as the split sees them: curated text, plus whether the overlay excludes them. */
-export type SplitInput = Pick<QaPair, 'id' | 'qtype' | 'question' | 'answer'> & { excluded?: unknown };
+/**
+ * Pairs as the split sees them: curated text, whether the overlay excludes them, and the document's focus where
+ * there is one (it tells templated questions about different subjects apart; without it the template is learned).
+ */
+export type SplitInput = Pick<QaPair, 'id' | 'qtype' | 'question' | 'answer'> & {
+  excluded?: unknown;
+  document?: { focus?: string };
+};
 
 export function parseRatios(text: string): [number, number, number] {
   const parts = text.split(',').map((part) => Number(part.trim()));
@@ -77,7 +82,6 @@ export function createSplit(
   if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   const ratios = normalizeRatios(options.ratios ?? [81, 9, 10]);
   const threshold = options.threshold ?? 0.8;
-  const shingleSize = options.shingleSize ?? 3;
 
   let excluded = 0;
   let unanswered = 0;
@@ -90,10 +94,10 @@ export function createSplit(
   // Sorting first makes the result independent of import order.
   included.sort((a, b) => compareIds(a.id, b.id));
 
-  const duplicates = findDuplicates(
-    included.map((pair) => ({ id: pair.id, text: pair.question })),
-    { threshold, shingleSize, signal: options.signal },
-  );
+  const duplicates = findQuestionDuplicates(included.map(questionItem), {
+    threshold,
+    signal: options.signal,
+  });
   const groupOf = groupKeys(duplicates);
   const units = new Map<string, SplitInput[]>();
   for (const pair of included) {
@@ -144,7 +148,6 @@ export function createSplit(
     seed,
     ratios,
     threshold,
-    shingleSize,
     counts: { ...counts, excluded, unanswered },
     groups: duplicates.groups.length,
     sourceHash: hashes.sourceHash,

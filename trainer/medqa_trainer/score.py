@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -57,6 +58,8 @@ _OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {
     "answer_tokens": (int,),
     "decoding_hash": (str,),
 }
+# Counts and summed losses: a negative, infinite or unrepresentable one would make perplexity NaN or infinite.
+_NON_NEGATIVE = ("new_tokens", "loss_sum", "answer_tokens")
 
 
 class InputFileError(ValueError):
@@ -118,6 +121,12 @@ def _check_row(
         ):
             names = " or ".join(t.__name__ for t in types)
             problems.append(f"{where}: '{field}' must be {names}, got {_type_name(item)}")
+        elif field in _NON_NEGATIVE and not _finite_non_negative(item):
+            problems.append(f"{where}: '{field}' must be a finite number >= 0, got {str(item)[:40]}")
+    for field in CARRIED_FIELDS:
+        # JSON can escape half a surrogate pair ("\ud800"); such a string cannot be written as UTF-8.
+        if isinstance(value.get(field), str) and not _is_unicode(value[field]):
+            problems.append(f"{where}: '{field}' has a lone surrogate (half of a \\ud800-\\udfff pair)")
     if "id" in value and isinstance(value["id"], (str, int)) and not isinstance(value["id"], bool):
         key = str(value["id"])
         if key in seen:
@@ -125,6 +134,34 @@ def _check_row(
         else:
             seen[key] = line_no
     return (None if problems else value), problems
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _finite_non_negative(number: object) -> bool:
+    if not isinstance(number, (int, float)):
+        return True  # a wrong type is its own problem
+    try:
+        return math.isfinite(float(number)) and number >= 0
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
 
 
 def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, Any]]:
@@ -135,9 +172,15 @@ def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, Any]
                 continue
             where = f"{path}:{line_no}"
             try:
-                value = json.loads(line)
+                value = json.loads(line, parse_constant=_no_constant, parse_float=_finite_float)
             except json.JSONDecodeError as error:
                 problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno})")
+                continue
+            except RecursionError:
+                problems.append(f"{where}: not valid JSON (nested too deeply)")
+                continue
+            except ValueError as error:  # NaN/Infinity, 1e999, an integer of more than 4300 digits
+                problems.append(f"{where}: not valid JSON ({str(error).split(';')[0]})")
                 continue
             yield line_no, where, value
 
@@ -149,13 +192,21 @@ def load_predictions(path: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
+    generated: list[tuple[str, str]] = []
     for line_no, where, value in json_lines(path, problems):
         row, row_problems = _check_row(value, where, seen, line_no)
         problems.extend(row_problems)
         if row is not None:
-            if "id" not in row:
+            if row.get("id") is None:
                 row = {**row, "id": f"line-{line_no}"}
+                generated.append((where, row["id"]))
             rows.append(row)
+    # A row without an id gets `line-N`, which must not be another row's own id (ids key the output rows).
+    problems.extend(
+        f"{where}: no id, and the id it would get ({key!r}) is the id on line {seen[key]}"
+        for where, key in generated
+        if key in seen
+    )
     if not rows and not problems:
         problems.append(f"{path}: no predictions (the file is empty)")
     if problems:

@@ -84,7 +84,8 @@ export function readCsv(text: string, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
   const problems: ImportProblem[] = [];
   const pairs: QaPair[] = [];
-  const { records, unterminated } = parseCsv(text, detectDelimiter(text, file));
+  const delimiter = detectDelimiter(text, file);
+  const { records, unterminated } = parseCsv(text, delimiter);
   if (unterminated) {
     problems.push({
       file,
@@ -162,6 +163,17 @@ export function readCsv(text: string, file: string): FileReadResult {
       question,
       answer: get(columns.answer)!.replace(/\r\n?/g, '\n').trim(),
     });
+    // Fields past the header's have no column name, so their text is not imported: say so.
+    if (record.fields.slice(header.fields.length).some((field) => field.trim())) {
+      problems.push({
+        file,
+        line: record.line,
+        kind: 'bad-row',
+        message: `row ${row} has ${record.fields.length} fields but the header has ${header.fields.length}; the text after field ${
+          header.fields.length
+        } was not imported (a ${delimiter === '\t' ? 'tab' : `"${delimiter}"`} in a field that is not quoted?)`,
+      });
+    }
   });
   return { pairs, problems, idPrefix: name };
 }

@@ -15,8 +15,11 @@ interface ChatMessage {
 function textOf(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
-  // OpenAI-style content parts: [{type: 'text', text: '…'}]
-  if (Array.isArray(value)) {
+  // OpenAI-style content parts: [{type: 'text', text: '…'}] (other parts, e.g. images, have no text)
+  if (
+    Array.isArray(value) &&
+    value.every((part) => typeof part === 'object' && part !== null && !Array.isArray(part))
+  ) {
     const parts = value.map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : ''));
     return parts.join('');
   }
@@ -35,7 +38,9 @@ function fromMessages(messages: ChatMessage[]): { question: string; answer: stri
   const question = textOf(messages[lastUser].content);
   if (question === undefined) return 'the user turn has no text content';
   const reply = messages.slice(lastUser + 1).find((m) => m?.role === 'assistant');
-  return { question, answer: reply ? (textOf(reply.content) ?? '') : '' };
+  const answer = reply?.content == null ? '' : textOf(reply.content);
+  if (answer === undefined) return 'the assistant turn has no text content';
+  return { question, answer };
 }
 
 /** Position of a JSON.parse error inside the line, when the engine tells it. */
@@ -50,10 +55,12 @@ export function readJsonl(text: string, file: string): FileReadResult {
   const pairs: QaPair[] = [];
   const documents = new Map<string, SourceDocument>();
   const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
+  let records = 0;
   lines.forEach((raw, index) => {
     const line = index + 1;
     const source = raw.trim();
     if (!source) return;
+    records++;
     let record: unknown;
     try {
       record = JSON.parse(source);
@@ -73,10 +80,12 @@ export function readJsonl(text: string, file: string): FileReadResult {
       return;
     }
     const fields: Partial<Record<QaField, string>> = {};
+    let unreadableAnswer: string | undefined;
     for (const [key, value] of Object.entries(record)) {
       const field = canonicalField(key);
       const text = textOf(value);
       if (field && text !== undefined && fields[field] === undefined) fields[field] = text;
+      else if (field === 'answer' && text === undefined && value !== null) unreadableAnswer ??= key;
     }
     const messages = (record as { messages?: unknown }).messages;
     if (Array.isArray(messages)) {
@@ -87,6 +96,14 @@ export function readJsonl(text: string, file: string): FileReadResult {
       }
       fields.question = chat.question;
       fields.answer = chat.answer;
+    } else if (fields.answer === undefined && unreadableAnswer !== undefined) {
+      problems.push({
+        file,
+        line,
+        kind: 'bad-row',
+        message: `"${unreadableAnswer}" is not text: expected a string`,
+      });
+      return;
     }
     const question = fields.question?.trim();
     if (!question) {
@@ -115,5 +132,13 @@ export function readJsonl(text: string, file: string): FileReadResult {
       answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
     });
   });
+  if (records === 0) {
+    problems.push({
+      file,
+      line: 1,
+      kind: 'bad-row',
+      message: 'the file is empty: expected one JSON object per line',
+    });
+  }
   return { pairs, problems, idPrefix: name };
 }

@@ -64,8 +64,19 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
   let captureName: string | undefined;
   let captureDepth = 0;
   let buffer = '';
-  let pair: { pid: string; qid?: string; qtype: string; question: string; answer: string } | undefined;
+  let pair:
+    | { pid: string; qid?: string; qtype: string; question: string; answer: string; offset: number }
+    | undefined;
   let pairIndex = 0;
+  // Line of a byte offset, counted on from the previous call (offsets only grow), so many problems stay linear.
+  const lineCursor = { offset: 0, line: 1 };
+  const lineAt = (offset: number): number => {
+    for (let i = text.indexOf(10, lineCursor.offset); i !== -1 && i < offset; i = text.indexOf(10, i + 1)) {
+      lineCursor.line++;
+    }
+    lineCursor.offset = offset;
+    return lineCursor.line;
+  };
 
   const finishCapture = (name: string, value: string): void => {
     const clean = tidy(value);
@@ -100,10 +111,16 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
 
   const handler: XmlHandler = {
     capturing: false,
-    open(rawName, attributes) {
+    open(rawName, attributes, offset) {
       depth++;
-      if (captureName) return; // markup nested inside a captured element: keep only its text
       const name = rawName.toLowerCase();
+      // A pair inside a pair, or inside a question or answer, would vanish: it replaces the open pair or is read
+      // as text. Elsewhere, markup nested inside a captured element only gives its text.
+      if ((name === 'qapair' || name === 'pair') && (pair || captureName)) {
+        const where = captureName ? `<${captureName}>` : `the pair ${pair?.pid}`;
+        throw new XmlSyntaxError(`<${rawName}> inside ${where}, which is not closed`, offset);
+      }
+      if (captureName) return;
       if (depth === 1) {
         if (!rootNames.has(name)) {
           throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
@@ -116,7 +133,7 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
       }
       if (name === 'qapair' || name === 'pair') {
         pairIndex++;
-        pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '' };
+        pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '', offset };
       } else if (name === 'question' && pair) {
         if (attributes.qid) pair.qid = attributes.qid;
         pair.qtype = attributes.qtype ?? '';
@@ -138,7 +155,15 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
         handler.capturing = false;
       } else if (!captureName) {
         const name = rawName.toLowerCase();
-        if ((name === 'qapair' || name === 'pair') && pair) {
+        if ((name === 'qapair' || name === 'pair') && pair && !pair.question) {
+          problems.push({
+            file,
+            line: lineAt(pair.offset),
+            kind: 'bad-row',
+            message: `pair ${pair.pid} has no question; skipped`,
+          });
+          pair = undefined;
+        } else if ((name === 'qapair' || name === 'pair') && pair) {
           pairs.push({
             id: `${collection}/${stem}/${pair.pid}`,
             document,

@@ -1,6 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { importDataset } from '../../../src/dataset/import';
+import { readCsv } from '../../../src/dataset/readers/csv';
+import { readJsonl } from '../../../src/dataset/readers/jsonl';
 import { readMedQuadXml } from '../../../src/dataset/readers/medquad';
 import { scanXml, XmlSyntaxError, lineAndColumn } from '../../../src/dataset/readers/xmlScanner';
 import { fixturesDir } from '../../support/paths';
@@ -167,5 +171,154 @@ describe('MedQuAD reader: every collection layout', () => {
   it('calls a well-formed file with another root unsupported', () => {
     const { problems } = readMedQuadXml('<html><body/></html>', 'x', 'x/a.xml');
     assert.equal(problems[0].kind, 'unsupported');
+  });
+});
+
+// Found by the importer fuzz (test/fuzz/importers.fuzz.ts): input that was dropped or changed without a problem.
+describe('readers: nothing is dropped without a problem (importer fuzz findings)', () => {
+  const pairXml = (question: string, pid: string) =>
+    `<QAPair pid="${pid}">${question}<Answer>An answer.</Answer></QAPair>`;
+  const documentXml = (...pairs: string[]) =>
+    `<Document id="0000001" source="GARD">\n<QAPairs>\n${pairs.join('\n')}\n</QAPairs>\n</Document>\n`;
+
+  it('MedQuAD: a pair without a question, or with an empty one, is a problem on its line, not a pair', () => {
+    const xml = documentXml(
+      pairXml('<Question qtype="causes">What causes it?</Question>', '1'),
+      pairXml('', '2'),
+      pairXml('<Question qtype="x">  </Question>', '3'),
+    );
+    const { pairs, problems } = readMedQuadXml(xml, '2_GARD_QA', '2_GARD_QA/0000001.xml');
+    assert.deepEqual(
+      pairs.map((p) => p.pid),
+      ['1'],
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.kind, p.line, p.message]),
+      [
+        ['bad-row', 4, 'pair 2 has no question; skipped'],
+        ['bad-row', 5, 'pair 3 has no question; skipped'],
+      ],
+    );
+  });
+
+  it('MedQuAD: a pair inside a pair, or inside an answer, is malformed (it used to vanish silently)', () => {
+    const inner = pairXml('<Question qtype="x">Inner?</Question>', '2');
+    const inPair = documentXml(`<QAPair pid="1">${inner}<Question qtype="x">Outer?</Question></QAPair>`);
+    const inAnswer = documentXml(
+      `<QAPair pid="1"><Question>Outer?</Question><Answer>${inner}</Answer></QAPair>`,
+    );
+    for (const [xml, where] of [
+      [inPair, 'the pair 1'],
+      [inAnswer, '<answer>'],
+    ]) {
+      const { pairs, problems } = readMedQuadXml(xml, '2_GARD_QA', '2_GARD_QA/0000001.xml');
+      assert.equal(pairs.length, 0);
+      assert.deepEqual(
+        problems.map((p) => [p.kind, p.line, p.message]),
+        [['malformed-xml', 3, `<QAPair> inside ${where}, which is not closed`]],
+      );
+    }
+  });
+
+  it('CSV: a row with more fields than the header is imported and reported (an unquoted comma cut its answer)', () => {
+    const { pairs, problems } = readCsv(
+      'question,answer\nWhat is it?,A thing, with parts\nOk?,"Yes, fine",\n',
+      'data.csv',
+    );
+    assert.deepEqual(
+      pairs.map((p) => p.answer),
+      ['A thing', 'Yes, fine'],
+    );
+    assert.equal(problems.length, 1, 'an empty field past the header loses nothing');
+    assert.equal(problems[0].line, 2);
+    assert.equal(problems[0].kind, 'bad-row');
+    assert.match(
+      problems[0].message,
+      /row 1 has 3 fields but the header has 2; .* "," in a field that is not quoted/,
+    );
+  });
+
+  it('JSONL: an empty or blank file is a problem, like an empty CSV', () => {
+    for (const text of ['', '\n  \n', '\ufeff']) {
+      const { pairs, problems } = readJsonl(text, 'empty.jsonl');
+      assert.equal(pairs.length, 0);
+      assert.deepEqual(
+        problems.map((p) => [p.line, p.kind, p.message]),
+        [[1, 'bad-row', 'the file is empty: expected one JSON object per line']],
+      );
+    }
+  });
+
+  it('JSONL: an answer that is not text is a problem on its line (it used to become an empty answer)', () => {
+    const lines = [
+      '{"question": "a?", "answer": {"text": "x"}}',
+      '{"question": "b?", "answer": true}',
+      '{"question": "c?", "answer": ["one", "two"]}',
+      '{"messages": [{"role": "user", "content": "d?"}, {"role": "assistant", "content": {"x": 1}}]}',
+      '{"question": "e?", "answer": null}',
+      '{"question": "f?", "answer": 42}',
+      '{"question": "g?", "answer": [{"type": "text", "text": "parts"}]}',
+      '{"question": "h?", "response": {}, "output": "the output"}',
+    ];
+    const { pairs, problems } = readJsonl(lines.join('\n'), 'data.jsonl');
+    assert.deepEqual(
+      pairs.map((p) => [p.question, p.answer]),
+      [
+        ['e?', ''],
+        ['f?', '42'],
+        ['g?', 'parts'],
+        ['h?', 'the output'],
+      ],
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.message]),
+      [
+        [1, '"answer" is not text: expected a string'],
+        [2, '"answer" is not text: expected a string'],
+        [3, '"answer" is not text: expected a string'],
+        [4, 'the assistant turn has no text content'],
+      ],
+    );
+  });
+
+  it('importDataset: a file that is not UTF-8 still imports, with a problem at the first bad byte', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'medqa-encoding-'));
+    try {
+      const latin1 = path.join(dir, 'latin1.csv');
+      writeFileSync(
+        latin1,
+        Buffer.concat([
+          Buffer.from('question,answer\nWhat is a \uFFFD?,ok\n', 'utf8'),
+          Buffer.from('Caf\u00e9?,Fran\u00e7ais\n', 'latin1'),
+        ]),
+      );
+      const utf16 = path.join(dir, 'utf16.jsonl');
+      writeFileSync(
+        utf16,
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"question": "q?"}\n', 'utf16le')]),
+      );
+      const fine = path.join(dir, 'fine.jsonl');
+      writeFileSync(fine, '{"question": "Caf\u00e9 \uFFFD?"}\n');
+
+      const first = await importDataset(latin1);
+      assert.deepEqual(
+        first.pairs.map((p) => p.question),
+        ['What is a \uFFFD?', 'Caf\uFFFD?'],
+      );
+      assert.deepEqual(
+        first.problems.map((p) => [p.kind, p.line]),
+        [['bad-encoding', 3]],
+        'a real U+FFFD on line 2 is not the bad byte',
+      );
+      assert.match(first.problems[0].message, /not UTF-8: byte 0xe9 .* save the file as UTF-8/);
+
+      const second = await importDataset(utf16);
+      assert.ok(
+        second.problems.some((p) => p.kind === 'bad-encoding' && /looks like UTF-16/.test(p.message)),
+      );
+      assert.deepEqual((await importDataset(fine)).problems, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -133,9 +133,46 @@ describe('split', () => {
     assert.ok(Math.abs(split.counts.test - 0.1 * total) <= 2, `test ${split.counts.test} of ${total}`);
   });
 
-  it('reports the shingle size the duplicate search really used', () => {
-    const split = createSplit(corpus(), hashes, {});
-    assert.equal(split.shingleSize, 3);
+  it('keeps hyphen and spacing variants of a question in one split, and templated questions apart', () => {
+    const pairs: SplitInput[] = [];
+    for (let i = 0; i < 200; i++) {
+      const drug = `Drug${i}`;
+      pairs.push({
+        id: `drug/${i}`,
+        qtype: 'emergency or overdose',
+        question: `What to do in case of emergency or overdose of ${drug} ?`,
+        answer: 'Call poison control.',
+        document: { focus: drug },
+      });
+    }
+    pairs.push(
+      {
+        id: 'v/1',
+        qtype: 'treatment',
+        question: 'What are the treatments for immuno-osseous dysplasia ?',
+        answer: 'a',
+      },
+      {
+        id: 'v/2',
+        qtype: 'treatment',
+        question: 'What are the treatments for immunoosseous dysplasia?',
+        answer: 'b',
+      },
+      {
+        id: 'v/3',
+        qtype: 'treatment',
+        question: 'what are the treatments for immuno osseous dysplasia',
+        answer: 'c',
+      },
+    );
+    for (const seed of [1, 2, 3, 42]) {
+      const split = createSplit(pairs, hashes, { seed, ratios: [81, 9, 10] });
+      const where = new Map(split.assignments.map((a) => [a.id, a.split]));
+      assert.equal(new Set(['v/1', 'v/2', 'v/3'].map((id) => where.get(id))).size, 1, `seed ${seed}`);
+      const drugSplits = new Set(pairs.filter((p) => p.id.startsWith('drug/')).map((p) => where.get(p.id)));
+      assert.equal(drugSplits.size, 3, 'questions about 200 different drugs are no duplicate group');
+      assert.equal(split.groups, 1);
+    }
   });
 
   it('parses and validates ratios and seeds', () => {
