@@ -14,6 +14,7 @@ import type { DatasetPanel } from './datasetPanel';
 import { chooseSource, reportImport } from './importFlow';
 import type { DatasetSession, DuplicateScan } from './session';
 import { CancelledError, runInWorker } from './workerClient';
+import { dedupeRequest, splitRequest } from './workerTasks';
 import { setting } from '../../vscode/settings';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -158,15 +159,7 @@ export function registerDatasetCommands(
     const scan = await withCancellableProgress(
       `Finding duplicates among ${fmt(curated.length)} pairs…`,
       async (_p, signal) => {
-        const report = await runInWorker(
-          context.extensionPath,
-          {
-            task: 'dedupe',
-            threshold,
-            pairs: curated.map((p) => ({ id: p.id, question: p.question, answer: p.answer })),
-          },
-          signal,
-        );
+        const report = await runInWorker(context.extensionPath, dedupeRequest(curated, threshold), signal);
         const result: DuplicateScan = {
           format: 'medqa-duplicates',
           version: 1,
@@ -227,18 +220,7 @@ export function registerDatasetCommands(
         async (_p, signal) => {
           const made: SplitFile = await runInWorker(
             context.extensionPath,
-            {
-              task: 'split',
-              pairs: curated.map((p) => ({
-                id: p.id,
-                qtype: p.qtype,
-                question: p.question,
-                answer: p.answer,
-                ...(p.excluded ? { excluded: true } : {}),
-              })),
-              hashes: session.hashes(),
-              options: { seed, ratios, threshold },
-            },
+            splitRequest(curated, session.hashes(), { seed, ratios, threshold }),
             signal,
           );
           await writeSplit(file, made);

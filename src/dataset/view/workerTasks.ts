@@ -1,11 +1,12 @@
 /** The tasks the dataset worker runs, and their request/result types (shared by the worker and its client). */
-import { dedupePairs, type DedupeReport } from '../dedupe';
+import { dedupePairs, type DedupeInput, type DedupeReport } from '../dedupe';
+import type { QaPair } from '../model';
 import { createSplit, type SplitFile, type SplitInput, type SplitOptions } from '../split';
 import { ChatTokenizer } from '../tokenizer';
 import { tokenStats, type TokenStats } from '../tokens';
 
 export type WorkerRequest =
-  | { task: 'dedupe'; pairs: { id: string; question: string; answer: string }[]; threshold: number }
+  | { task: 'dedupe'; pairs: DedupeInput[]; threshold: number }
   | {
       task: 'split';
       pairs: SplitInput[];
@@ -24,6 +25,40 @@ export interface WorkerResults {
   dedupe: DedupeReport;
   split: SplitFile;
   tokens: TokenStats & { seconds: number };
+}
+
+type CuratedPair = Pick<QaPair, 'id' | 'qtype' | 'question' | 'answer' | 'document'> & { excluded?: unknown };
+
+/**
+ * What dedupe and the split need of a pair: besides the text, the qtype and the document's focus, which tell
+ * templated questions about different subjects apart (without them every "What to do in case of overdose of X?" is
+ * one group). Both commands build their requests here so neither can drop a field the other sends.
+ */
+export function dedupeInput(pair: CuratedPair): DedupeInput {
+  const focus = pair.document.focus;
+  return {
+    id: pair.id,
+    qtype: pair.qtype,
+    question: pair.question,
+    answer: pair.answer,
+    ...(focus ? { document: { focus } } : {}),
+  };
+}
+
+export function dedupeRequest(pairs: readonly CuratedPair[], threshold: number): WorkerRequest {
+  return { task: 'dedupe', threshold, pairs: pairs.map(dedupeInput) };
+}
+
+export function splitRequest(
+  pairs: readonly CuratedPair[],
+  hashes: { sourceHash: string; overlayHash: string },
+  options: Omit<SplitOptions, 'signal'>,
+): WorkerRequest {
+  const inputs: SplitInput[] = pairs.map((pair) => ({
+    ...dedupeInput(pair),
+    ...(pair.excluded ? { excluded: true } : {}),
+  }));
+  return { task: 'split', pairs: inputs, hashes, options };
 }
 
 export type ProgressReporter = (done: number, total: number) => void;
