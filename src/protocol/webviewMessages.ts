@@ -6,6 +6,7 @@
 import type { DatasetPanelMessage, DatasetPanelRequest, DatasetPanelState } from './datasetPanel';
 import type { GradingPanelRequest, GradingPanelState } from './gradingPanel';
 import type { MetricsPanelRequest, MetricsPanelState } from './metricsPanel';
+import type { PlaygroundMessage, PlaygroundRequest, PlaygroundState } from './playground';
 import type { RunDashboardRequest, RunDashboardState } from './runDashboard';
 import type { RunComparisonRequest, RunComparisonState } from './runComparison';
 
@@ -15,6 +16,7 @@ export interface PanelProtocols {
   metrics: { state: MetricsPanelState; toHost: MetricsPanelRequest };
   grading: { state: GradingPanelState; toHost: GradingPanelRequest };
   runComparison: { state: RunComparisonState; toHost: RunComparisonRequest };
+  playground: { state: PlaygroundState; toWebview: PlaygroundMessage; toHost: PlaygroundRequest };
 }
 
 export type PanelId = keyof PanelProtocols & string;

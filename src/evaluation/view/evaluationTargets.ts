@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { parseRunYaml } from '../../training/trainConfig';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
 import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
+import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';
 
 /**
  * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
@@ -32,6 +33,16 @@ export async function evaluationHomes(
     const entries = await fs.readdir(runsDir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const dir = path.join(runsDir, entry.name);
+      if (entry.isDirectory() && existsSync(path.join(dir, EVALUATIONS_DIR)) && !homes.includes(dir))
+        homes.push(dir);
+    }
+  }
+  // And the playground's saved exchanges (`.medqa/playground/<run>-<checkpoint>/evaluations/playground/`).
+  if (workspaceRoot) {
+    const playground = path.join(workspaceRoot, PLAYGROUND_DIR);
+    const entries = await fs.readdir(playground, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const dir = path.join(playground, entry.name);
       if (entry.isDirectory() && existsSync(path.join(dir, EVALUATIONS_DIR)) && !homes.includes(dir))
         homes.push(dir);
     }
@@ -106,7 +117,10 @@ export async function baseModelOf(target: CheckpointTarget): Promise<string | un
 }
 
 /** Palette use: every complete adapter of every run, newest run first, best checkpoints marked. */
-export async function pickCheckpoint(registry: RunRegistry): Promise<CheckpointTarget | undefined> {
+export async function pickCheckpoint(
+  registry: RunRegistry,
+  title = 'Evaluate which checkpoint?',
+): Promise<CheckpointTarget | undefined> {
   const items: (vscode.QuickPickItem & { target?: CheckpointTarget })[] = [];
   for (const run of await knownRuns(registry)) {
     const runDir = run.dir;
@@ -133,10 +147,7 @@ export async function pickCheckpoint(registry: RunRegistry): Promise<CheckpointT
       'No finished checkpoints found in the runs directory. Train an adapter first ("MedQA: Train Adapter").',
     );
   }
-  const picked = await vscode.window.showQuickPick(items, {
-    title: 'Evaluate which checkpoint?',
-    matchOnDetail: true,
-  });
+  const picked = await vscode.window.showQuickPick(items, { title, matchOnDetail: true });
   return picked?.target;
 }
 

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  EVALUATIONS_DIR,
+  readEvaluationRecord,
+  sideDir,
+  writeEvaluationRecord,
+  type EvaluationRecord,
+} from '../evaluation/evaluationFolder';
+import type { PlaygroundDecoding, PlaygroundSide } from '../protocol/playground';
+import { withFileLock } from '../util/fileLock';
+import { safeName } from './exportIndex';
+
+/**
+ * "Save for grading": each playground exchange becomes one example of an evaluation folder, in the evaluator's
+ * predictions format (both sides under the same id), so the Grading panel, the answers documents and the
+ * metrics pickers read it like any evaluation. One folder per checkpoint:
+ * `.medqa/playground/<run>-<checkpoint>/evaluations/playground/`; the pickers find it through `evaluationHomes`.
+ * (No vscode import.)
+ */
+export const PLAYGROUND_DIR = path.join('.medqa', 'playground');
+export const PLAYGROUND_EVALUATION = 'playground';
+
+export function playgroundHome(workspaceRoot: string, run: string, checkpoint: string): string {
+  return path.join(workspaceRoot, PLAYGROUND_DIR, safeName(`${run}-${checkpoint}`));
+}
+
+export function playgroundEvaluationDir(workspaceRoot: string, run: string, checkpoint: string): string {
+  return path.join(playgroundHome(workspaceRoot, run, checkpoint), EVALUATIONS_DIR, PLAYGROUND_EVALUATION);
+}
+
+export interface PlaygroundAnswer {
+  text: string;
+  tokenCount: number;
+  reason: 'eos' | 'length' | 'cancelled';
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number;
+  exportDir: string;
+}
+
+export interface PlaygroundExchange {
+  question: string;
+  /** The QA pair the question was picked from; its reference answer is graded against. */
+  pair: { id: string; qtype: string; reference: string } | null;
+  decoding: PlaygroundDecoding;
+  answers: Record<PlaygroundSide, PlaygroundAnswer>;
+  runDir: string;
+  checkpoint: string;
+  model: string;
+  at: Date;
+}
+
+/** Same settings, same hash: grades stay attached to answers made with the same decoding (as the evaluator's). */
+export function decodingHash(decoding: PlaygroundDecoding): string {
+  const canonical = JSON.stringify({
+    source: 'playground-onnx',
+    max_new_tokens: decoding.maxNewTokens,
+    temperature: decoding.temperature,
+    top_p: decoding.topP,
+    seed: decoding.seed,
+  });
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** One predictions.jsonl line of one side. */
+export function predictionLine(exchange: PlaygroundExchange, side: PlaygroundSide, id: string): string {
+  const answer = exchange.answers[side];
+  const row = {
+    id,
+    question: exchange.question,
+    qtype: exchange.pair?.qtype ?? 'unknown',
+    reference: exchange.pair?.reference ?? '',
+    prediction: answer.text,
+    truncated: answer.reason === 'length',
+    new_tokens: answer.tokenCount,
+    decoding_hash: decodingHash(exchange.decoding),
+    scores: {},
+    hygiene: answer.reason === 'cancelled' ? ['cancelled'] : [],
+    source: 'playground',
+    pair_id: exchange.pair?.id ?? null,
+    decoding: {
+      max_new_tokens: exchange.decoding.maxNewTokens,
+      temperature: exchange.decoding.temperature,
+      top_p: exchange.decoding.topP,
+      seed: exchange.decoding.seed,
+    },
+    runtime: {
+      engine: 'onnxruntime-node',
+      export: answer.exportDir,
+      time_to_first_token_ms: answer.timeToFirstTokenMs,
+      tokens_per_second: answer.tokensPerSecond,
+    },
+    created_at: exchange.at.toISOString(),
+  };
+  return JSON.stringify(row);
+}
+
+async function usedIds(file: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let text = '';
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return ids;
+  }
+  for (const line of text.split('\n')) {
+    try {
+      const id = (JSON.parse(line) as { id?: unknown }).id;
+      if (typeof id === 'string' || typeof id === 'number') ids.add(String(id));
+    } catch {
+      // A torn line: the predictions reader reports it.
+    }
+  }
+  return ids;
+}
+
+/** `playground-20260131-142501`, with `-2`, `-3`… when taken. */
+function exchangeId(at: Date, taken: ReadonlySet<string>): string {
+  const iso = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const base = `playground-${iso}`;
+  let id = base;
+  for (let n = 2; taken.has(id); n += 1) id = `${base}-${n}`;
+  return id;
+}
+
+async function appendDurably(file: string, text: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const handle = await fs.open(file, 'a+');
+  try {
+    // A file that was cut short mid-line (a crash) gets its line finished first, so this one stays whole.
+    const { size } = await handle.stat();
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last.toString() !== '\n') prefix = '\n';
+    }
+    await handle.appendFile(prefix + text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends the exchange to both sides' predictions.jsonl under a fresh id (under a lock, so two windows never
+ * write the same id) and writes evaluation.json when the folder is new. Returns the folder and the id.
+ */
+export async function saveExchange(
+  workspaceRoot: string,
+  exchange: PlaygroundExchange,
+): Promise<{ dir: string; id: string }> {
+  const run = path.basename(exchange.runDir);
+  const checkpointName = path.basename(exchange.checkpoint);
+  const dir = playgroundEvaluationDir(workspaceRoot, run, checkpointName);
+  const adapterFile = path.join(sideDir(dir, 'adapter'), 'predictions.jsonl');
+  const baseFile = path.join(sideDir(dir, 'base'), 'predictions.jsonl');
+  return withFileLock(adapterFile, async (assertHeld) => {
+    const taken = new Set([...(await usedIds(adapterFile)), ...(await usedIds(baseFile))]);
+    const id = exchangeId(exchange.at, taken);
+    const existing = existsSync(dir) ? await readEvaluationRecord(dir) : undefined;
+    assertHeld();
+    if (!existing) await writeEvaluationRecord(dir, evaluationRecord(exchange));
+    // Base first: the adapter file is what marks an example as saved (the grading order follows it).
+    await appendDurably(baseFile, predictionLine(exchange, 'base', id) + '\n');
+    await appendDurably(adapterFile, predictionLine(exchange, 'adapter', id) + '\n');
+    return { dir, id };
+  });
+}
+
+export function evaluationRecord(exchange: PlaygroundExchange): EvaluationRecord {
+  return {
+    format: 'medqa-evaluation',
+    version: 1,
+    createdAt: exchange.at.toISOString(),
+    runDir: exchange.runDir,
+    checkpoint: exchange.checkpoint,
+    baseModel: exchange.model,
+    // No test file: the questions were typed or picked in the playground.
+    testFile: '',
+    settings: {
+      maxNewTokens: exchange.decoding.maxNewTokens,
+      batchSize: 1,
+      limit: null,
+      evaluateBase: true,
+    },
+    status: 'finished',
+  };
+}
