@@ -54,6 +54,11 @@ export const Commands = {
   gradingCompareWithReference: 'medqa.grading.compareWithReference',
   gradingCompareBaseVsFineTuned: 'medqa.grading.compareBaseVsFineTuned',
   gradingExportGrades: 'medqa.grading.exportGrades',
+  inferenceExportOnnx: 'medqa.inference.exportOnnx',
+  inferenceOpenPlayground: 'medqa.inference.openPlayground',
+  inferenceRevealExport: 'medqa.inference.revealExport',
+  inferenceOpenExportManifest: 'medqa.inference.openExportManifest',
+  inferenceDeleteExport: 'medqa.inference.deleteExport',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -6,6 +6,7 @@ import { registerTraining } from './training/view/registerTraining';
 import { registerEvaluation } from './evaluation/view/registerEvaluation';
 import { registerDataset, type DatasetApi } from './dataset/view/registerDataset';
 import { registerGrading, type GradingApi } from './grading/view/registerGrading';
+import { registerInference, type InferenceApi } from './inference/view/registerInference';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -16,6 +17,8 @@ export interface MedqaApi {
   readonly commandErrors: readonly CommandError[];
   /** The grade store, the Grading panel and summaries (for tests). */
   readonly grading: GradingApi;
+  /** ONNX exports and the Playground (for tests). */
+  readonly inference: InferenceApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MedqaApi {
@@ -30,10 +33,11 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   const grading = registerGrading(services, runs.registry);
   registerEvaluation(services, grading, runs.registry);
   const dataset = registerDataset(services);
+  const inference = registerInference(services, runs, dataset);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, dataset, commandErrors: services.commandErrors, grading };
+  return { activationMs, dataset, commandErrors: services.commandErrors, grading, inference };
 }
 
 export function deactivate(): void {

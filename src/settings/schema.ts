@@ -12,8 +12,13 @@ export interface MedqaSettings {
   'split.seed': number;
   'split.ratios': string;
   'dedupe.threshold': number;
+  'dataset.maxFileMegabytes': number;
   systemPrompt: string;
   'grading.grader': string;
+  'playground.maxNewTokens': number;
+  'playground.temperature': number;
+  'playground.topP': number;
+  'playground.seed': number;
 }
 
 export type SettingKey = keyof MedqaSettings;
@@ -26,8 +31,13 @@ export const SETTING_KEYS = [
   'split.seed',
   'split.ratios',
   'dedupe.threshold',
+  'dataset.maxFileMegabytes',
   'systemPrompt',
   'grading.grader',
+  'playground.maxNewTokens',
+  'playground.temperature',
+  'playground.topP',
+  'playground.seed',
 ] as const satisfies readonly SettingKey[];
 
 // Fails to compile when a key of MedqaSettings is missing from SETTING_KEYS.

@@ -25,6 +25,8 @@ const EXTERNAL_LIVENESS_MS = 5000;
 /** What other features (training, evaluation) use from the runs feature. */
 export interface RunsFeature {
   readonly registry: RunRegistry;
+  /** The Checkpoints view (other features add entries under checkpoints, e.g. ONNX exports). */
+  readonly checkpoints: CheckpointsTreeProvider;
   /** The runs directory from `medqa.runsDirectory`, resolved against the workspace folder. */
   runsDirectory(): string | undefined;
   /** A run this window launched: shown as running at once, even before the trainer writes anything. */
@@ -222,6 +224,7 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
 
   const feature: RunsFeature = {
     registry,
+    checkpoints: checkpointsTree,
     runsDirectory,
     async markActive(runDir) {
       active.add(path.resolve(runDir));

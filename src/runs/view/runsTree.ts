@@ -3,6 +3,7 @@ import { Commands } from '../../commands';
 import type { CheckpointInfo } from '../checkpoints';
 import type { RunInfo, RunRegistry } from '../registry';
 import { formatLoss } from '../runState';
+import { formatBytes } from '../../inference/exportIndex';
 import {
   isReadOnlyRun,
   modelName,
@@ -39,8 +40,25 @@ export interface CheckpointElement {
   isBest: boolean;
   checkpoint: CheckpointInfo;
 }
+/** An ONNX export of a checkpoint (matched by its manifest's adapter path), shown under the checkpoint. */
+export interface OnnxExportElement {
+  kind: 'onnxExport';
+  runDir: string;
+  /** The checkpoint folder it was exported from. */
+  checkpointPath: string;
+  /** The export folder. */
+  path: string;
+  bytes: number;
+  createdAt: string | null;
+}
 export type RunsTreeElement = RunElement | FactElement;
-export type CheckpointsTreeElement = RunElement | CheckpointElement;
+export type CheckpointsTreeElement = RunElement | CheckpointElement | OnnxExportElement;
+
+/** Where the Checkpoints view learns about ONNX exports (the inference feature provides it). */
+export interface CheckpointExports {
+  of(checkpointPath: string): readonly { dir: string; bytes: number; createdAt: string | null }[];
+  onDidChange(listener: () => void): { dispose(): void };
+}
 
 export function runElement(run: RunInfo): RunElement {
   return { kind: 'run', runDir: run.dir, run };
@@ -124,9 +142,30 @@ export class CheckpointsTreeProvider
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: { dispose(): void };
   private selected: string | undefined;
+  private exports: CheckpointExports | undefined;
+  private exportsSubscription: { dispose(): void } | undefined;
 
   constructor(private readonly registry: RunRegistry) {
     this.subscription = registry.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  /** Shows each checkpoint's ONNX exports under it. */
+  setExports(exports: CheckpointExports): void {
+    this.exportsSubscription?.dispose();
+    this.exports = exports;
+    this.exportsSubscription = exports.onDidChange(() => this.changed.fire(undefined));
+    this.changed.fire(undefined);
+  }
+
+  private exportsOf(element: CheckpointElement): OnnxExportElement[] {
+    return (this.exports?.of(element.path) ?? []).map((e) => ({
+      kind: 'onnxExport',
+      runDir: element.runDir,
+      checkpointPath: element.path,
+      path: e.dir,
+      bytes: e.bytes,
+      createdAt: e.createdAt,
+    }));
   }
 
   get selectedRun(): string | undefined {
@@ -139,7 +178,8 @@ export class CheckpointsTreeProvider
   }
 
   getChildren(element?: CheckpointsTreeElement): CheckpointsTreeElement[] {
-    if (element?.kind === 'checkpoint') return [];
+    if (element?.kind === 'onnxExport') return [];
+    if (element?.kind === 'checkpoint') return this.exportsOf(element);
     const runDir = element?.runDir ?? this.selectedRun;
     if (runDir) {
       const run = this.registry.get(runDir);
@@ -158,12 +198,17 @@ export class CheckpointsTreeProvider
         vscode.TreeItemCollapsibleState.Expanded,
       );
     }
+    if (element.kind === 'onnxExport') return onnxExportItem(element);
     const { checkpoint } = element;
     // An imported run's checkpoint without adapter weights is not being saved: it has none (a full-model or stripped checkpoint).
     const run = this.registry.get(element.runDir);
     const missingWeights = !checkpoint.complete && run !== undefined && isReadOnlyRun(run);
     const label = checkpoint.kind === 'final' ? 'adapter (final)' : checkpoint.name;
-    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    const hasExports = this.exportsOf(element).length > 0;
+    const item = new vscode.TreeItem(
+      label,
+      hasExports ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `checkpoint:${checkpoint.path}`;
     const parts: string[] = [];
     if (checkpoint.step !== null) parts.push(`step ${checkpoint.step}`);
@@ -194,6 +239,11 @@ export class CheckpointsTreeProvider
   }
 
   getParent(element: CheckpointsTreeElement): CheckpointsTreeElement | undefined {
+    if (element.kind === 'onnxExport') {
+      const run = this.registry.get(element.runDir);
+      const checkpoint = run?.checkpoints.find((c) => c.path === element.checkpointPath);
+      return run && checkpoint ? checkpointElement(run, checkpoint) : undefined;
+    }
     if (element.kind === 'run' || this.selectedRun) return undefined;
     const run = this.registry.get(element.runDir);
     return run ? runElement(run) : undefined;
@@ -201,8 +251,30 @@ export class CheckpointsTreeProvider
 
   dispose(): void {
     this.subscription.dispose();
+    this.exportsSubscription?.dispose();
     this.changed.dispose();
   }
+}
+
+function onnxExportItem(element: OnnxExportElement): vscode.TreeItem {
+  const item = new vscode.TreeItem('ONNX', vscode.TreeItemCollapsibleState.None);
+  item.id = `onnx:${element.path}`;
+  item.description = [
+    formatBytes(element.bytes),
+    element.createdAt ? new Date(element.createdAt).toLocaleString() : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  item.tooltip = `ONNX export of ${element.checkpointPath}\n${element.path}`;
+  item.iconPath = new vscode.ThemeIcon('symbol-event');
+  item.resourceUri = vscode.Uri.file(element.path);
+  item.contextValue = 'medqa.onnxExport';
+  item.command = {
+    command: Commands.inferenceOpenPlayground,
+    title: 'Open Playground',
+    arguments: [element],
+  };
+  return item;
 }
 
 export function checkpointElement(run: RunInfo, checkpoint: CheckpointInfo): CheckpointElement {
@@ -228,7 +300,14 @@ export interface RunsViewSnapshot {
     contextValue: string;
     icon: string;
     facts: { label: string; description: string }[];
-    checkpoints: { label: string; description: string; contextValue: string; path: string }[];
+    checkpoints: {
+      label: string;
+      description: string;
+      contextValue: string;
+      path: string;
+      /** The ONNX exports shown under the checkpoint. */
+      exports: { label: string; description: string; contextValue: string; path: string }[];
+    }[];
   }[];
 }
 
@@ -242,7 +321,15 @@ export function snapshotViews(
     runs: runs.getChildren().flatMap((element) => {
       if (element.kind !== 'run') return [];
       const item = runs.getTreeItem(element);
-      const checkpointItems = checkpoints.getChildren(element).map((c) => checkpoints.getTreeItem(c));
+      const itemOf = (c: CheckpointsTreeElement) => {
+        const tree = checkpoints.getTreeItem(c);
+        return {
+          label: text(tree.label),
+          description: text(tree.description),
+          contextValue: tree.contextValue ?? '',
+          path: tree.resourceUri?.fsPath ?? '',
+        };
+      };
       return [
         {
           dir: element.runDir,
@@ -256,11 +343,9 @@ export function snapshotViews(
             const factItem = runs.getTreeItem(fact);
             return { label: text(factItem.label), description: text(factItem.description) };
           }),
-          checkpoints: checkpointItems.map((c) => ({
-            label: text(c.label),
-            description: text(c.description),
-            contextValue: c.contextValue ?? '',
-            path: c.resourceUri?.fsPath ?? '',
+          checkpoints: checkpoints.getChildren(element).map((c) => ({
+            ...itemOf(c),
+            exports: checkpoints.getChildren(c).map(itemOf),
           })),
         },
       ];

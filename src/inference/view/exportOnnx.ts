@@ -1,0 +1,195 @@
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  baseModelOf,
+  checkpointOf,
+  pickCheckpoint,
+  type CheckpointTarget,
+} from '../../evaluation/view/evaluationTargets';
+import type { RunRegistry } from '../../runs/registry';
+import { trainerEnv } from '../../training/pythonEnvironment';
+import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
+import type { ExtensionServices } from '../../vscode/services';
+import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
+import { adapterExportDir, baseExportDir, MANIFEST_FILE, readExportSummary, sameModel } from '../exportIndex';
+import type { OnnxExports } from './onnxExports';
+
+/** What `export-onnx` imports: without these the trainer fails at once. */
+export const ONNX_EXPORT: TrainerNeeds = {
+  action: 'export to ONNX',
+  packages: ['torch', 'transformers', 'peft'],
+};
+
+/** What tests (and the playground) may pass instead of answering prompts. */
+export interface ExportOptions {
+  checkpointPath: string;
+  runDir?: string;
+  baseModel?: string;
+  /** Export again over an existing export without asking. */
+  force?: boolean;
+}
+
+export interface ExportResult {
+  adapter: string;
+  base: string;
+}
+
+interface ExportJob {
+  label: string;
+  model: string;
+  adapter: string | null;
+  out: string;
+}
+
+/** The trainer's own explanation: its last line that reads like an error, else its last line. */
+export function trainerMessage(lines: readonly string[]): string | undefined {
+  const meaningful = lines.map((l) => l.trim()).filter(Boolean);
+  const error = [...meaningful].reverse().find((l) => /error|cannot|failed|not found|no such/i.test(l));
+  return error ?? meaningful[meaningful.length - 1];
+}
+
+let running = false;
+
+/**
+ * "Export Checkpoint to ONNX": runs `medqa_trainer export-onnx` through the one process layer for the adapter
+ * (into `.medqa/onnx/<run>/<checkpoint>/`) and, when the workspace has none yet, for its base model (into
+ * `.medqa/onnx/base/<model>/`): the playground answers with both side by side.
+ */
+export async function exportCheckpoint(
+  services: ExtensionServices,
+  registry: RunRegistry,
+  exports: OnnxExports,
+  output: vscode.OutputChannel,
+  arg: unknown,
+): Promise<ExportResult | undefined> {
+  if (!services.requireTrust('Exporting a checkpoint to ONNX')) return undefined;
+  if (running) throw new Error('An ONNX export is already running. Wait for it or cancel it.');
+  const root = services.workspaceRoot();
+  if (!root) throw new Error('Open a workspace folder first: exports are kept in its .medqa/onnx/ folder.');
+  const options =
+    arg && typeof arg === 'object' && typeof (arg as ExportOptions).checkpointPath === 'string'
+      ? (arg as ExportOptions)
+      : undefined;
+  const target: CheckpointTarget | undefined =
+    checkpointOf(arg) ?? (await pickCheckpoint(registry, 'Export which checkpoint to ONNX?'));
+  if (!target) return undefined;
+  if (!existsSync(path.join(target.checkpoint, 'adapter_config.json')))
+    throw new Error(`${target.checkpoint} is not a complete adapter folder (no adapter_config.json).`);
+  const model = options?.baseModel ?? (await baseModelOf(target));
+  if (!model)
+    throw new Error(`No base model known for ${target.checkpoint}: its run names no model_name_or_path.`);
+
+  const run = registry.get(target.runDir)?.name ?? path.basename(target.runDir);
+  const adapterOut = adapterExportDir(root, run, path.basename(target.checkpoint));
+  await exports.refresh();
+  const jobs: ExportJob[] = [];
+  const existing = existsSync(path.join(adapterOut, MANIFEST_FILE));
+  let force = options?.force === true;
+  if (existing && !force) {
+    const again = await vscode.window.showWarningMessage(
+      `${path.basename(target.checkpoint)} of ${run} already has an ONNX export. Export it again?`,
+      { modal: true },
+      'Export Again',
+    );
+    if (!again) return undefined;
+    force = true;
+  }
+  jobs.push({ label: path.basename(target.checkpoint), model, adapter: target.checkpoint, out: adapterOut });
+  let baseOut = exports.baseOf(model)?.dir;
+  if (!baseOut) {
+    baseOut = baseExportDir(root, model);
+    const there = existsSync(baseOut) ? await readExportSummary(baseOut) : undefined;
+    // Another model's export in the folder its name maps to: keep it, use a folder of its own.
+    if (there && !('problem' in there) && !sameModel(there.model, model))
+      baseOut = baseExportDir(root, model, true);
+    jobs.push({ label: 'base model', model, adapter: null, out: baseOut });
+  }
+
+  const python = await trainerPython(services, ONNX_EXPORT);
+  if (!python) return undefined;
+  running = true;
+  let cancelled = false;
+  try {
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `MedQA: exporting ${path.basename(target.checkpoint)} to ONNX`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        for (const [index, job] of jobs.entries()) {
+          if (abort.signal.aborted) break;
+          progress.report({ message: `${job.label} (${index + 1}/${jobs.length})…` });
+          cancelled = !(await runJob(
+            services,
+            python,
+            job,
+            force || existsSync(job.out),
+            output,
+            abort.signal,
+            (line) => progress.report({ message: `${job.label}: ${line}` }),
+          ));
+          if (cancelled) break;
+        }
+      },
+    );
+  } finally {
+    running = false;
+    await exports.refresh();
+  }
+  if (cancelled) {
+    void vscode.window.showInformationMessage('MedQA: ONNX export cancelled; nothing half-written was kept.');
+    return undefined;
+  }
+  return { adapter: adapterOut, base: baseOut };
+}
+
+async function runJob(
+  services: ExtensionServices,
+  python: string,
+  job: ExportJob,
+  force: boolean,
+  output: vscode.OutputChannel,
+  signal: AbortSignal,
+  onPhase: (line: string) => void,
+): Promise<boolean> {
+  const existedBefore = existsSync(job.out);
+  const args = trainerArgs('export-onnx', [
+    '--model',
+    job.model,
+    ...(job.adapter ? ['--adapter', job.adapter] : []),
+    '--out',
+    job.out,
+    ...(force ? ['--force'] : []),
+  ]);
+  output.appendLine(`$ ${python} ${args.join(' ')}`);
+  services.log.info(`ONNX export of ${job.adapter ?? job.model} into ${job.out}`);
+  const exit = await runTrainerCommand({
+    python,
+    args,
+    env: trainerEnv(services.context.extensionPath),
+    graceMs: 5_000,
+    signal,
+    onOutput: (line, stream) => {
+      output.appendLine(stream === 'stderr' ? `[stderr] ${line}` : line);
+      if (stream === 'stdout') onPhase(line);
+    },
+  });
+  if (exit.cancelled || exit.code !== 0) {
+    // A half-written folder that was not there before is removed; the trainer never leaves a manifest in it.
+    if (!existedBefore) await fs.rm(job.out, { recursive: true, force: true }).catch(() => undefined);
+  }
+  if (exit.cancelled) {
+    output.appendLine(`Cancelled the export of ${job.label}.`);
+    return false;
+  }
+  if (exit.code !== 0) {
+    const why = trainerMessage(exit.stderrTail) ?? `exit code ${exit.code ?? exit.signal}`;
+    throw new Error(`The ONNX export of ${job.label} failed: ${why}`);
+  }
+  output.appendLine(`Exported ${job.label} to ${job.out}`);
+  return true;
+}

@@ -1,0 +1,348 @@
+import { randomInt } from 'node:crypto';
+import * as path from 'node:path';
+import type {
+  PlaygroundColumn,
+  PlaygroundDecoding,
+  PlaygroundPair,
+  PlaygroundRequest,
+  PlaygroundSide,
+  PlaygroundState,
+  PlaygroundTarget,
+} from '../../protocol/playground';
+import type { WebviewToHost } from '../../protocol/webviewMessages';
+import type { ExtensionServices } from '../../vscode/services';
+import { setting } from '../../vscode/settings';
+import { WebviewPanelHost } from '../../vscode/webviewHost';
+import { parsePlaygroundMessage } from '../panelMessages';
+import {
+  applyEvent,
+  idleColumn,
+  type PlaygroundChatMessage,
+  type PlaygroundGenerator,
+} from '../playgroundColumns';
+import { saveExchange, type PlaygroundAnswer } from '../playgroundRecord';
+import type { PlaygroundTexts } from './answerTexts';
+
+const SHOWN_KEY = 'medqa.playground.shown';
+const SIDES: readonly PlaygroundSide[] = ['base', 'adapter'];
+
+/** What the panel remembers across reloads: the checkpoint, the last question and answers. */
+interface Remembered {
+  target: { checkpoint: string; runDir: string; model: string } | null;
+  question: string;
+  pair: PlaygroundPair | null;
+  columns: Record<PlaygroundSide, PlaygroundColumn>;
+  decoding: PlaygroundDecoding | null;
+  exportDirs: Record<PlaygroundSide, string | null>;
+}
+
+/** What the panel needs from the rest of the extension. */
+export interface PlaygroundDeps {
+  /** Export folders for a checkpoint and why they cannot be used (missing, mismatched). */
+  resolveExports(target: {
+    checkpoint: string;
+    runDir: string;
+    model: string;
+  }): Promise<{ exports: Record<PlaygroundSide, string | null>; problems: string[] }>;
+  engine(): PlaygroundGenerator;
+  texts: PlaygroundTexts;
+  pickPair(): Promise<{ question: string; pair: PlaygroundPair } | undefined>;
+  pickCheckpoint(): Promise<void>;
+  exportMissing(target: { checkpoint: string; runDir: string; model: string }): Promise<unknown>;
+  afterSave(dir: string, id: string): void;
+}
+
+export function defaultDecoding(): PlaygroundDecoding {
+  const seed = setting('playground.seed');
+  return {
+    maxNewTokens: setting('playground.maxNewTokens'),
+    temperature: setting('playground.temperature'),
+    topP: setting('playground.topP'),
+    seed: seed < 0 ? null : seed,
+  };
+}
+
+/**
+ * The Playground: one question answered by the base model and the chosen checkpoint side by side, streamed from
+ * their ONNX exports in the engine's worker. The host owns the state; the app renders it and sends requests.
+ */
+export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
+  private memory: Remembered;
+  private problems: string[] = [];
+  private running: { cancel(): void }[] = [];
+  private saved: { dir: string; id: string } | null = null;
+  private decodingUsed: PlaygroundDecoding | null = null;
+  private readonly timers = new Map<PlaygroundSide, NodeJS.Timeout>();
+
+  constructor(
+    private readonly services: ExtensionServices,
+    private readonly deps: PlaygroundDeps,
+  ) {
+    super(services.context, 'playground', 'MedQA Playground');
+    this.memory = services.context.workspaceState.get<Remembered>(SHOWN_KEY) ?? {
+      target: null,
+      question: '',
+      pair: null,
+      columns: { base: idleColumn(), adapter: idleColumn() },
+      decoding: null,
+      exportDirs: { base: null, adapter: null },
+    };
+    // A reload stops any generation: what was streaming is shown as it was left.
+    for (const side of SIDES) {
+      const column = this.memory.columns[side];
+      if (column.status === 'loading' || column.status === 'generating')
+        this.memory.columns[side] = { ...column, status: 'finished', reason: 'cancelled' };
+    }
+  }
+
+  /** Opens the panel on a checkpoint (its exports looked up now). */
+  async showCheckpoint(target: {
+    checkpoint: string;
+    runDir: string;
+    model: string;
+  }): Promise<PlaygroundState> {
+    const same = this.memory.target?.checkpoint === target.checkpoint;
+    this.memory.target = target;
+    if (!same) {
+      this.stopAll();
+      this.memory.columns = { base: idleColumn(), adapter: idleColumn() };
+      this.saved = null;
+    }
+    await this.refreshExports();
+    await this.remember();
+    this.show();
+    await this.pushState();
+    return this.state();
+  }
+
+  get currentTarget(): Remembered['target'] {
+    return this.memory.target;
+  }
+
+  /** Looks the exports up again (after an export was made or deleted). */
+  async refreshExports(): Promise<void> {
+    if (!this.memory.target) return;
+    const found = await this.deps.resolveExports(this.memory.target);
+    this.memory.exportDirs = found.exports;
+    this.problems = found.problems;
+    if (this.panel) await this.pushState();
+  }
+
+  protected override validate(message: unknown): WebviewToHost<'playground'> | Error {
+    return parsePlaygroundMessage(message);
+  }
+
+  protected override rejected(error: Error): void {
+    this.services.log.warn(error.message);
+  }
+
+  protected state(): Promise<PlaygroundState> {
+    const target = this.memory.target;
+    const view: PlaygroundTarget | null = target
+      ? {
+          run: path.basename(target.runDir),
+          checkpoint: path.basename(target.checkpoint),
+          checkpointPath: target.checkpoint,
+          model: target.model,
+          exports: this.memory.exportDirs,
+        }
+      : null;
+    return Promise.resolve({
+      target: view,
+      problems: this.problems,
+      question: this.memory.question,
+      pair: this.memory.pair,
+      decoding: this.memory.decoding ?? defaultDecoding(),
+      columns: this.memory.columns,
+      saved: this.saved,
+    });
+  }
+
+  protected async onMessage(message: PlaygroundRequest): Promise<void> {
+    switch (message.type) {
+      case 'ask':
+        return this.ask(message.question, message.decoding);
+      case 'stop':
+        this.stopAll();
+        return;
+      case 'pickPair': {
+        const picked = await this.deps.pickPair();
+        if (!picked) return;
+        this.memory.question = picked.question;
+        this.memory.pair = picked.pair;
+        await this.remember();
+        return this.pushState();
+      }
+      case 'chooseCheckpoint':
+        return this.deps.pickCheckpoint();
+      case 'exportMissing':
+        if (!this.memory.target) throw new Error('Choose a checkpoint first.');
+        await this.deps.exportMissing(this.memory.target);
+        return this.refreshExports();
+      case 'compare':
+        return this.compare(message.kind);
+      case 'save':
+        await this.save();
+        return;
+    }
+  }
+
+  /** Entry point for tests and commands: the same path the webview's messages take. */
+  async request(message: PlaygroundRequest): Promise<PlaygroundState> {
+    const parsed = parsePlaygroundMessage(message);
+    if (parsed instanceof Error) throw parsed;
+    await this.onMessage(message);
+    return this.state();
+  }
+
+  private async ask(question: string, decoding: PlaygroundDecoding): Promise<void> {
+    const target = this.memory.target;
+    if (!target) throw new Error('Choose a checkpoint first ("Choose checkpoint…").');
+    if (this.memory.question.trim() !== question.trim()) this.memory.pair = null;
+    this.memory.question = question;
+    this.memory.decoding = decoding;
+    await this.refreshExports();
+    const missing = SIDES.filter((side) => !this.memory.exportDirs[side]);
+    if (missing.length > 0) {
+      await this.pushState();
+      throw new Error(
+        `No usable ONNX export of the ${missing.map((s) => (s === 'base' ? 'base model' : 'checkpoint')).join(' or ')}: ${this.problems.join(' ') || 'export it first.'}`,
+      );
+    }
+    this.stopAll();
+    this.saved = null;
+    // One seed for both sides and the saved exchange, so an answer can be reproduced from its record.
+    const seed = decoding.seed ?? randomInt(0, 2 ** 31 - 1);
+    this.decodingUsed = { ...decoding, seed };
+    const messages: PlaygroundChatMessage[] = [];
+    const system = setting('systemPrompt');
+    if (system) messages.push({ role: 'system', content: system });
+    messages.push({ role: 'user', content: question });
+    const engine = this.deps.engine();
+    this.memory.columns = { base: idleColumn(), adapter: idleColumn() };
+    await this.pushState();
+    const runs = SIDES.map((side) => {
+      const handle = engine.generate(
+        this.memory.exportDirs[side] as string,
+        messages,
+        {
+          maxNewTokens: decoding.maxNewTokens,
+          temperature: decoding.temperature,
+          topP: decoding.topP,
+          seed,
+          enableThinking: false,
+        },
+        (event) => {
+          this.memory.columns[side] = applyEvent(this.memory.columns[side], event);
+          this.postColumn(side, event.kind === 'token');
+        },
+      );
+      return { side, handle };
+    });
+    this.running = runs.map((r) => r.handle);
+    await Promise.all(
+      runs.map(async ({ side, handle }) => {
+        try {
+          await handle.done;
+        } catch (error) {
+          const column = this.memory.columns[side];
+          if (column.status !== 'error')
+            this.memory.columns[side] = applyEvent(column, {
+              kind: 'error',
+              message: error instanceof Error ? error.message : String(error),
+            });
+          this.postColumn(side, false);
+        }
+      }),
+    );
+    this.running = [];
+    await this.remember();
+    await this.pushState();
+  }
+
+  /** Streams a column to the app; token updates at most every 50 ms per side, other changes at once. */
+  private postColumn(side: PlaygroundSide, throttled: boolean): void {
+    const send = () => {
+      this.timers.delete(side);
+      void this.post({ type: 'column', side, column: this.memory.columns[side] });
+    };
+    if (!throttled) {
+      clearTimeout(this.timers.get(side));
+      send();
+    } else if (!this.timers.has(side)) {
+      this.timers.set(side, setTimeout(send, 50));
+    }
+  }
+
+  private stopAll(): void {
+    for (const handle of this.running) handle.cancel();
+  }
+
+  private async compare(kind: 'answers' | 'reference'): Promise<void> {
+    const { base, adapter } = this.memory.columns;
+    const checkpoint = this.memory.target ? path.basename(this.memory.target.checkpoint) : 'adapter';
+    if (kind === 'answers') {
+      if (!base.text && !adapter.text)
+        throw new Error('Ask a question first: there are no answers to compare.');
+      await this.deps.texts.diff(
+        { label: 'Base model answer', text: base.text },
+        { label: `${checkpoint} answer`, text: adapter.text },
+        `Playground: Base model ↔ ${checkpoint}`,
+      );
+      return;
+    }
+    const pair = this.memory.pair;
+    if (!pair)
+      throw new Error('Pick a QA pair first ("Pick a QA pair"): the reference answer comes from it.');
+    if (!adapter.text) throw new Error('Ask the question first: the checkpoint has not answered yet.');
+    await this.deps.texts.diff(
+      { label: `Reference ${pair.id}`, text: pair.reference },
+      { label: `${checkpoint} answer`, text: adapter.text },
+      `Playground: Reference ↔ ${checkpoint}`,
+    );
+  }
+
+  async save(): Promise<{ dir: string; id: string }> {
+    const target = this.memory.target;
+    const root = this.services.workspaceRoot();
+    if (!target || !root) throw new Error('Choose a checkpoint in a workspace folder first.');
+    const answers = {} as Record<PlaygroundSide, PlaygroundAnswer>;
+    for (const side of SIDES) {
+      const column = this.memory.columns[side];
+      if (column.status !== 'finished' || !column.reason)
+        throw new Error('Wait until both models have answered (or stop them) before saving for grading.');
+      answers[side] = {
+        text: column.text,
+        tokenCount: column.tokenCount,
+        reason: column.reason,
+        timeToFirstTokenMs: column.timeToFirstTokenMs ?? 0,
+        tokensPerSecond: column.tokensPerSecond ?? 0,
+        exportDir: this.memory.exportDirs[side] ?? '',
+      };
+    }
+    const saved = await saveExchange(root, {
+      question: this.memory.question,
+      pair: this.memory.pair,
+      decoding: this.decodingUsed ?? this.memory.decoding ?? defaultDecoding(),
+      answers,
+      runDir: target.runDir,
+      checkpoint: target.checkpoint,
+      model: target.model,
+      at: new Date(),
+    });
+    this.saved = saved;
+    await this.pushState();
+    this.deps.afterSave(saved.dir, saved.id);
+    return saved;
+  }
+
+  private async remember(): Promise<void> {
+    await this.services.context.workspaceState.update(SHOWN_KEY, this.memory);
+  }
+
+  override dispose(): void {
+    this.stopAll();
+    this.timers.forEach((t) => clearTimeout(t));
+    super.dispose();
+  }
+}
