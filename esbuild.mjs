@@ -22,8 +22,9 @@ const nodeTargets = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // onnxruntime-node ships native binaries and must stay a real module next to the bundle.
-  external: ['vscode', 'onnxruntime-node'],
+  // onnxruntime-node ships native binaries and must stay a real module next to the bundle; transformers.js
+  // loads it (and sharp, also native) with its own requires, so it is left to node_modules as well.
+  external: ['vscode', 'onnxruntime-node', '@huggingface/transformers'],
 };
 
 const builds = [
@@ -33,6 +34,7 @@ const builds = [
       extension: 'src/extension.ts',
       cli: 'src/cli.ts',
       datasetWorker: 'src/dataset/view/datasetWorker.ts',
+      inferenceWorker: 'src/inference/worker.ts',
     },
     outdir: 'out',
   },

@@ -1,0 +1,150 @@
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ExportError, readExport, verifyChecksums } from '../../../src/inference/exportReader';
+
+/** A small export folder as export-onnx lays it out; `change` edits the files before the manifest is written. */
+function writeExport(
+  root: string,
+  change: {
+    files?: Record<string, string | undefined>;
+    manifest?: Record<string, unknown>;
+  } = {},
+): string {
+  const dir = mkdtempSync(path.join(root, 'export-'));
+  const tokenizer = {
+    model: { type: 'BPE', vocab: { a: 0, b: 1, c: 2 }, merges: [] },
+    added_tokens: [
+      { id: 3, content: '<|endoftext|>', special: true },
+      { id: 4, content: '<|im_end|>', special: true },
+    ],
+  };
+  const files: Record<string, string | undefined> = {
+    'onnx/model.onnx': 'not really a graph',
+    'config.json': JSON.stringify({ model_type: 'qwen3', vocab_size: 8, eos_token_id: 4 }),
+    'generation_config.json': JSON.stringify({ eos_token_id: [4, 3] }),
+    'tokenizer.json': JSON.stringify(tokenizer),
+    'tokenizer_config.json': JSON.stringify({ eos_token: '<|im_end|>', chat_template: '{{ messages }}' }),
+    ...change.files,
+  };
+  const listed: Record<string, { sha256: string; bytes: number }> = {};
+  for (const [relative, text] of Object.entries(files)) {
+    if (text === undefined) continue;
+    mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    writeFileSync(path.join(dir, relative), text);
+    listed[relative] = {
+      sha256: createHash('sha256').update(text).digest('hex'),
+      bytes: Buffer.byteLength(text),
+    };
+  }
+  const manifest = {
+    format: 'medqa-onnx-export',
+    version: 1,
+    model: '/models/tiny',
+    model_type: 'qwen3',
+    adapter: null,
+    step: null,
+    export: { opset: 17 },
+    files: listed,
+    validation: { max_abs_logit_diff: 1e-5 },
+    created_at: '2026-11-29T16:00:00Z',
+    ...change.manifest,
+  };
+  writeFileSync(path.join(dir, 'medqa-onnx.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ExportError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ExportError, `expected an ExportError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('the export was accepted');
+}
+
+describe('ONNX export reader', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(path.join(os.tmpdir(), 'medqa-onnx-reader-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reads a complete export: model type and the eos ids of config.json and generation_config.json', async () => {
+    const dir = writeExport(root);
+    const info = await readExport(dir);
+    assert.equal(info.modelType, 'qwen3');
+    assert.deepEqual(info.eosTokenIds, [4, 3]);
+    assert.equal(info.manifest.adapter, null);
+    await verifyChecksums(info);
+  });
+
+  it('names onnx/model.onnx when the graph is missing', async () => {
+    const dir = writeExport(root);
+    unlinkSync(path.join(dir, 'onnx', 'model.onnx'));
+    const error = await rejection(readExport(dir));
+    assert.equal(error.file, path.join(dir, 'onnx', 'model.onnx'));
+    assert.match(error.message, /missing onnx\/model\.onnx/);
+  });
+
+  it('names tokenizer.json when it is missing, or not listed in the manifest', async () => {
+    const dir = writeExport(root);
+    unlinkSync(path.join(dir, 'tokenizer.json'));
+    assert.equal((await rejection(readExport(dir))).file, path.join(dir, 'tokenizer.json'));
+    const unlisted = writeExport(root, { files: { 'tokenizer.json': undefined } });
+    assert.match((await rejection(readExport(unlisted))).message, /does not list tokenizer\.json/);
+  });
+
+  it('refuses a file whose size differs from the manifest, and one whose content differs (checksums)', async () => {
+    const dir = writeExport(root);
+    writeFileSync(path.join(dir, 'onnx', 'model.onnx'), 'cut short');
+    const error = await rejection(readExport(dir));
+    assert.match(error.message, /model\.onnx has 9 bytes but medqa-onnx\.json says 18/);
+    const same = writeExport(root);
+    writeFileSync(path.join(same, 'onnx', 'model.onnx'), 'NOT really a graph');
+    const info = await readExport(same);
+    const changed = await rejection(verifyChecksums(info));
+    assert.equal(changed.file, path.join(same, 'onnx', 'model.onnx'));
+  });
+
+  it("refuses a tokenizer that is not the model's: ids beyond vocab_size, or eos ids that are not its special tokens", async () => {
+    const small = writeExport(root, {
+      files: { 'config.json': JSON.stringify({ model_type: 'qwen3', vocab_size: 4, eos_token_id: 4 }) },
+    });
+    const tooBig = await rejection(readExport(small));
+    assert.equal(tooBig.file, path.join(small, 'tokenizer.json'));
+    assert.match(tooBig.message, /token ids up to 4 but config\.json's vocab_size is 4/);
+    const otherEos = writeExport(root, {
+      files: { 'config.json': JSON.stringify({ model_type: 'qwen3', vocab_size: 8, eos_token_id: 2 }) },
+    });
+    assert.match((await rejection(readExport(otherEos))).message, /eos token id 2 is not one of its special/);
+  });
+
+  it('refuses a model type the engine does not support, naming the supported ones', async () => {
+    const dir = writeExport(root, { manifest: { model_type: 'gpt2' } });
+    const error = await rejection(readExport(dir));
+    assert.match(error.message, /model_type "gpt2" is not supported .* \(supported: qwen3, llama\)/);
+  });
+
+  it('says what is wrong with the manifest: missing, another format, a newer version, a bad field', async () => {
+    const empty = mkdtempSync(path.join(root, 'plain-'));
+    assert.match((await rejection(readExport(empty))).message, /medqa-onnx\.json .* is missing/);
+    assert.match((await rejection(readExport(path.join(root, 'nowhere')))).message, /folder does not exist/);
+    const other = writeExport(root, { manifest: { format: 'something-else' } });
+    assert.match((await rejection(readExport(other))).message, /not a MedQA ONNX export manifest/);
+    const newer = writeExport(root, { manifest: { version: 2 } });
+    assert.match(
+      (await rejection(readExport(newer))).message,
+      /version 2; this MedQA Studio reads version 1/,
+    );
+    const bad = writeExport(root, { manifest: { adapter: 7 } });
+    assert.match((await rejection(readExport(bad))).message, /adapter: /);
+    const outside = writeExport(root);
+    const manifestFile = path.join(outside, 'medqa-onnx.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { files: Record<string, unknown> };
+    manifest.files['../escape.txt'] = { sha256: '0'.repeat(64), bytes: 1 };
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    assert.match((await rejection(readExport(outside))).message, /outside the export: \.\.\/escape\.txt/);
+  });
+});
