@@ -6,11 +6,12 @@
  * Read-only: never writes anything next to the source.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, promises as fs, readFileSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImportProblem, ImportResult, QaPair } from './model';
-import { readCsv } from './readers/csv';
-import { readJsonl } from './readers/jsonl';
+import { badByteOffset, readFileChunks } from './readers/chunks';
+import { readCsv, readCsvChunks } from './readers/csv';
+import { readJsonl, readJsonlChunks } from './readers/jsonl';
 import { readMedQuadXml, type FileReadResult } from './readers/medquad';
 
 export interface ImportProgress {
@@ -23,7 +24,20 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Called now and then while files are read (about every 10 ms) and once at the end. */
   onProgress?: (progress: ImportProgress) => void;
+  /** A file bigger than this is not read; it is reported (default DEFAULT_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
 }
+
+/** 1 GiB: far above any QA file, below what one worker can hold as pairs without trouble. */
+export const DEFAULT_MAX_FILE_BYTES = 1 << 30;
+
+/** Readers that take text in chunks: CSV/TSV and JSONL files of any size stream through them. */
+const chunkReaders: Record<string, (chunks: Iterable<string>, relative: string) => FileReadResult> = {
+  '.csv': readCsvChunks,
+  '.tsv': readCsvChunks,
+  '.jsonl': readJsonlChunks,
+  '.ndjson': readJsonlChunks,
+};
 
 const utf8 = (bytes: Buffer): string => bytes.toString('utf8');
 /** `absolute` is the file's path; the MedQuAD collection is the folder that holds an XML file. */
@@ -62,13 +76,15 @@ async function listDataFiles(dir: string, signal?: AbortSignal): Promise<string[
 }
 
 let readBuffer: Buffer | undefined;
+const READ_BUFFER_BYTES = 4 << 20;
 
 /**
- * Reads a file into one reused buffer (no per-file allocation or fstat); big files fall back to readFileSync.
- * The returned view is only valid until the next call: readers must copy what they keep (they decode strings).
+ * Reads a small file into one reused buffer (no per-file allocation or fstat), or returns undefined for a file that
+ * does not fit (it is then streamed or read on its own). The view is valid until the next call: readers must copy
+ * what they keep (they decode strings).
  */
-function readBytes(file: string): Buffer {
-  readBuffer ??= Buffer.allocUnsafe(4 << 20);
+function readSmall(file: string): Buffer | undefined {
+  readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const fd = openSync(file, 'r');
   try {
     let length = 0;
@@ -76,49 +92,74 @@ function readBytes(file: string): Buffer {
       const n = readSync(fd, readBuffer, length, readBuffer.length - length, length);
       if (n === 0) return readBuffer.subarray(0, length);
       length += n;
-      if (length === readBuffer.length) return readFileSync(file);
+      if (length === readBuffer.length) return undefined;
     }
   } finally {
     closeSync(fd);
   }
 }
 
-function readOne(file: string, relative: string): FileReadResult {
+const megabytes = (bytes: number) => `${Math.round(bytes / (1 << 20)).toLocaleString('en-US')} MiB`;
+
+function fileProblem(relative: string, kind: ImportProblem['kind'], message: string): FileReadResult {
+  return { pairs: [], problems: [{ file: relative, kind, message }], idPrefix: relative };
+}
+
+function readOne(file: string, relative: string, maxFileBytes: number): FileReadResult {
   const extension = path.extname(relative).toLowerCase();
   const reader = readers[extension];
-  if (!reader) {
-    return {
-      pairs: [],
-      problems: [{ file: relative, kind: 'unsupported', message: `${extension} files are not supported` }],
-      idPrefix: relative,
-    };
-  }
-  let bytes: Buffer;
+  if (!reader) return fileProblem(relative, 'unsupported', `${extension} files are not supported`);
   try {
-    bytes = readBytes(file);
+    const bytes = readSmall(file);
+    if (bytes) {
+      const result = reader(bytes, relative, file);
+      if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
+      return result;
+    }
+    return readLarge(file, relative, maxFileBytes);
   } catch (error) {
-    return {
-      pairs: [],
-      problems: [{ file: relative, kind: 'unreadable', message: (error as Error).message }],
-      idPrefix: relative,
-    };
+    // One file that cannot be read or parsed never ends the import: it is reported, the others import.
+    const message = error instanceof Error ? error.message : String(error);
+    return fileProblem(relative, 'unreadable', `the file could not be read: ${message}`);
   }
-  const result = reader(bytes, relative, file);
-  if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
+}
+
+/** A file over the read buffer: CSV/JSONL stream in chunks; an XML file is read whole (MedQuAD's are small). */
+function readLarge(file: string, relative: string, maxFileBytes: number): FileReadResult {
+  const size = statSync(file).size;
+  if (size > maxFileBytes) {
+    return fileProblem(
+      relative,
+      'too-large',
+      `the file is ${megabytes(size)}, over the ${megabytes(maxFileBytes)} limit (setting medqa.dataset.maxFileMegabytes); it was not read. Split it into smaller files or raise the limit.`,
+    );
+  }
+  const extension = path.extname(relative).toLowerCase();
+  const chunkReader = chunkReaders[extension];
+  if (!chunkReader) {
+    const bytes = readFileSync(file);
+    const result = readers[extension](bytes, relative, file);
+    if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
+    return result;
+  }
+  const chunked = readFileChunks(file);
+  const result = chunkReader(chunked.chunks, relative);
+  const badLine = chunked.badEncodingLine();
+  if (badLine !== undefined) {
+    result.problems.push({
+      file: relative,
+      line: badLine,
+      kind: 'bad-encoding',
+      message:
+        'the file is not UTF-8: bytes on this line and any others like it were read as "\uFFFD"; save the file as UTF-8',
+    });
+  }
   return result;
 }
 
 /** A file that is not UTF-8 still imports, its bad bytes read as U+FFFD; the problem names the first one. */
 function encodingProblem(bytes: Buffer, file: string): ImportProblem {
-  const text = bytes.toString('utf8');
-  let offset = 0;
-  let from = 0;
-  // U+FFFD in the text is a bad byte sequence, or a real U+FFFD (EF BF BD) in the file: skip those.
-  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) {
-    offset += Buffer.byteLength(text.slice(from, i));
-    from = i;
-    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) break;
-  }
+  const offset = badByteOffset(bytes);
   let line = 1;
   for (let i = bytes.indexOf(10); i !== -1 && i < offset; i = bytes.indexOf(10, i + 1)) line++;
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
@@ -142,7 +183,7 @@ function toRelative(root: string, file: string): string {
  */
 export async function importDataset(source: string, options: ImportOptions = {}): Promise<ImportResult> {
   const root = path.resolve(source);
-  const { signal, onProgress } = options;
+  const { signal, onProgress, maxFileBytes = DEFAULT_MAX_FILE_BYTES } = options;
   signal?.throwIfAborted();
   const info = await fs.stat(root).catch((error: NodeJS.ErrnoException) => {
     throw new Error(
@@ -167,7 +208,7 @@ export async function importDataset(source: string, options: ImportOptions = {})
   let pairCount = 0;
   let sliceStart = performance.now();
   for (const index of order) {
-    results[index] = readOne(files[index], relatives[index]);
+    results[index] = readOne(files[index], relatives[index], maxFileBytes);
     pairCount += results[index].pairs.length;
     done++;
     // Synchronous reads are several times faster than fs.promises for thousands of small files; yield every

@@ -47,6 +47,7 @@ export type ImportProblemKind =
   | 'bad-encoding'
   | 'unreadable'
   | 'unsupported'
+  | 'too-large'
   | 'duplicate-id';
 
 /** One thing that could not be imported; everything else still imports. */

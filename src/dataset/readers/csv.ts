@@ -20,72 +20,181 @@ function detectDelimiter(text: string, file: string): string {
   return counts[0][1] > 1 ? counts[0][0] : ',';
 }
 
-/** Splits into records; `unterminated` is set when the file ends inside a quoted field. */
+/** A record longer than this is not kept (its text would not fit a training example anyway): it is reported. */
+export const MAX_RECORD_CHARS = 16 << 20;
+
+/**
+ * Splits text into records, chunk by chunk, so a file of any size streams through (nothing holds the whole text).
+ * The state carries over between chunks; a chunk that ends where one more character decides (a quote that may be
+ * doubled, a CR that may start CRLF) keeps that character for the next chunk.
+ */
+export class CsvParser {
+  private line = 1;
+  private fields: string[] = [];
+  private field = '';
+  private recordLine = 1;
+  private recordChars = 0;
+  private quoted = false;
+  private quoteLine = 0;
+  private any = false;
+  private held = '';
+  private first = true;
+
+  constructor(
+    private readonly delimiter: string,
+    private readonly onRecord: (record: CsvRecord) => void,
+    private readonly onOverlong: (line: number) => void = () => undefined,
+  ) {}
+
+  push(chunk: string): void {
+    let text = this.held + chunk;
+    this.held = '';
+    if (this.first && text) {
+      this.first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    const last = text[text.length - 1];
+    if (last === '"' || last === '\r') {
+      this.held = last;
+      text = text.slice(0, -1);
+    }
+    this.scan(text);
+  }
+
+  /** Ends the input; `unterminated` is set when it ends inside a quoted field. */
+  end(): { unterminated?: { line: number } } {
+    const rest = this.held;
+    this.held = '';
+    this.scan(rest);
+    if (this.quoted) return { unterminated: { line: this.quoteLine } };
+    if (this.any) this.endRecord();
+    return {};
+  }
+
+  private append(text: string): void {
+    this.recordChars += text.length;
+    if (this.recordChars <= MAX_RECORD_CHARS) this.field += text;
+  }
+
+  private endRecord(): void {
+    this.fields.push(this.field);
+    if (this.recordChars > MAX_RECORD_CHARS) this.onOverlong(this.recordLine);
+    else if (this.fields.length > 1 || this.fields[0] !== '')
+      this.onRecord({ fields: this.fields, line: this.recordLine });
+    this.fields = [];
+    this.field = '';
+    this.any = false;
+    this.recordChars = 0;
+  }
+
+  private scan(text: string): void {
+    const { delimiter } = this;
+    let i = 0;
+    while (i < text.length) {
+      const ch = text[i];
+      if (this.quoted) {
+        if (ch === '"') {
+          if (text[i + 1] === '"') {
+            this.append('"');
+            i += 2;
+            continue;
+          }
+          this.quoted = false;
+        } else {
+          // Copy the run up to the next quote at once: long quoted answers are most of a QA file.
+          const next = text.indexOf('"', i);
+          const run = text.slice(i, next === -1 ? text.length : next);
+          for (let at = run.indexOf('\n'); at !== -1; at = run.indexOf('\n', at + 1)) this.line++;
+          this.append(run);
+          i += run.length;
+          continue;
+        }
+        i++;
+        continue;
+      }
+      if (!this.any) this.recordLine = this.line;
+      this.any = true;
+      if (ch === '"' && this.field === '') {
+        this.quoted = true;
+        this.quoteLine = this.line;
+      } else if (ch === delimiter) {
+        this.fields.push(this.field);
+        this.field = '';
+      } else if (ch === '\n' || ch === '\r') {
+        if (ch === '\r' && text[i + 1] === '\n') i++;
+        this.line++;
+        this.endRecord();
+      } else {
+        this.append(ch);
+      }
+      i++;
+    }
+  }
+}
+
+/** Splits a whole text into records (see CsvParser). */
 export function parseCsv(
   text: string,
   delimiter: string,
 ): { records: CsvRecord[]; unterminated?: { line: number } } {
   const records: CsvRecord[] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  let fields: string[] = [];
-  let field = '';
-  let recordLine = 1;
-  let quoted = false;
-  let quoteLine = 0;
-  let any = false;
-  const endRecord = (): void => {
-    fields.push(field);
-    if (fields.length > 1 || fields[0] !== '') records.push({ fields, line: recordLine });
-    fields = [];
-    field = '';
-    any = false;
-  };
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
-      i++;
-      continue;
-    }
-    if (!any) recordLine = line;
-    any = true;
-    if (ch === '"' && field === '') {
-      quoted = true;
-      quoteLine = line;
-    } else if (ch === delimiter) {
-      fields.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      line++;
-      endRecord();
-    } else {
-      field += ch;
-    }
-    i++;
-  }
-  if (quoted) return { records, unterminated: { line: quoteLine } };
-  if (any) endRecord();
-  return { records };
+  const parser = new CsvParser(delimiter, (record) => records.push(record));
+  parser.push(text);
+  return { records, ...parser.end() };
 }
 
+/** Reads a whole CSV/TSV text (see readCsvChunks). */
 export function readCsv(text: string, file: string): FileReadResult {
+  return readCsvChunks([text], file);
+}
+
+/**
+ * Reads CSV/TSV text given in chunks (a big file streams through without one giant string). The delimiter is
+ * detected from the first chunk's first line.
+ */
+export function readCsvChunks(chunks: Iterable<string>, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
   const problems: ImportProblem[] = [];
   const pairs: QaPair[] = [];
-  const delimiter = detectDelimiter(text, file);
-  const { records, unterminated } = parseCsv(text, delimiter);
+  let rows: CsvRows | undefined;
+  let parser: CsvParser | undefined;
+  let delimiter = ',';
+  let header: CsvRecord | undefined;
+  let refused = false;
+  const onRecord = (record: CsvRecord) => {
+    if (refused) return;
+    if (!header) {
+      header = record;
+      const made = CsvRows.forHeader(record, file, name, delimiter, problems);
+      if (made) rows = made;
+      else refused = true;
+      return;
+    }
+    rows?.add(record, pairs);
+  };
+  const onOverlong = (line: number) =>
+    problems.push({
+      file,
+      line,
+      kind: 'bad-row',
+      message: `the record starting here is longer than ${MAX_RECORD_CHARS >> 20} M characters; skipped`,
+    });
+  // The delimiter is read from the header line, so text is held back until that line is complete.
+  let start = '';
+  for (const chunk of chunks) {
+    if (!parser) {
+      start += chunk;
+      if (!start.includes('\n')) continue;
+      parser = new CsvParser((delimiter = detectDelimiter(start, file)), onRecord, onOverlong);
+      parser.push(start);
+      start = '';
+    } else parser.push(chunk);
+  }
+  if (!parser && start) {
+    parser = new CsvParser((delimiter = detectDelimiter(start, file)), onRecord, onOverlong);
+    parser.push(start);
+  }
+  const { unterminated } = parser?.end() ?? {};
   if (unterminated) {
     problems.push({
       file,
@@ -94,7 +203,6 @@ export function readCsv(text: string, file: string): FileReadResult {
       message: 'a quoted field starting here is never closed; the rest of the file was not read',
     });
   }
-  const [header, ...rows] = records;
   if (!header) {
     problems.push({
       file,
@@ -102,37 +210,66 @@ export function readCsv(text: string, file: string): FileReadResult {
       kind: 'missing-column',
       message: 'the file is empty: expected a header row',
     });
-    return { pairs, problems, idPrefix: name };
   }
-  const columns = mapHeader(header.fields);
-  if (columns.question === undefined || columns.answer === undefined) {
-    const missing = [
-      columns.question === undefined ? 'question' : '',
-      columns.answer === undefined ? 'answer' : '',
-    ]
-      .filter(Boolean)
-      .join(' and ');
-    problems.push({
-      file,
-      line: header.line,
-      kind: 'missing-column',
-      message: `no ${missing} column in the header (${header.fields.join(', ')}); name them e.g. "question" and "answer"`,
-    });
-    return { pairs, problems, idPrefix: name };
+  return { pairs, problems, idPrefix: name };
+}
+
+/** Turns data rows into pairs, once the header named the question and answer columns. */
+class CsvRows {
+  private readonly documents = new Map<string, SourceDocument>();
+  private readonly needed: number;
+  private row = 0;
+
+  private constructor(
+    private readonly header: CsvRecord,
+    private readonly columns: ReturnType<typeof mapHeader> & { question: number; answer: number },
+    private readonly file: string,
+    private readonly name: string,
+    private readonly delimiter: string,
+    private readonly problems: ImportProblem[],
+  ) {
+    this.needed = Math.max(columns.question, columns.answer);
   }
-  const documents = new Map<string, SourceDocument>();
-  const needed = Math.max(columns.question, columns.answer);
-  rows.forEach((record, index) => {
-    const row = index + 1;
+
+  static forHeader(
+    header: CsvRecord,
+    file: string,
+    name: string,
+    delimiter: string,
+    problems: ImportProblem[],
+  ): CsvRows | undefined {
+    const columns = mapHeader(header.fields);
+    if (columns.question === undefined || columns.answer === undefined) {
+      const missing = [
+        columns.question === undefined ? 'question' : '',
+        columns.answer === undefined ? 'answer' : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
+      problems.push({
+        file,
+        line: header.line,
+        kind: 'missing-column',
+        message: `no ${missing} column in the header (${header.fields.join(', ')}); name them e.g. "question" and "answer"`,
+      });
+      return undefined;
+    }
+    const known = { ...columns, question: columns.question, answer: columns.answer };
+    return new CsvRows(header, known, file, name, delimiter, problems);
+  }
+
+  add(record: CsvRecord, pairs: QaPair[]): void {
+    const { columns, file, name, header, problems } = this;
+    const row = ++this.row;
     const get = (column: number | undefined): string | undefined =>
       column === undefined ? undefined : record.fields[column];
-    if (record.fields.length <= needed) {
+    if (record.fields.length <= this.needed) {
       problems.push({
         file,
         line: record.line,
         kind: 'missing-column',
         message: `row ${row} has ${record.fields.length} of ${header.fields.length} columns (no ${
-          record.fields.length <= columns.question! ? 'question' : 'answer'
+          record.fields.length <= columns.question ? 'question' : 'answer'
         }); skipped`,
       });
       return;
@@ -148,10 +285,10 @@ export function readCsv(text: string, file: string): FileReadResult {
       return;
     }
     const source = get(columns.source)?.trim() || name;
-    let document = documents.get(source);
+    let document = this.documents.get(source);
     if (!document) {
       document = { id: name, collection: name, source, file };
-      documents.set(source, document);
+      this.documents.set(source, document);
     }
     const focus = get(columns.focus)?.trim();
     const pid = get(columns.id)?.trim() || String(row);
@@ -171,9 +308,8 @@ export function readCsv(text: string, file: string): FileReadResult {
         kind: 'bad-row',
         message: `row ${row} has ${record.fields.length} fields but the header has ${header.fields.length}; the text after field ${
           header.fields.length
-        } was not imported (a ${delimiter === '\t' ? 'tab' : `"${delimiter}"`} in a field that is not quoted?)`,
+        } was not imported (a ${this.delimiter === '\t' ? 'tab' : `"${this.delimiter}"`} in a field that is not quoted?)`,
       });
     }
-  });
-  return { pairs, problems, idPrefix: name };
+  }
 }

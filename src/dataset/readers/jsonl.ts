@@ -6,6 +6,7 @@
 import type { ImportProblem, QaPair, SourceDocument } from '../model';
 import type { FileReadResult } from './medquad';
 import { canonicalField, type QaField } from './fieldNames';
+import { splitLines } from './chunks';
 
 interface ChatMessage {
   role?: unknown;
@@ -49,15 +50,34 @@ function errorColumn(message: string): number | undefined {
   return match ? Number(match[1]) + 1 : undefined;
 }
 
+/** A line longer than this is not parsed (no QA record is that long): it is reported and skipped. */
+export const MAX_LINE_CHARS = 16 << 20;
+
+/** Reads a whole JSON Lines text (see readJsonlChunks). */
 export function readJsonl(text: string, file: string): FileReadResult {
+  return readJsonlChunks([text], file);
+}
+
+/** Reads JSON Lines given in chunks, line by line, so a big file streams through without one giant string. */
+export function readJsonlChunks(chunks: Iterable<string>, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
   const problems: ImportProblem[] = [];
   const pairs: QaPair[] = [];
   const documents = new Map<string, SourceDocument>();
-  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   let records = 0;
-  lines.forEach((raw, index) => {
-    const line = index + 1;
+  const lines = splitLines(chunks, MAX_LINE_CHARS, (line) => {
+    records++;
+    problems.push({
+      file,
+      line,
+      kind: 'bad-row',
+      message: `the line is longer than ${MAX_LINE_CHARS >> 20} M characters; skipped`,
+    });
+  });
+  for (const { text: raw, line } of lines) {
+    readLine(raw, line);
+  }
+  function readLine(raw: string, line: number): void {
     const source = raw.trim();
     if (!source) return;
     records++;
@@ -131,7 +151,7 @@ export function readJsonl(text: string, file: string): FileReadResult {
       question,
       answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
     });
-  });
+  }
   if (records === 0) {
     problems.push({
       file,

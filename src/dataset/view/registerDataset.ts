@@ -15,6 +15,8 @@ import { PairTreeProvider, type TreeNode } from './pairTree';
 import { showPairSearch } from './searchPick';
 import { DatasetSession } from './session';
 import { sourcePolicy } from '../sourcePolicy';
+import { setting } from '../../vscode/settings';
+import { runInWorker } from './workerClient';
 
 /** What other features and tests can use (returned from activate through the extension API). */
 export interface DatasetApi {
@@ -37,6 +39,13 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
     isTrusted: () => vscode.workspace.isTrusted,
     picked: session.pickedSources,
   });
+  session.importer = (sources, options) =>
+    runInWorker(
+      context.extensionPath,
+      { task: 'import', sources, maxFileBytes: setting('dataset.maxFileMegabytes') * (1 << 20) },
+      options.signal,
+      (filesDone, filesTotal, pairs = 0) => options.onProgress?.({ filesDone, filesTotal, pairs }),
+    );
   // Sources left unread for lack of trust are read once it is granted.
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(() => void session.load().catch(() => undefined)),

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../../util/atomicFile';
 import type { DuplicateGroup } from '../dedupe';
 import { sourceHash } from '../hash';
-import { importDatasets, type ImportProgress } from '../import';
+import { importDatasets, type ImportOptions, type ImportProgress, type MultiImportResult } from '../import';
 import type { ImportProblem, ImportResult, QaPair } from '../model';
 import { OverlayStore, type CuratedPair, type OverlayChange } from '../overlay';
 import { readSplit, type SplitFile } from '../split';
@@ -74,6 +74,9 @@ export class DatasetSession {
    */
   sourcePolicy: (source: string) => string | undefined = () => undefined;
 
+  /** Reads the sources; the view layer runs it in the dataset worker so parsing never blocks the extension host. */
+  importer: (sources: string[], options: ImportOptions) => Promise<MultiImportResult> = importDatasets;
+
   /** Sources the user chose in this window (a dialog, a command argument): readable without trust. */
   readonly pickedSources = new Set<string>();
 
@@ -139,7 +142,7 @@ export class DatasetSession {
           return why ? [{ file: source, kind: 'unreadable' as const, message: why }] : [];
         });
         const allowed = workspace.sources().filter((source) => !refused.some((r) => r.file === source));
-        const imported = await importDatasets(allowed, options);
+        const imported = await this.importer(allowed, options);
         this.setData(imported.sources, [...refused, ...imported.problems]);
         this.loadError = undefined;
         await this.loadSplit(workspace.lastSplit?.path).catch((error: Error) => {

@@ -10,7 +10,9 @@ export class CancelledError extends Error {
 }
 
 type Reply<T> =
-  { ok: true; result: T } | { ok: false; error: string } | { progress: { done: number; total: number } };
+  | { ok: true; result: T }
+  | { ok: false; error: string }
+  | { progress: { done: number; total: number; detail?: number } };
 
 export function runInWorker<T extends WorkerRequest['task']>(
   extensionPath: string,
@@ -32,7 +34,8 @@ export function runInWorker<T extends WorkerRequest['task']>(
     const onAbort = () => finish(() => reject(new CancelledError()));
     signal?.addEventListener('abort', onAbort);
     worker.on('message', (message: Reply<WorkerResults[T]>) => {
-      if ('progress' in message) onProgress?.(message.progress.done, message.progress.total);
+      if ('progress' in message)
+        onProgress?.(message.progress.done, message.progress.total, message.progress.detail);
       else finish(() => (message.ok ? resolve(message.result) : reject(new Error(message.error))));
     });
     worker.on('error', (error) => finish(() => reject(error)));

@@ -1,11 +1,13 @@
 /** The tasks the dataset worker runs, and their request/result types (shared by the worker and its client). */
 import { dedupePairs, type DedupeInput, type DedupeReport } from '../dedupe';
 import type { QaPair } from '../model';
+import { importDatasets, type MultiImportResult } from '../import';
 import { createSplit, type SplitFile, type SplitInput, type SplitOptions } from '../split';
 import { ChatTokenizer } from '../tokenizer';
 import { tokenStats, type TokenStats } from '../tokens';
 
 export type WorkerRequest =
+  | { task: 'import'; sources: string[]; maxFileBytes: number }
   | { task: 'dedupe'; pairs: DedupeInput[]; threshold: number }
   | {
       task: 'split';
@@ -22,6 +24,7 @@ export type WorkerRequest =
     };
 
 export interface WorkerResults {
+  import: MultiImportResult;
   dedupe: DedupeReport;
   split: SplitFile;
   tokens: TokenStats & { seconds: number };
@@ -45,7 +48,10 @@ export function dedupeInput(pair: CuratedPair): DedupeInput {
   };
 }
 
-export function dedupeRequest(pairs: readonly CuratedPair[], threshold: number): WorkerRequest {
+export function dedupeRequest(
+  pairs: readonly CuratedPair[],
+  threshold: number,
+): Extract<WorkerRequest, { task: 'dedupe' }> {
   return { task: 'dedupe', threshold, pairs: pairs.map(dedupeInput) };
 }
 
@@ -53,21 +59,29 @@ export function splitRequest(
   pairs: readonly CuratedPair[],
   hashes: { sourceHash: string; overlayHash: string },
   options: Omit<SplitOptions, 'signal'>,
-): WorkerRequest {
+): Extract<WorkerRequest, { task: 'split' }> {
   const inputs: SplitInput[] = pairs.map((pair) => ({
     ...dedupeInput(pair),
+    qtype: pair.qtype,
     ...(pair.excluded ? { excluded: true } : {}),
   }));
   return { task: 'split', pairs: inputs, hashes, options };
 }
 
-export type ProgressReporter = (done: number, total: number) => void;
+/** `detail` is a task's own count (pairs read, for an import). */
+export type ProgressReporter = (done: number, total: number, detail?: number) => void;
 
 export async function runWorkerTask(
   request: WorkerRequest,
   onProgress: ProgressReporter = () => undefined,
 ): Promise<WorkerResults[keyof WorkerResults]> {
   switch (request.task) {
+    case 'import':
+      // Parsing runs here, off the extension host's thread; big CSV/JSONL files stream through in chunks.
+      return importDatasets(request.sources, {
+        maxFileBytes: request.maxFileBytes,
+        onProgress: (p) => onProgress(p.filesDone, p.filesTotal, p.pairs),
+      });
     case 'dedupe': {
       const report = dedupePairs(request.pairs, { threshold: request.threshold });
       // Verified pair lists are only collected on request; drop them anyway so the reply stays small.
