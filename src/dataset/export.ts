@@ -3,6 +3,7 @@
  * `{"id", "messages": [system?, user, assistant], "qtype", "source"}` per line, overlay edits applied, excluded and
  * unanswered pairs left out.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
 import { compareIds } from './hash';
@@ -90,6 +91,9 @@ export async function exportSplit(
   const missing = split.assignments.filter((a) => !present.has(a.id)).map((a) => a.id);
 
   const files = { train: 'train.jsonl', validation: 'validation.jsonl', test: 'test.jsonl' };
+  // Re-exporting into a folder: its old manifest goes first, so a crash part-way never leaves a manifest that
+  // vouches for files it did not describe (a folder with a manifest is a complete export).
+  await fs.rm(path.join(outDir, 'manifest.json'), { force: true });
   for (const name of splitNames) {
     const body = lines[name].join('\n');
     await writeFileAtomic(path.join(outDir, files[name]), body ? body + '\n' : '');
@@ -122,6 +126,15 @@ export async function exportSplit(
     staleSource: split.sourceHash !== hashes.sourceHash,
     staleOverlay: split.overlayHash !== hashes.overlayHash,
   };
+}
+
+/** Why a name cannot be an export folder under `.medqa/exports/` (undefined when it can). */
+export function exportNameProblem(name: string): string | undefined {
+  if (!/^[\w.-]+$/.test(name))
+    return `"${name}" is not a valid export name: use letters, digits, ".", "_" and "-" only.`;
+  // "." and ".." pass the character check but name the exports folder itself or its parent.
+  if (/^\.+$/.test(name)) return `"${name}" is not a valid export name: it must contain a letter or digit.`;
+  return undefined;
 }
 
 /** Refuses output locations inside a source folder: we never write into the user's data. */

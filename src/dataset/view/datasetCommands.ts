@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { ExtensionServices } from '../../vscode/services';
-import { assertOutsideSources, exportSplit } from '../export';
+import { assertOutsideSources, exportNameProblem, exportSplit } from '../export';
 import { parseRatios, writeSplit, type SplitFile } from '../split';
 import { parseSplitInput } from './splitInput';
 import type { DatasetPanel } from './datasetPanel';
@@ -265,14 +265,13 @@ export function registerDatasetCommands(
         title: 'Export for Training: folder name under .medqa/exports/',
         value: name,
         ignoreFocusOut: true,
-        validateInput: (text) =>
-          /^[\w.-]+$/.test(text.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-" only.',
+        validateInput: (text) => exportNameProblem(text.trim()),
       });
       if (typed === undefined) return undefined;
       name = typed.trim();
     }
-    if (!/^[\w.-]+$/.test(name))
-      throw new Error(`"${name}" is not a valid export name (letters, digits, ".", "_", "-").`);
+    const nameProblem = exportNameProblem(name);
+    if (nameProblem) throw new Error(nameProblem);
     const outDir = path.join(root, '.medqa', 'exports', name);
     assertOutsideSources(
       outDir,

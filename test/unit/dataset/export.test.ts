@@ -1,8 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { assertOutsideSources, exportSplit } from '../../../src/dataset/export';
+import { assertOutsideSources, exportNameProblem, exportSplit } from '../../../src/dataset/export';
 import { sourceHash } from '../../../src/dataset/hash';
 import { importDataset } from '../../../src/dataset/import';
 import { OverlayStore } from '../../../src/dataset/overlay';
@@ -111,6 +119,27 @@ describe('export (contract #1: chat JSONL + manifest)', () => {
       first.messages.map((m) => m.role),
       ['user', 'assistant'],
     );
+  });
+
+  it('a re-export that fails part-way leaves no manifest vouching for the old files (the manifest goes first)', async () => {
+    const { pairs } = await importDataset(medquad);
+    const hashes = { sourceHash: sourceHash(pairs), overlayHash: 'none' };
+    const split = createSplit(pairs, hashes, { seed: 3 });
+    await exportSplit(pairs, split, dir, hashes);
+    assert.ok(existsSync(path.join(dir, 'manifest.json')));
+    // A folder where validation.jsonl goes makes the second export fail after train.jsonl.
+    rmSync(path.join(dir, 'validation.jsonl'));
+    mkdirSync(path.join(dir, 'validation.jsonl', 'blocker'), { recursive: true });
+    writeFileSync(path.join(dir, 'validation.jsonl', 'blocker', 'x'), 'x');
+    await assert.rejects(exportSplit(pairs, createSplit(pairs, hashes, { seed: 4 }), dir, hashes));
+    assert.equal(existsSync(path.join(dir, 'manifest.json')), false);
+  });
+
+  it('refuses export names that are not plain folder names, "." and ".." included', () => {
+    for (const name of ['..', '.', '...', 'a/b', '../x', 'with space', ''])
+      assert.match(exportNameProblem(name) ?? '', /is not a valid export name/, name);
+    for (const name of ['split-42-20261129-1200', 'v1.2', '.hidden', 'a..b'])
+      assert.equal(exportNameProblem(name), undefined);
   });
 
   it('refuses to write into a source folder', () => {
