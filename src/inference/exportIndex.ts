@@ -16,6 +16,8 @@ export interface ExportSummary {
   dir: string;
   /** The base model the export was made from (as the exporter was given it). */
   model: string;
+  /** Every name the manifest gives the model (as given, as resolved to a folder): any of them matches. */
+  modelNames: string[];
   /** Absolute adapter folder merged in; null for a base model's export. */
   adapter: string | null;
   step: number | null;
@@ -63,7 +65,15 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export function summaryOf(dir: string, value: unknown): ExportSummary | string {
   if (!isRecord(value) || value.format !== 'medqa-onnx-export')
     return `${MANIFEST_FILE} is not a MedQA ONNX export manifest`;
-  if (typeof value.model !== 'string' || !value.model) return `${MANIFEST_FILE} names no model`;
+  // `model` is the name as given, or `{ given, resolved }` (a catalogue name and the folder it resolved to).
+  const names = (
+    typeof value.model === 'string'
+      ? [value.model]
+      : isRecord(value.model)
+        ? [value.model.given, value.model.resolved]
+        : []
+  ).filter((name): name is string => typeof name === 'string' && name !== '');
+  if (names.length === 0) return `${MANIFEST_FILE} names no model`;
   if (value.adapter !== null && typeof value.adapter !== 'string')
     return `${MANIFEST_FILE}: 'adapter' must be a path or null`;
   let bytes = 0;
@@ -75,7 +85,8 @@ export function summaryOf(dir: string, value: unknown): ExportSummary | string {
   }
   return {
     dir,
-    model: value.model,
+    model: names[0],
+    modelNames: [...new Set(names)],
     adapter: typeof value.adapter === 'string' && value.adapter ? path.resolve(value.adapter) : null,
     step: typeof value.step === 'number' && Number.isFinite(value.step) ? value.step : null,
     bytes,
@@ -132,6 +143,11 @@ export function sameModel(a: string, b: string): boolean {
   return path.isAbsolute(a) && path.isAbsolute(b) && path.resolve(a) === path.resolve(b);
 }
 
+/** Whether an export was made from `model` (under any of the names its manifest records). */
+export function madeFrom(summary: Pick<ExportSummary, 'modelNames'>, model: string): boolean {
+  return summary.modelNames.some((name) => sameModel(name, model));
+}
+
 /** The exports of one checkpoint (matched by the manifest's adapter path), newest first. */
 export function exportsOfCheckpoint(exports: readonly ExportSummary[], checkpoint: string): ExportSummary[] {
   const target = path.resolve(checkpoint);
@@ -146,7 +162,7 @@ export function baseExportOf(
   model: string,
   workspaceRoot?: string,
 ): ExportSummary | undefined {
-  const candidates = exports.filter((e) => e.adapter === null && sameModel(e.model, model));
+  const candidates = exports.filter((e) => e.adapter === null && madeFrom(e, model));
   const home = workspaceRoot ? baseExportDir(workspaceRoot, model) : undefined;
   return candidates.find((e) => e.dir === home) ?? candidates[0];
 }

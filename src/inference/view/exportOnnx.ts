@@ -12,7 +12,7 @@ import { trainerEnv } from '../../training/pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
-import { adapterExportDir, baseExportDir, MANIFEST_FILE, readExportSummary, sameModel } from '../exportIndex';
+import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import type { OnnxExports } from './onnxExports';
 
 /** What `export-onnx` imports: without these the trainer fails at once. */
@@ -101,8 +101,7 @@ export async function exportCheckpoint(
     baseOut = baseExportDir(root, model);
     const there = existsSync(baseOut) ? await readExportSummary(baseOut) : undefined;
     // Another model's export in the folder its name maps to: keep it, use a folder of its own.
-    if (there && !('problem' in there) && !sameModel(there.model, model))
-      baseOut = baseExportDir(root, model, true);
+    if (there && !('problem' in there) && !madeFrom(there, model)) baseOut = baseExportDir(root, model, true);
     jobs.push({ label: 'base model', model, adapter: null, out: baseOut });
   }
 

@@ -6,7 +6,7 @@ import {
   discoverExports,
   exportsOfCheckpoint,
   ONNX_DIR,
-  sameModel,
+  madeFrom,
   type ExportProblem,
   type ExportSummary,
 } from '../exportIndex';
@@ -111,7 +111,7 @@ export async function usableExports(
   const found: Record<PlaygroundSide, string | null> = { base: null, adapter: null };
   const adapter = exports.of(target.checkpoint)[0];
   if (!adapter) problems.push(`${name} has no ONNX export yet: run "MedQA: Export Checkpoint to ONNX".`);
-  else if (!sameModel(adapter.model, target.model))
+  else if (!madeFrom(adapter, target.model))
     problems.push(
       `The export of ${name} was made from ${adapter.model}, not from its run's model ${target.model}.`,
     );

@@ -73,7 +73,8 @@ describe('playground: where ONNX exports live and which checkpoint each belongs 
     writeExport(path.join(root, '.medqa', 'onnx', 'base', 'tiny-qwen3-abc'), manifest(model, null));
     writeExport(
       path.join(root, '.medqa', 'onnx', 'base', 'smollm2'),
-      manifest('HuggingFaceTB/SmolLM2', null),
+      // The exporter records a catalogue name with the folder it resolved to; either name matches.
+      manifest('unused', null, { model: { given: 'HuggingFaceTB/SmolLM2', resolved: '/models/smollm2' } }),
     );
     // An export cut short (no manifest) and a foreign JSON are problems, not exports.
     mkdirSync(path.join(root, '.medqa', 'onnx', 'tiny-run', 'half-written', 'onnx'), { recursive: true });
@@ -98,6 +99,7 @@ describe('playground: where ONNX exports live and which checkpoint each belongs 
     assert.equal(path.basename(baseExportOf(exports, model, root)?.dir ?? ''), 'tiny-qwen3-abc');
     assert.equal(path.basename(baseExportOf(exports, 'HuggingFaceTB/SmolLM2')?.dir ?? ''), 'smollm2');
     assert.equal(baseExportOf(exports, '/tools/another-model'), undefined);
+    assert.equal(path.basename(baseExportOf(exports, '/models/smollm2/')?.dir ?? ''), 'smollm2');
   });
 
   it('finds no exports in a workspace without .medqa/onnx/', async () => {
