@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("medqa_trainer.compare", "base vs candidate evaluation with paired bootstrap tests"),
     "setup-wordnet": ("medqa_trainer.wordnet_setup", "copy Debian's WordNet into an nltk_data folder for METEOR"),
     "models": ("medqa_trainer.models", "the local model catalogue: list, install NAME, path NAME"),
+    "export-onnx": ("medqa_trainer.onnx_export", "export a model (+ merged LoRA adapter) to ONNX for in-editor inference"),
     "train": ("medqa_trainer.train", "fine-tune a LoRA/QLoRA adapter from run.yaml (events to <output_dir>/events.jsonl)"),
 }
 

@@ -1,0 +1,283 @@
+"""`export-onnx`: a base model (+ optional merged LoRA adapter) as an ONNX folder that transformers.js loads.
+
+The folder is built beside `--out` under a temporary name, checked with onnxruntime against PyTorch, and renamed
+into place with `medqa-onnx.json` written last, so a crashed export never looks complete (docs/protocol.md,
+"ONNX export folder"). Why torch.onnx and not optimum-onnx: see trainer/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from medqa_trainer.atomic import write_text_atomic
+
+MANIFEST_NAME = "medqa-onnx.json"
+MANIFEST_FORMAT = "medqa-onnx-export"
+MANIFEST_VERSION = 1
+ONNX_RELATIVE = Path("onnx") / "model.onnx"
+WHY_NOT_OPTIMUM = (
+    "optimum-onnx 0.1.0 (the latest release) requires transformers<4.58 and optimum~=2.1, and medqa_trainer pins "
+    "transformers 5.23.0, so it cannot be installed beside the trainer; torch.onnx exports the same "
+    "decoder-with-past layout instead"
+)
+# Rough 2-core CPU rates from SmolLM2-135M (export 24 s, validation ~1 s per prompt at 16 tokens), for estimates.
+EXPORT_SECONDS_PER_MILLION_PARAMS = 0.2
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.jinja",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="local model folder, catalogue name or hub id")
+    parser.add_argument("--adapter", default=None, help="LoRA checkpoint folder to merge before export")
+    parser.add_argument("--out", required=True, type=Path, help="the export folder to write")
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out even if it is not a previous export"
+    )
+    parser.add_argument(
+        "--exporter",
+        choices=("torchscript", "dynamo"),
+        default="torchscript",
+        help="torch.onnx exporter (default torchscript: same logits, much faster to export)",
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="validation questions, one per line (default: three MedQuAD-style questions)",
+    )
+    parser.add_argument("--validation-max-new-tokens", type=int, default=16)
+    parser.add_argument(
+        "--tolerance", type=float, default=None, help="max abs logit difference allowed (default 1e-3)"
+    )
+
+
+def say(message: str) -> None:
+    print(f"export-onnx: {message}", file=sys.stderr, flush=True)
+
+
+def is_previous_export(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == MANIFEST_FORMAT
+
+
+def check_out(out: Path, sources: list[Path], force: bool) -> Path:
+    """The resolved --out; refuses a folder inside a source and a non-export folder that would be replaced."""
+    from medqa_trainer.onnx_sources import ExportInputError
+
+    target = out.expanduser().resolve()
+    for source in sources:
+        if target == source or source in target.parents:
+            raise ExportInputError(
+                f"--out {target} is inside {source}; an export never writes into its sources"
+            )
+        if target in source.parents:
+            raise ExportInputError(f"--out {target} contains {source}; replacing it would delete a source")
+    if target.exists() and not target.is_dir():
+        raise ExportInputError(f"--out {target} is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()) and not is_previous_export(target) and not force:
+        raise ExportInputError(
+            f"--out {target} exists and is not a previous export (no {MANIFEST_NAME}); "
+            "choose another folder or pass --force to replace it"
+        )
+    return target
+
+
+def file_record(folder: Path) -> dict[str, dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        records[path.relative_to(folder).as_posix()] = {
+            "sha256": digest.hexdigest(),
+            "bytes": path.stat().st_size,
+        }
+    return records
+
+
+def write_tokenizer_files(tokenizer: Any, source_folder: Path | None, folder: Path) -> None:
+    """The source's own tokenizer files when it is a folder (byte for byte, as the hub has them), else
+    save_pretrained. transformers.js reads the chat template from tokenizer_config.json, so it is put there
+    too when the source keeps it only in chat_template.jinja (as transformers 5 does)."""
+    copied = False
+    if source_folder is not None and (source_folder / "tokenizer.json").is_file():
+        for name in TOKENIZER_FILES:
+            if (source_folder / name).is_file():
+                shutil.copyfile(source_folder / name, folder / name)
+        copied = True
+    else:
+        tokenizer.save_pretrained(str(folder))
+    config_path = folder / "tokenizer_config.json"
+    config: dict[str, Any] = (
+        json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    )
+    before = dict(config)
+    for loading_option in ("is_local", "local_files_only"):  # save_pretrained writes how it was loaded
+        config.pop(loading_option, None)
+    template = getattr(tokenizer, "chat_template", None)
+    if template and not config.get("chat_template"):
+        config["chat_template"] = template
+    if config != before or not copied:
+        config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    special = folder / "special_tokens_map.json"
+    if not special.is_file():
+        tokens = {key: value for key, value in tokenizer.special_tokens_map.items() if value}
+        special.write_text(json.dumps(tokens, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_questions(path: Path | None) -> list[str]:
+    from medqa_trainer.onnx_sources import ExportInputError
+    from medqa_trainer.onnx_validate import DEFAULT_QUESTIONS
+
+    if path is None:
+        return list(DEFAULT_QUESTIONS)
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except OSError as error:
+        raise ExportInputError(f"--questions {path} cannot be read: {error}") from error
+    questions = [line for line in lines if line]
+    if not questions:
+        raise ExportInputError(f"--questions {path} has no questions (one per line)")
+    return questions
+
+
+def optimum_available() -> bool:
+    return (
+        importlib.util.find_spec("optimum") is not None
+        and importlib.util.find_spec("optimum.exporters.onnx") is not None
+    )
+
+
+def replace_folder(built: Path, target: Path) -> None:
+    """Moves the finished folder into place; an earlier export there is set aside first, then removed."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(built, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from medqa_trainer.onnx_graph import UnsupportedArchitectureError
+    from medqa_trainer.onnx_sources import ExportInputError
+    from medqa_trainer.onnx_validate import ValidationFailedError
+
+    try:
+        export(args)
+    except (ExportInputError, UnsupportedArchitectureError, ValidationFailedError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, ValidationFailedError) else 2
+    return 0
+
+
+def export(args: argparse.Namespace) -> Path:
+    from medqa_trainer.onnx_graph import check_supported
+    from medqa_trainer.onnx_sources import load_config, read_adapter, resolve_model
+
+    started = time.monotonic()
+    source = resolve_model(args.model)
+    adapter = read_adapter(args.adapter) if args.adapter else None
+    sources = [
+        p for p in (Path(source.resolved) if source.local else None, adapter.folder if adapter else None) if p
+    ]
+    target = check_out(args.out, sources, args.force)
+    questions = read_questions(args.questions)
+    config = load_config(source)
+    check_supported(config, str(Path(source.resolved) / "config.json") if source.local else source.given)
+    if optimum_available():
+        say(
+            "optimum is importable here, but export-onnx uses torch.onnx for the same graph on every install "
+            "(optimum-onnx cannot be installed with transformers 5)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir()
+    try:
+        manifest = _build(args, source, adapter, config, questions, building, started)
+        replace_folder(building, target)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    size = sum(record["bytes"] for record in manifest["files"].values())
+    say(f"done: {target} ({size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
+    return target
+
+
+def _build(
+    args: argparse.Namespace,
+    source: Any,
+    adapter: Any,
+    config: Any,
+    questions: list[str],
+    building: Path,
+    started: float,
+) -> dict[str, Any]:
+    from medqa_trainer.onnx_graph import export_decoder, parameter_bytes
+    from medqa_trainer.onnx_sources import load_merged_model, load_tokenizer
+    from medqa_trainer.onnx_validate import LOGIT_TOLERANCE, ValidationFailedError, validate
+
+    say(f"loading {source.given}" + (f" ({source.resolved})" if source.resolved != source.given else ""))
+    tokenizer = load_tokenizer(source)
+    model = load_merged_model(source, adapter, say)
+    millions = parameter_bytes(model) / 4e6
+    say(
+        f"exporting {millions:.0f} M parameters with torch.onnx ({args.exporter}), fp32; "
+        f"about {max(5, millions * EXPORT_SECONDS_PER_MILLION_PARAMS * (6 if args.exporter == 'dynamo' else 1)):.0f} s"
+    )
+    record = export_decoder(model, building / ONNX_RELATIVE, args.exporter)
+    say(
+        f"exported in {record['seconds']:.0f} s; validating with onnxruntime on {len(questions)} prompts "
+        f"x {args.validation_max_new_tokens} greedy tokens against PyTorch"
+    )
+    tolerance = LOGIT_TOLERANCE if args.tolerance is None else args.tolerance
+    report = validate(
+        model, tokenizer, building / ONNX_RELATIVE, questions, args.validation_max_new_tokens, tolerance, say
+    )
+    say(
+        f"validation: max abs logit diff {report.max_abs_logit_diff:.2e} (tolerance {tolerance:g}), greedy "
+        f"identical on {report.greedy_identical}/{report.prompts} prompts"
+    )
+    if not report.passed:
+        raise ValidationFailedError(f"the ONNX graph does not match PyTorch: {report.failure()}")
+    say("writing config, tokenizer and manifest")
+    model.config.to_json_file(str(building / "config.json"))
+    model.generation_config.to_json_file(str(building / "generation_config.json"))
+    write_tokenizer_files(tokenizer, Path(source.resolved) if source.local else None, building)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "model": {"given": source.given, "resolved": source.resolved},
+        "model_type": config.model_type,
+        "adapter": str(adapter.folder) if adapter else None,
+        "step": adapter.step if adapter else None,
+        "export": {**record, "why_not_optimum": WHY_NOT_OPTIMUM},
+        "files": file_record(building),
+        "validation": report.as_dict(),
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    # Last, so a folder with a manifest is a complete export.
+    write_text_atomic(building / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest
