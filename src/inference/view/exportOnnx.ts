@@ -174,7 +174,8 @@ async function runJob(
     signal,
     onOutput: (line, stream) => {
       output.appendLine(stream === 'stderr' ? `[stderr] ${line}` : line);
-      if (stream === 'stdout') onPhase(line);
+      // The exporter's phase lines (whichever stream it prints them on) are the progress message.
+      onPhase(line);
     },
   });
   if (exit.cancelled || exit.code !== 0) {

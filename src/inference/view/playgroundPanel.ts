@@ -219,7 +219,11 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     if (system) messages.push({ role: 'system', content: system });
     messages.push({ role: 'user', content: question });
     const engine = this.deps.engine();
-    this.memory.columns = { base: idleColumn(), adapter: idleColumn() };
+    // Both wait from the start: the engine answers one after the other.
+    this.memory.columns = {
+      base: { ...idleColumn(), status: 'loading' },
+      adapter: { ...idleColumn(), status: 'loading' },
+    };
     await this.pushState();
     const runs = SIDES.map((side) => {
       const handle = engine.generate(
