@@ -74,10 +74,14 @@ export function shingleHashes(normalized: string, size: number): Uint32Array {
 /** Exact Jaccard similarity of two sorted distinct hash sets. */
 export function jaccard(a: Uint32Array, b: Uint32Array): number {
   if (a.length === 0 && b.length === 0) return 1;
-  let i = 0;
-  let j = 0;
+  const shared = sortedOverlap(a, b);
+  return shared / (a.length + b.length - shared);
+}
+
+/** How many items two ascending lists share, counting repeats (a merge walk over both). */
+export function sortedOverlap<T extends number | string>(a: ArrayLike<T>, b: ArrayLike<T>): number {
   let shared = 0;
-  while (i < a.length && j < b.length) {
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
     if (a[i] === b[j]) {
       shared++;
       i++;
@@ -85,5 +89,5 @@ export function jaccard(a: Uint32Array, b: Uint32Array): number {
     } else if (a[i] < b[j]) i++;
     else j++;
   }
-  return shared / (a.length + b.length - shared);
+  return shared;
 }

@@ -8,7 +8,7 @@
  * with many different words. Frames are compared as sets of content-word stems, so "What is (are) X?", "What is X?"
  * and "Do you have information about X?" ask the same thing, and "How is X diagnosed?" matches "How to diagnose X?".
  */
-import { foldCase } from './normalize';
+import { foldCase, sortedOverlap } from './normalize';
 import { Templates } from './questionTemplates';
 
 export interface QuestionInput {
@@ -323,14 +323,6 @@ export function sameSubjectPairs(
 /** Jaccard similarity of two frames (sorted distinct stems); two empty frames are the same frame. */
 export function frameSimilarity(a: readonly string[], b: readonly string[]): number {
   if (a.length === 0 && b.length === 0) return 1;
-  let shared = 0;
-  for (let i = 0, j = 0; i < a.length && j < b.length;) {
-    if (a[i] === b[j]) {
-      shared++;
-      i++;
-      j++;
-    } else if (a[i] < b[j]) i++;
-    else j++;
-  }
+  const shared = sortedOverlap(a, b);
   return shared / (a.length + b.length - shared);
 }

@@ -3,6 +3,7 @@
  * whether two answers about one subject are the same answer (a lead-in question or a reworded phrase costs a few
  * words; a long added table or a different text costs many).
  */
+import { sortedOverlap } from './normalize';
 
 /**
  * Word-level edit similarity 1 − D / (|a| + |b|), D the fewest word insertions and deletions that turn one text into
@@ -36,18 +37,7 @@ export function wordSimilarity(a: Int32Array, b: Int32Array, threshold: number):
 
 /** How many words two texts share, counted with multiplicity. */
 function sharedWords(a: Int32Array, b: Int32Array): number {
-  const x = a.slice().sort();
-  const y = b.slice().sort();
-  let shared = 0;
-  for (let i = 0, j = 0; i < x.length && j < y.length;) {
-    if (x[i] === y[j]) {
-      shared++;
-      i++;
-      j++;
-    } else if (x[i] < y[j]) i++;
-    else j++;
-  }
-  return shared;
+  return sortedOverlap(a.slice().sort(), b.slice().sort());
 }
 
 /** Each distinct word as a small integer, so texts compare as Int32Arrays. */

@@ -3,17 +3,11 @@ import { appendFileSync, cpSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fixturesDir } from '../support/paths';
 import { quickInput, webviewFrame } from './support/quickPick';
+import { until } from './support/until';
 import { startWorkbench, type Workbench } from './support/workbench';
 
 const RUNS = ['compare-lr-1e-4', 'compare-lr-3e-4'];
 
-async function until(condition: () => Promise<boolean>, message: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(message);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 const EVALUATION = '20260115-101500';
 
 describe('compare runs: a person compares two finished runs side by side', function () {
