@@ -9,6 +9,7 @@ import type {
   ChatMessage,
   DecodingSettings,
   FinishedEvent,
+  GenerationDetail,
   GenerationEvent,
   WorkerRequest,
   WorkerResponse,
@@ -28,7 +29,7 @@ interface Pending {
   resolve: (event: FinishedEvent) => void;
   reject: (error: Error) => void;
   cancelFlag: Int32Array;
-  onTokenIds?: (ids: number[]) => void;
+  onDetail?: (detail: GenerationDetail) => void;
 }
 
 /** A caller may listen to events only: its `done` rejecting must not count as an unhandled rejection. */
@@ -54,15 +55,15 @@ export class InferenceEngine {
     return this.start(exportDir, messages, settings, onEvent);
   }
 
-  /** Same as `generate`, and hands over the generated token ids (for tests and the benchmark). */
-  generateWithTokenIds(
+  /** Same as `generate`, and hands over the generated ids and step count (for tests and the benchmark). */
+  generateWithDetail(
     exportDir: string,
     messages: ChatMessage[],
     settings: DecodingSettings,
     onEvent: (e: GenerationEvent) => void,
-    onTokenIds: (ids: number[]) => void,
+    onDetail: (detail: GenerationDetail) => void,
   ): GenerationHandle {
-    return this.start(exportDir, messages, settings, onEvent, onTokenIds);
+    return this.start(exportDir, messages, settings, onEvent, onDetail);
   }
 
   /** Drops loaded exports in the worker (all when no folder is given), e.g. after one was exported again. */
@@ -93,7 +94,7 @@ export class InferenceEngine {
     messages: ChatMessage[],
     settings: DecodingSettings,
     onEvent: (e: GenerationEvent) => void,
-    onTokenIds?: (ids: number[]) => void,
+    onDetail?: (detail: GenerationDetail) => void,
   ): GenerationHandle {
     const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
     const cancel = () => Atomics.store(cancelFlag, 0, 1);
@@ -110,7 +111,7 @@ export class InferenceEngine {
     }
     const id = this.nextId++;
     const done = new Promise<FinishedEvent>((resolve, reject) => {
-      this.pending.set(id, { onEvent, resolve, reject, cancelFlag, ...(onTokenIds ? { onTokenIds } : {}) });
+      this.pending.set(id, { onEvent, resolve, reject, cancelFlag, ...(onDetail ? { onDetail } : {}) });
     });
     this.ensureWorker().ref();
     this.post({
@@ -120,7 +121,7 @@ export class InferenceEngine {
       messages,
       settings,
       cancelFlag: cancelFlag.buffer as SharedArrayBuffer,
-      ...(onTokenIds ? { withTokenIds: true } : {}),
+      ...(onDetail ? { withDetail: true } : {}),
     });
     return { cancel, done: handled(done) };
   }
@@ -164,7 +165,7 @@ export class InferenceEngine {
     pending.onEvent(event);
     if (event.kind === 'finished') {
       this.pending.delete(message.id);
-      if (message.tokenIds) pending.onTokenIds?.(message.tokenIds);
+      if (message.detail) pending.onDetail?.(message.detail);
       pending.resolve(event);
     } else if (event.kind === 'error') {
       this.pending.delete(message.id);

@@ -34,7 +34,8 @@ const fileEntry = v.object({
 const manifestSchema = v.object({
   format: v.literal('medqa-onnx-export'),
   version: v.literal(1),
-  model: v.string(),
+  // The model as given to export-onnx and the folder it resolved to (a catalogue name → its local folder).
+  model: v.union([v.string(), v.object({ given: v.string(), resolved: v.string() })]),
   model_type: v.string(),
   adapter: v.nullable(v.string()),
   step: v.optional(v.nullable(v.number())),

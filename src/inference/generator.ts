@@ -15,7 +15,12 @@ import {
   type PreTrainedModel,
 } from '@huggingface/transformers';
 import * as path from 'node:path';
-import type { ChatMessage, DecodingSettings, GenerationEvent } from '../protocol/inferenceWorker';
+import type {
+  ChatMessage,
+  DecodingSettings,
+  GenerationDetail,
+  GenerationEvent,
+} from '../protocol/inferenceWorker';
 import { ChatPrompt, TextStream } from './chatPrompt';
 import { checkDecodingSettings } from './decoding';
 import { readExport, type ExportInfo } from './exportReader';
@@ -109,7 +114,7 @@ export class LoadedExport {
     settings: DecodingSettings,
     cancelled: CancelCheck,
     onEvent: (event: GenerationEvent) => void,
-  ): Promise<{ finished: Finished; tokenIds: number[] }> {
+  ): Promise<{ finished: Finished; detail: GenerationDetail }> {
     checkDecodingSettings(settings);
     const promptIds = this.prompt.promptIds(messages, settings.enableThinking ?? false);
     onEvent({ kind: 'started', promptTokens: promptIds.length });
@@ -151,7 +156,7 @@ export class LoadedExport {
       timeToFirstTokenMs: firstAt - started,
       tokensPerSecond: afterFirst > 0 && ended > firstAt ? afterFirst / ((ended - firstAt) / 1000) : 0,
     };
-    return { finished, tokenIds: streamer.ids };
+    return { finished, detail: { tokenIds: streamer.ids, steps: generated } };
   }
 
   async dispose(): Promise<void> {

@@ -46,13 +46,8 @@ async function generate(request: GenerateRequest): Promise<void> {
   }
   try {
     const model = await exportFor(request.exportDir, emit);
-    const { finished, tokenIds } = await model.generate(request.messages, request.settings, cancelled, emit);
-    send({
-      type: 'event',
-      id: request.id,
-      event: finished,
-      ...(request.withTokenIds ? { tokenIds } : {}),
-    });
+    const { finished, detail } = await model.generate(request.messages, request.settings, cancelled, emit);
+    send({ type: 'event', id: request.id, event: finished, ...(request.withDetail ? { detail } : {}) });
   } catch (error) {
     emit({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
   }

@@ -37,6 +37,14 @@ export type GenerationEvent =
 
 export type FinishedEvent = Extract<GenerationEvent, { kind: 'finished' }>;
 
+/** What tests and the benchmark check beyond the events. */
+export interface GenerationDetail {
+  /** The answer's token ids (no end-of-turn token). */
+  tokenIds: number[];
+  /** Forward passes that produced a token, including one computed while a cancel arrived and then dropped. */
+  steps: number;
+}
+
 /** Host → worker. */
 export type WorkerRequest =
   | {
@@ -51,13 +59,13 @@ export type WorkerRequest =
        * even while its event loop is busy in the generation loop.
        */
       cancelFlag: SharedArrayBuffer;
-      /** Test hook: also return the generated token ids in the finished message. */
-      withTokenIds?: boolean;
+      /** Test hook: also return the generated ids and the model steps in the finished message. */
+      withDetail?: boolean;
     }
   /** Forget loaded exports (all when `exportDir` is absent), e.g. after an export was rebuilt. */
   | { type: 'unload'; exportDir?: string };
 
 /** Worker → host. */
 export type WorkerResponse =
-  | { type: 'event'; id: number; event: GenerationEvent; tokenIds?: number[] }
+  | { type: 'event'; id: number; event: GenerationEvent; detail?: GenerationDetail }
   | { type: 'unloaded'; exportDir?: string };

@@ -42,7 +42,7 @@ function writeExport(
   const manifest = {
     format: 'medqa-onnx-export',
     version: 1,
-    model: '/models/tiny',
+    model: { given: 'tiny', resolved: '/models/tiny' },
     model_type: 'qwen3',
     adapter: null,
     step: null,
