@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeTrainingExport } from '../support/trainingExport';
 import { pick, quickInput, webviewFrame as dashboardFrame } from './support/quickPick';
+import { fillOverrides } from './support/trainWizard';
 import { screenshotsDir, startWorkbench, type Workbench } from './support/workbench';
 
 /** Values typed into the override input boxes, by field (the box's title names the field). */
-const OVERRIDES: Record<string, string> = {
+const OVERRIDES = {
   max_length: '128',
   max_steps: '4',
   eval_steps: '2',
@@ -15,14 +16,6 @@ const OVERRIDES: Record<string, string> = {
   gradient_accumulation_steps: '1',
 };
 const LOCAL_MODEL = 'smollm2-135m-instruct';
-const OVERRIDE_LABELS = [
-  'Max length',
-  'Max steps',
-  'Eval every',
-  'Save every',
-  'Log every',
-  'Gradient accumulation',
-];
 
 describe('training: a person trains an adapter from the command palette', function () {
   this.timeout(480_000);
@@ -65,30 +58,8 @@ describe('training: a person trains an adapter from the command palette', functi
     await pick(page, /3\/5/, 'recommended');
     await workbench.screenshot('training-preset-picked');
 
-    // Step 4: tick a few settings in the multi-select, then accept.
-    {
-      const { widget, input, title } = await quickInput(page);
-      await title.filter({ hasText: /4\/5/ }).waitFor();
-      for (const label of OVERRIDE_LABELS) {
-        await input.fill(label);
-        await widget.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click();
-      }
-      await input.fill('');
-      await workbench.screenshot('training-overrides');
-      await input.press('Enter');
-    }
-    for (let i = 0; i < OVERRIDE_LABELS.length; i++) {
-      const { input, title } = await quickInput(page);
-      await title.filter({ hasText: /4\/5\): (?!overrides).+\(\w+\)/ }).waitFor();
-      const field = /\((\w+)\)\s*$/.exec((await title.textContent()) ?? '')?.[1] ?? '';
-      assert.ok(OVERRIDES[field], `unexpected override box for "${field}"`);
-      await input.fill(OVERRIDES[field]);
-      await input.press('Enter');
-      await title
-        .filter({ hasText: new RegExp(`\\(${field}\\)`) })
-        .waitFor({ state: 'detached' })
-        .catch(() => undefined);
-    }
+    // Step 4: tick a few settings in the multi-select, then type their values.
+    await fillOverrides(workbench, OVERRIDES);
     {
       const { input, title } = await quickInput(page);
       await title.filter({ hasText: /5\/5/ }).waitFor();

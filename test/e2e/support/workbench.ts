@@ -118,22 +118,53 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     async runCommand(title) {
       const palette = page.locator('.quick-input-widget').filter({ visible: true });
       const input = palette.locator('input.input').first();
-      // The row whose label is exactly the title; fuzzy matching may put a longer command first.
-      const row = palette
-        .locator('.monaco-list-row')
-        .filter({ visible: true, has: page.locator('.quick-input-list-label', { hasText: exactly(title) }) })
-        .first();
+      // The row whose label is exactly the title (fuzzy matching may put a longer command first), read as rendered
+      // text: a reused row keeps a hidden description from an earlier quick pick in its textContent.
+      const row = palette.locator('[data-medqa-command-row]').first();
+      const markRow = (wanted: string) =>
+        page.waitForFunction(
+          (label) => {
+            document
+              .querySelectorAll('[data-medqa-command-row]')
+              .forEach((element) => element.removeAttribute('data-medqa-command-row'));
+            for (const widget of document.querySelectorAll<HTMLElement>('.quick-input-widget')) {
+              if (widget.offsetParent === null) continue;
+              for (const candidate of widget.querySelectorAll<HTMLElement>('.monaco-list-row')) {
+                const shown =
+                  candidate.querySelector<HTMLElement>('.quick-input-list-label .label-name') ??
+                  candidate.querySelector<HTMLElement>('.quick-input-list-label');
+                if (shown?.innerText.replace(/\s+/g, ' ').trim() === label) {
+                  candidate.setAttribute('data-medqa-command-row', '');
+                  return true;
+                }
+              }
+            }
+            return false;
+          },
+          wanted,
+          { timeout: 10_000 },
+        );
       for (let attempt = 1; ; attempt++) {
         if ((await palette.count()) > 0) await page.keyboard.press('Escape'); // a quick pick left open
         await page.keyboard.press('F1');
         await input.waitFor();
         await input.fill(`>${title}`);
         try {
-          await row.waitFor({ timeout: 10_000 });
+          await markRow(title);
           break;
         } catch (error) {
           // The palette lists the commands known when it opened; a late registration shows on the next opening.
-          if (attempt === 3) throw new Error(`"${title}" is not in the command palette: ${String(error)}`);
+          if (attempt === 3) {
+            // What the palette did show, to tell a missing command from a row this search no longer fits.
+            const shown = await page.evaluate(() =>
+              Array.from(document.querySelectorAll<HTMLElement>('.quick-input-widget .monaco-list-row')).map(
+                (element) => element.innerText,
+              ),
+            );
+            throw new Error(
+              `"${title}" is not in the command palette: ${String(error)}\npalette rows: ${JSON.stringify(shown)}`,
+            );
+          }
         }
       }
       await row.click();
@@ -200,10 +231,6 @@ async function sidebarShowsMedqa(page: Page): Promise<boolean> {
   // Visible, not merely present: a hidden side bar keeps its last title in the DOM.
   const title = page.locator('.sidebar .composite.title .title-label', { hasText: /medqa studio/i }).first();
   return title.isVisible();
-}
-
-function exactly(text: string): RegExp {
-  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
 /** Workbenches a test left open (for failure screenshots). */
