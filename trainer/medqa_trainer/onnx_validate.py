@@ -212,7 +212,10 @@ def validate(
                     "torch": torch_tokens,
                 }
             )
-        if say is not None and (index % 5 == 0 or index == len(questions)):
+        if say is not None and index == 1 and len(questions) > 1:
+            left = (time.monotonic() - started) * (len(questions) - 1)
+            say(f"validated 1/{len(questions)} prompts; about {left:.0f} s for the rest")
+        elif say is not None and (index % 5 == 0 or index == len(questions)):
             say(
                 f"validated {index}/{len(questions)} prompts (max abs logit diff so far {report.max_abs_logit_diff:.2e})"
             )
