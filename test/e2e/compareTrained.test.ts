@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { requireEnv } from '../support/codeServer';
 import { fixturesDir } from '../support/paths';
 import { writeTrainingExport } from '../support/trainingExport';
 import { quickInput, webviewFrame } from './support/quickPick';
@@ -8,7 +9,7 @@ import { until } from './support/until';
 import { trainFromPalette } from './support/trainWizard';
 import { startWorkbench, type Workbench } from './support/workbench';
 
-/** Two short SmolLM2 runs that differ in the learning rate only. */
+/** Two short runs of the tiny random Qwen3 (seconds each on a CPU) that differ in the learning rate only. */
 const RUNS = [
   { name: 'palette-lr-2e-4', learningRate: '0.0002' },
   { name: 'palette-lr-1e-3', learningRate: '0.001' },
@@ -19,8 +20,10 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
   this.timeout(600_000);
   let workbench: Workbench;
   let hfDir: string;
+  let tinyModel: string;
 
   before(async () => {
+    tinyModel = requireEnv('MEDQA_TEST_TINY_MODEL', 'it names the tiny Qwen3 that ./studio setup builds');
     workbench = await startWorkbench();
     writeTrainingExport(path.join(workbench.workspaceDir, '.medqa', 'exports', 'compare-export'));
     // A folder the transformers Trainer wrote elsewhere (see trainer/tests/make_hf_run.py), outside the runs folder.
@@ -39,7 +42,7 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
     for (const run of RUNS) {
       await trainFromPalette(workbench, {
         exportName: 'compare-export',
-        model: 'smollm2-135m-instruct',
+        model: tinyModel,
         preset: 'recommended',
         overrides: {
           learning_rate: run.learningRate,
@@ -64,11 +67,21 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
     const { page } = workbench;
     await workbench.runCommand('MedQA: Import Hugging Face Run…');
     // code-server's folder dialog is a quick input holding a path: type the folder and accept it.
-    const { input } = await quickInput(page);
+    // It first shows its default (the workspace folder); a path typed before that lands is overwritten.
+    const { input, widget } = await quickInput(page);
+    await until(async () => (await input.inputValue()).length > 0, 'the folder dialog shows no path');
     await input.fill(hfDir);
+    await until(
+      async () => (await input.inputValue()).replace(/\/$/, '') === hfDir,
+      'the typed path did not stay',
+    );
     await input.press('Enter');
     const row = page.locator('.sidebar .monaco-list-row', { hasText: HF_RUN }).first();
-    await row.waitFor({ timeout: 30_000 });
+    // Enter on a folder path may first open the folder in the dialog; a second Enter then accepts it.
+    await row.waitFor({ timeout: 5_000 }).catch(async () => {
+      if (await widget.isVisible()) await input.press('Enter');
+      await row.waitFor({ timeout: 30_000 });
+    });
     await row.click();
     const frame = webviewFrame(page);
     await frame.locator('#run-name', { hasText: HF_RUN }).waitFor({ timeout: 60_000 });

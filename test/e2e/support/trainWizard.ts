@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { OVERRIDABLE_FIELDS, type OverrideField } from '../../../src/training/trainConfig';
 import { pick, quickInput } from './quickPick';
@@ -41,7 +42,7 @@ export async function fillOverrides(
 
 export interface TrainChoices {
   exportName: string;
-  /** Text of the model row, e.g. the catalogue name. */
+  /** Text of the model row (e.g. the catalogue name), or an absolute folder, typed in "Enter a model folder…". */
   model: string;
   preset: string;
   overrides: Partial<Record<OverrideField, string>>;
@@ -54,7 +55,15 @@ export async function trainFromPalette(workbench: Workbench, choices: TrainChoic
   const { page } = workbench;
   await workbench.runCommand('MedQA: Train adapter');
   await pick(page, /1\/5/, choices.exportName);
-  await pick(page, /2\/5/, choices.model);
+  if (path.isAbsolute(choices.model)) {
+    await pick(page, /2\/5/, 'Enter a model folder or hub id');
+    const { input, title } = await quickInput(page);
+    await title.filter({ hasText: /2\/5/ }).waitFor();
+    await input.fill(choices.model);
+    await input.press('Enter');
+  } else {
+    await pick(page, /2\/5/, choices.model);
+  }
   await pick(page, /3\/5/, choices.preset);
   await fillOverrides(workbench, choices.overrides);
   const { input, title } = await quickInput(page);
