@@ -4,10 +4,16 @@
  */
 import { benchDedupe } from './dedupe';
 import { benchImport } from './import';
+import { benchOnnxGeneration } from './onnx_generation';
 import { benchTokens } from './tokens';
 
 async function main(): Promise<number> {
-  const results = [await benchImport(), await benchTokens(), await benchDedupe()];
+  const results = [
+    await benchImport(),
+    await benchTokens(),
+    await benchDedupe(),
+    await benchOnnxGeneration(),
+  ];
   return results.every(Boolean) ? 0 : 1;
 }
 

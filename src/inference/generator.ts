@@ -156,7 +156,7 @@ export class LoadedExport {
       timeToFirstTokenMs: firstAt - started,
       tokensPerSecond: afterFirst > 0 && ended > firstAt ? afterFirst / ((ended - firstAt) / 1000) : 0,
     };
-    return { finished, detail: { tokenIds: streamer.ids, steps: generated } };
+    return { finished, detail: { tokenIds: streamer.ids, steps: generated, generationMs: ended - started } };
   }
 
   async dispose(): Promise<void> {

@@ -41,8 +41,10 @@ export type FinishedEvent = Extract<GenerationEvent, { kind: 'finished' }>;
 export interface GenerationDetail {
   /** The answer's token ids (no end-of-turn token). */
   tokenIds: number[];
-  /** Forward passes that produced a token, including one computed while a cancel arrived and then dropped. */
+  /** Forward passes that produced a token (the end-of-turn token, and one computed as a cancel arrived, too). */
   steps: number;
+  /** From the prompt handed to the model to the last step (prefill included), in ms. */
+  generationMs: number;
 }
 
 /** Host → worker. */
