@@ -161,10 +161,10 @@ def read_questions(path: Path | None) -> list[str]:
 
 
 def optimum_available() -> bool:
-    return (
-        importlib.util.find_spec("optimum") is not None
-        and importlib.util.find_spec("optimum.exporters.onnx") is not None
-    )
+    try:
+        return importlib.util.find_spec("optimum.exporters.onnx") is not None
+    except ImportError:  # optimum without its exporters package
+        return False
 
 
 def replace_folder(built: Path, target: Path) -> None:
