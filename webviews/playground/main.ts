@@ -192,7 +192,11 @@ function renderColumn(side: PlaygroundSide, column: PlaygroundColumn): void {
   if (!section) return;
   section.dataset.status = column.status;
   (section.querySelector('.status-text') as HTMLElement).textContent = STATUS_TEXT[column.status];
-  (section.querySelector('.answer') as HTMLElement).textContent = column.text;
+  const answer = section.querySelector('.answer') as HTMLElement;
+  answer.textContent = column.text;
+  // A model that answers with blank lines only would leave the column looking empty.
+  answer.classList.toggle('blank', column.text !== '' && column.text.trim() === '');
+  answer.title = answer.classList.contains('blank') ? `${column.text.length} blank characters` : '';
   (section.querySelector('.stats') as HTMLElement).textContent = columnStats(column);
   const error = section.querySelector('.column-error') as HTMLElement;
   error.hidden = column.error === null;

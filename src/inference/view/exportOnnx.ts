@@ -95,7 +95,6 @@ export async function exportCheckpoint(
     if (!again) return undefined;
     force = true;
   }
-  jobs.push({ label: path.basename(target.checkpoint), model, adapter: target.checkpoint, out: adapterOut });
   let baseOut = exports.baseOf(model)?.dir;
   if (!baseOut) {
     baseOut = baseExportDir(root, model);
@@ -104,6 +103,8 @@ export async function exportCheckpoint(
     if (there && !('problem' in there) && !madeFrom(there, model)) baseOut = baseExportDir(root, model, true);
     jobs.push({ label: 'base model', model, adapter: null, out: baseOut });
   }
+  // The checkpoint last: once its export shows under it, the playground has both.
+  jobs.push({ label: path.basename(target.checkpoint), model, adapter: target.checkpoint, out: adapterOut });
 
   const python = await trainerPython(services, ONNX_EXPORT);
   if (!python) return undefined;

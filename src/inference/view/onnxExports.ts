@@ -24,6 +24,7 @@ export class OnnxExports implements CheckpointExports, vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
+  private lastScan = '';
 
   constructor(private readonly workspaceRoot: () => string | undefined) {
     const root = workspaceRoot();
@@ -74,6 +75,10 @@ export class OnnxExports implements CheckpointExports, vscode.Disposable {
     this.scanning = this.scanning.then(async () => {
       const root = this.workspaceRoot();
       const found = root ? await discoverExports(root) : { exports: [], problems: [] };
+      // Only a real change is announced: listeners (the playground) look exports up again, which rescans.
+      const key = JSON.stringify(found);
+      if (key === this.lastScan) return;
+      this.lastScan = key;
       this.exports = found.exports;
       this.broken = found.problems;
       this.changed.fire();

@@ -209,7 +209,9 @@ export class CheckpointsTreeProvider
       label,
       hasExports ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
     );
-    item.id = `checkpoint:${checkpoint.path}`;
+    // A checkpoint that gains an export gets a new id: the view remembers an id's collapsed state, and would keep
+    // the item it knew without children collapsed, hiding the new export.
+    item.id = `checkpoint:${checkpoint.path}${hasExports ? ':onnx' : ''}`;
     const parts: string[] = [];
     if (checkpoint.step !== null) parts.push(`step ${checkpoint.step}`);
     if (checkpoint.evalLoss !== null) parts.push(`eval ${formatLoss(checkpoint.evalLoss)}`);
