@@ -196,6 +196,8 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
   }
 
   private async ask(question: string, decoding: PlaygroundDecoding): Promise<void> {
+    // Loading a model file of the workspace into onnxruntime is running its content: not in an untrusted folder.
+    if (!this.services.requireTrust('Answering in the playground')) return;
     const target = this.memory.target;
     if (!target) throw new Error('Choose a checkpoint first ("Choose checkpoint…").');
     if (this.memory.question.trim() !== question.trim()) this.memory.pair = null;
