@@ -189,3 +189,27 @@ describe('inference engine with two exports side by side', function () {
     }
   });
 });
+
+describe('inference engine sampling', function () {
+  this.timeout(600_000);
+  it('the same seed gives the same answer; another seed another one', async () => {
+    const engine = new InferenceEngine({ workerScript });
+    try {
+      const smol = testExport('smollm2');
+      const question = 'How is glaucoma treated?';
+      const settings = (seed: number): DecodingSettings => ({
+        maxNewTokens: 16,
+        temperature: 1,
+        topP: 0.95,
+        seed,
+      });
+      const first = await run(engine, smol, question, settings(7));
+      const again = await run(engine, smol, question, settings(7));
+      const other = await run(engine, smol, question, settings(8));
+      assert.deepEqual(again.detail.tokenIds, first.detail.tokenIds);
+      assert.notDeepEqual(other.detail.tokenIds, first.detail.tokenIds);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
