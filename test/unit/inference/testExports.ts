@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { importDataset } from '../../../src/dataset/import';
@@ -92,6 +92,12 @@ export function testExport(model: TestModel): string {
     throw new Error(
       `export-onnx of ${source} failed (exit ${result.status}):\n${(result.stderr || result.error?.message || '').slice(-3000)}`,
     );
+  }
+  // Exports made by an earlier exporter are never read again; each SmolLM2 one is ~0.5 GB.
+  for (const name of readdirSync(path.dirname(out))) {
+    if (name.startsWith(`${model}-`) && name !== path.basename(out)) {
+      rmSync(path.join(path.dirname(out), name), { recursive: true, force: true });
+    }
   }
   return out;
 }
