@@ -185,6 +185,15 @@ describe('playground: a person exports a checkpoint to ONNX and asks both models
         );
     }
 
+    // Compare answers opens VS Code's diff editor on the two answers (read-only documents).
+    await frame.locator('#compare-answers').click();
+    await page
+      .locator('.tab', { hasText: `Base model ↔ ${CHECKPOINT}` })
+      .first()
+      .waitFor();
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.locator('.tab', { hasText: 'MedQA Playground' }).first().click();
+
     await frame.locator('#save').click();
     await frame.locator('#saved', { hasText: /^Saved as playground-\d{8}-\d{6}/ }).waitFor();
     const saved = path.join(
