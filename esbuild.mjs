@@ -22,9 +22,11 @@ const nodeTargets = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // onnxruntime-node ships native binaries and must stay a real module next to the bundle; transformers.js
-  // loads it (and sharp, also native) with its own requires, so it is left to node_modules as well.
-  external: ['vscode', 'onnxruntime-node', '@huggingface/transformers'],
+  // onnxruntime-node ships native binaries and must stay a real module beside the bundle (the .vsix carries it and
+  // onnxruntime-common, whose backend registry both it and transformers.js must share). transformers.js itself is
+  // bundled into the inference worker; its image support (sharp, native) is never used and is left out.
+  external: ['vscode', 'onnxruntime-node', 'onnxruntime-common'],
+  alias: { sharp: './src/inference/noImages.ts' },
 };
 
 const builds = [

@@ -13,10 +13,9 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+import type { ChatMessage } from '../protocol/chat';
+
+export type { ChatMessage };
 
 interface TokenizerJson {
   normalizer?: { type: string } | null;

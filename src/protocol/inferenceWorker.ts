@@ -3,7 +3,7 @@
  * (`src/inference/engine.ts`) and the worker (`src/inference/worker.ts`) both import this file. docs/protocol.md
  * describes the exchange.
  */
-import type { ChatMessage } from '../dataset/tokenizer';
+import type { ChatMessage } from './chat';
 
 export type { ChatMessage };
 

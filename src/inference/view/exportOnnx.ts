@@ -18,7 +18,7 @@ import type { OnnxExports } from './onnxExports';
 /** What `export-onnx` imports: without these the trainer fails at once. */
 export const ONNX_EXPORT: TrainerNeeds = {
   action: 'export to ONNX',
-  packages: ['torch', 'transformers', 'peft'],
+  packages: ['torch', 'transformers', 'peft', 'onnx', 'onnxruntime'],
 };
 
 /** What tests (and the playground) may pass instead of answering prompts. */
