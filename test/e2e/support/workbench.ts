@@ -57,9 +57,10 @@ function extensionsDir(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'medqa-e2e-extensions-'));
   const vsix = path.join(root, 'medqa-studio.vsix');
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
+  // With its dependencies: the .vsix must carry onnxruntime-node for the Playground (.vscodeignore picks the files).
   const packaged = spawnSync(
     process.execPath,
-    [vsce, 'package', '--allow-missing-repository', '--skip-license', '--no-dependencies', '-o', vsix],
+    [vsce, 'package', '--allow-missing-repository', '--skip-license', '-o', vsix],
     { cwd: repoRoot, encoding: 'utf8' },
   );
   if (packaged.status !== 0) throw new Error(`vsce package failed:\n${packaged.stdout}${packaged.stderr}`);
@@ -127,9 +128,10 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
             document
               .querySelectorAll('[data-medqa-command-row]')
               .forEach((element) => element.removeAttribute('data-medqa-command-row'));
-            for (const widget of document.querySelectorAll<HTMLElement>('.quick-input-widget')) {
-              if (widget.offsetParent === null) continue;
-              for (const candidate of widget.querySelectorAll<HTMLElement>('.monaco-list-row')) {
+            const widgets = Array.from(document.querySelectorAll<HTMLElement>('.quick-input-widget'));
+            for (const widget of widgets.filter((element) => element.offsetParent !== null)) {
+              const rows = Array.from(widget.querySelectorAll<HTMLElement>('.monaco-list-row'));
+              for (const candidate of rows) {
                 const shown =
                   candidate.querySelector<HTMLElement>('.quick-input-list-label .label-name') ??
                   candidate.querySelector<HTMLElement>('.quick-input-list-label');

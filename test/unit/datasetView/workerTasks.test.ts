@@ -7,7 +7,13 @@ import { dedupeRequest, runWorkerTask, splitRequest } from '../../../src/dataset
 function drugPair(id: string, drug: string, answer: string): QaPair {
   return {
     id: `5_NIHSeniorHealth/${id}/1`,
-    document: { id, collection: '11_MedlinePlus_Drugs', source: 'MedlinePlus', focus: drug },
+    document: {
+      id,
+      collection: '11_MedlinePlus_Drugs',
+      source: 'MedlinePlus',
+      file: `${id}.xml`,
+      focus: drug,
+    },
     pid: '1',
     qtype: 'emergency or overdose',
     question: `What to do in case of emergency or overdose of ${drug} ?`,
