@@ -11,7 +11,18 @@ from typing import Any
 
 from medqa_trainer import PROTOCOL_VERSION, __version__
 
-PACKAGES = ("torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "nltk")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "datasets",
+    "sacrebleu",
+    "rouge-score",
+    "nltk",
+    "onnx",
+    "onnxruntime",
+)
 OPTIONAL_PACKAGES = ("bitsandbytes", "deepspeed")
 
 
