@@ -204,15 +204,18 @@ def test_graph_follows_the_decoder_with_past_contract(tiny_exports: dict[str, Pa
     assert logits.shape == (2, 1, config["vocab_size"]) and presents[-1].shape == (2, kv, 6, head)
 
 
-def test_smollm2_export_greedy_equality(smollm2_dir: Path, questions_file: Path, tmp_path: Path) -> None:
-    new_tokens = 16
+def test_smollm2_export_validates_against_pytorch(smollm2_dir: Path, tmp_path: Path) -> None:
+    # The command's own check (3 prompts, logits and greedy tokens against PyTorch). The 20-question greedy equality
+    # for SmolLM2 runs once per CI, in test/unit/inference/engine.test.ts, which exports with this same command and
+    # compares the Node engine, Python onnxruntime and PyTorch token for token (an export of SmolLM2 costs ~40 s).
     out = tmp_path / "smollm2"
-    options = ["--questions", str(questions_file), "--validation-max-new-tokens", str(new_tokens)]
-    assert export("smollm2-135m-instruct", out, *options) == 0
+    assert export("smollm2-135m-instruct", out, "--validation-max-new-tokens", "8") == 0
     manifest = assert_files_match_manifest(out)
     assert manifest["model"] == {"given": "smollm2-135m-instruct", "resolved": str(smollm2_dir)}
     assert manifest["model_type"] == "llama"
-    assert_greedy_identical(manifest, new_tokens)
+    validation = manifest["validation"]
+    assert validation["passed"] is True and validation["greedy_identical"] == validation["prompts"] >= 3
+    assert validation["max_abs_logit_diff"] <= validation["tolerance"] == 1e-3
     tokenizer_config = json.loads((out / "tokenizer_config.json").read_text(encoding="utf-8"))
     assert "<|im_start|>" in tokenizer_config["chat_template"]
 
