@@ -1,34 +1,13 @@
+import type { ChatMessage } from '../protocol/chat';
+import type { DecodingSettings, GenerationEvent } from '../protocol/inferenceWorker';
 import type { PlaygroundColumn } from '../protocol/playground';
 
-/**
- * The engine's generation events as the playground uses them (the shape of `src/inference/engine.ts`, repeated
- * structurally so the panel depends on the contract, not on the engine's module). No vscode import.
- */
-export interface PlaygroundChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-export interface PlaygroundDecodingSettings {
-  maxNewTokens: number;
-  temperature: number;
-  topP: number;
-  seed?: number;
-  enableThinking?: boolean;
-}
-export type PlaygroundEvent =
-  | { kind: 'loading'; exportDir: string }
-  | { kind: 'started'; promptTokens: number }
-  | { kind: 'token'; text: string; tokenCount: number }
-  | {
-      kind: 'finished';
-      reason: 'eos' | 'length' | 'cancelled';
-      text: string;
-      tokenCount: number;
-      timeToFirstTokenMs: number;
-      tokensPerSecond: number;
-    }
-  | { kind: 'error'; message: string };
+/** The engine's chat turns, settings and events: the worker protocol's types, under the names the playground uses. */
+export type PlaygroundChatMessage = ChatMessage;
+export type PlaygroundDecodingSettings = DecodingSettings;
+export type PlaygroundEvent = GenerationEvent;
 
+/** What the panel needs of the engine (InferenceEngine fits it; tests pass a fake). */
 export interface PlaygroundGenerator {
   generate(
     exportDir: string,

@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { requireEnv } from '../support/codeServer';
-import { fixturesDir, repoRoot } from '../support/paths';
+import { fixturesDir } from '../support/paths';
 import { runCommandAndPick, webviewFrame } from './support/quickPick';
+import { trainTinyRun } from './support/tinyRun';
 import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
@@ -131,33 +130,6 @@ describe('evaluation: a person opens the Metrics panel of an evaluation', functi
     await workbench.screenshot('evaluation-metrics-panel-after-reload');
   });
 });
-
-/** Trains the tiny model for 3 steps with the real trainer into `runDir` (what "Train adapter" would start). */
-async function trainTinyRun(runDir: string, exportDir: string, model: string): Promise<void> {
-  mkdirSync(runDir, { recursive: true });
-  const config = path.join(runDir, 'run.yaml');
-  const q = JSON.stringify;
-  writeFileSync(
-    config,
-    `preset: recommended\nmodel_name_or_path: ${q(model)}\ntrain_file: ${q(path.join(exportDir, 'train.jsonl'))}\n` +
-      `validation_file: ${q(path.join(exportDir, 'validation.jsonl'))}\ndataset_manifest: ${q(path.join(exportDir, 'manifest.json'))}\n` +
-      `output_dir: ${q(runDir)}\nmax_steps: 3\neval_steps: 3\nsave_steps: 3\nlogging_steps: 1\nmax_length: 128\n`,
-  );
-  const child = spawn(requireEnv('MEDQA_PYTHON'), ['-m', 'medqa_trainer', 'train', '--config', config], {
-    cwd: runDir,
-    env: {
-      ...process.env,
-      PYTHONPATH: path.join(repoRoot, 'trainer'),
-      HF_HUB_OFFLINE: '1',
-      TRANSFORMERS_OFFLINE: '1',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-3000)));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, `the trainer failed:\n${stderr}`);
-}
 
 describe('evaluation: a person evaluates a checkpoint from the Checkpoints view', function () {
   this.timeout(300_000);

@@ -1,53 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { requireEnv } from '../support/codeServer';
-import { fixturesDir, repoRoot } from '../support/paths';
+import { fixturesDir } from '../support/paths';
 import { quickInput, webviewFrame } from './support/quickPick';
+import { trainTinyRun } from './support/tinyRun';
 import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const RUN = 'tiny-run';
 const CHECKPOINT = 'checkpoint-3';
-
-/** The tiny Qwen3 trained for 3 steps by the real trainer: the smallest checkpoint that is a real one. */
-async function trainTinyRun(runDir: string, exportDir: string, model: string): Promise<void> {
-  mkdirSync(runDir, { recursive: true });
-  const q = JSON.stringify;
-  const config = path.join(runDir, 'run.yaml');
-  writeFileSync(
-    config,
-    [
-      'preset: recommended',
-      `model_name_or_path: ${q(model)}`,
-      `train_file: ${q(path.join(exportDir, 'train.jsonl'))}`,
-      `validation_file: ${q(path.join(exportDir, 'validation.jsonl'))}`,
-      `dataset_manifest: ${q(path.join(exportDir, 'manifest.json'))}`,
-      `output_dir: ${q(runDir)}`,
-      'max_steps: 3',
-      'eval_steps: 3',
-      'save_steps: 3',
-      'logging_steps: 1',
-      'max_length: 128',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(requireEnv('MEDQA_PYTHON'), ['-m', 'medqa_trainer', 'train', '--config', config], {
-    cwd: runDir,
-    env: {
-      ...process.env,
-      PYTHONPATH: path.join(repoRoot, 'trainer'),
-      HF_HUB_OFFLINE: '1',
-      TRANSFORMERS_OFFLINE: '1',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-3000)));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, `the trainer failed:\n${stderr}`);
-}
 
 /** Waits for `target`, failing at once with the notification's text when an error notification shows instead. */
 async function waitOrFail(page: Page, target: Locator, timeout: number, what: string): Promise<void> {
