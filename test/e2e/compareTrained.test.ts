@@ -35,7 +35,7 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
     await workbench?.stop();
   });
 
-  it('trains two runs from the palette, each to the end', async () => {
+  it('trains two runs from the palette at the same time, each to the end', async () => {
     const { page } = workbench;
     await workbench.openMedqaContainer();
     const sidebar = page.locator('.sidebar');
@@ -55,6 +55,9 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
         },
         outputDir: `.medqa/runs/${run.name}`,
       });
+    }
+    // Both train at once (each its own trainer process), as a person starting two experiments would.
+    for (const run of RUNS) {
       await sidebar
         .locator('.monaco-list-row', { hasText: run.name })
         .filter({ hasText: 'finished · step 2/2' })
@@ -66,22 +69,20 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
   it('imports the Hugging Face run from the palette; its dashboard shows its logged steps', async () => {
     const { page } = workbench;
     await workbench.runCommand('MedQA: Import Hugging Face Run…');
-    // code-server's folder dialog is a quick input holding a path: type the folder and accept it.
-    // It first shows its default (the workspace folder); a path typed before that lands is overwritten.
+    // code-server's folder dialog is a quick input holding a path. It first shows its default (the workspace
+    // folder), and it reads a typed path asynchronously: Enter pressed before it has opened the typed folder accepts
+    // the previous one. So: type the folder with a trailing slash, wait until the dialog lists that folder's own
+    // entries (its checkpoints), and only then accept.
     const { input, widget } = await quickInput(page);
     await until(async () => (await input.inputValue()).length > 0, 'the folder dialog shows no path');
-    await input.fill(hfDir);
-    await until(
-      async () => (await input.inputValue()).replace(/\/$/, '') === hfDir,
-      'the typed path did not stay',
-    );
+    await input.fill(`${hfDir}/`);
+    await widget
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-4' })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await input.press('Enter');
     const row = page.locator('.sidebar .monaco-list-row', { hasText: HF_RUN }).first();
-    // Enter on a folder path may first open the folder in the dialog; a second Enter then accepts it.
-    await row.waitFor({ timeout: 5_000 }).catch(async () => {
-      if (await widget.isVisible()) await input.press('Enter');
-      await row.waitFor({ timeout: 30_000 });
-    });
+    await row.waitFor({ timeout: 30_000 });
     await row.click();
     const frame = webviewFrame(page);
     await frame.locator('#run-name', { hasText: HF_RUN }).waitFor({ timeout: 60_000 });
