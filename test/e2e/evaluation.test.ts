@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { fixturesDir } from '../support/paths';
 import { runCommandAndPick, webviewFrame } from './support/quickPick';
-import { trainTinyRun } from './support/tinyRun';
+import { startWorkbenchWithTinyRun } from './support/tinyRun';
 import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
@@ -136,15 +136,7 @@ describe('evaluation: a person evaluates a checkpoint from the Checkpoints view'
   let workbench: Workbench;
 
   before(async () => {
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(
-      tiny && existsSync(path.join(tiny, 'config.json')),
-      'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
-    );
-    workbench = await startWorkbench();
-    const exportDir = path.join(workbench.workspaceDir, '.medqa', 'exports', 'evaluation-fixture');
-    cpSync(path.join(fixturesDir, 'evaluation', 'export'), exportDir, { recursive: true });
-    await trainTinyRun(path.join(workbench.workspaceDir, '.medqa', 'runs', 'tiny-run'), exportDir, tiny);
+    workbench = await startWorkbenchWithTinyRun('tiny-run');
   });
 
   after(async () => {

@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { fixturesDir } from '../support/paths';
 import { quickInput, webviewFrame } from './support/quickPick';
-import { trainTinyRun } from './support/tinyRun';
-import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
+import { startWorkbenchWithTinyRun } from './support/tinyRun';
+import { chooseFromContextMenu, type Workbench } from './support/workbench';
 
 const RUN = 'tiny-run';
 const CHECKPOINT = 'checkpoint-3';
@@ -31,15 +30,7 @@ describe('playground: a person exports a checkpoint to ONNX and asks both models
   let workbench: Workbench;
 
   before(async () => {
-    const tiny = process.env.MEDQA_TEST_TINY_MODEL;
-    assert.ok(
-      tiny && existsSync(path.join(tiny, 'config.json')),
-      'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
-    );
-    workbench = await startWorkbench();
-    const exportDir = path.join(workbench.workspaceDir, '.medqa', 'exports', 'evaluation-fixture');
-    cpSync(path.join(fixturesDir, 'evaluation', 'export'), exportDir, { recursive: true });
-    await trainTinyRun(path.join(workbench.workspaceDir, '.medqa', 'runs', RUN), exportDir, tiny);
+    workbench = await startWorkbenchWithTinyRun(RUN);
   });
 
   after(async () => {

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { requireEnv } from '../../support/codeServer';
-import { repoRoot } from '../../support/paths';
+import { fixturesDir, repoRoot } from '../../support/paths';
+import { startWorkbench, type Workbench } from './workbench';
 
 /**
  * Trains the tiny Qwen3 for 3 steps with the real trainer into `runDir` (what "Train adapter" would start), for
@@ -44,4 +45,21 @@ export async function trainTinyRun(runDir: string, exportDir: string, model: str
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-3000)));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 0, `the trainer failed:\n${stderr}`);
+}
+
+/**
+ * A workbench on a fresh demo copy holding a tiny run trained for 3 steps (`.medqa/runs/<runName>/checkpoint-3`),
+ * on the evaluation fixture export.
+ */
+export async function startWorkbenchWithTinyRun(runName: string): Promise<Workbench> {
+  const tiny = process.env.MEDQA_TEST_TINY_MODEL;
+  assert.ok(
+    tiny && existsSync(path.join(tiny, 'config.json')),
+    'MEDQA_TEST_TINY_MODEL must name the tiny model (./studio setup builds it)',
+  );
+  const workbench = await startWorkbench();
+  const exportDir = path.join(workbench.workspaceDir, '.medqa', 'exports', 'evaluation-fixture');
+  cpSync(path.join(fixturesDir, 'evaluation', 'export'), exportDir, { recursive: true });
+  await trainTinyRun(path.join(workbench.workspaceDir, '.medqa', 'runs', runName), exportDir, tiny);
+  return workbench;
 }
