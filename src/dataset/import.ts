@@ -111,17 +111,19 @@ function readOne(file: string, relative: string, maxFileBytes: number): FileRead
   if (!reader) return fileProblem(relative, 'unsupported', `${extension} files are not supported`);
   try {
     const bytes = readSmall(file);
-    if (bytes) {
-      const result = reader(bytes, relative, file);
-      if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
-      return result;
-    }
-    return readLarge(file, relative, maxFileBytes);
+    return bytes ? readBytes(bytes, file, relative) : readLarge(file, relative, maxFileBytes);
   } catch (error) {
     // One file that cannot be read or parsed never ends the import: it is reported, the others import.
     const message = error instanceof Error ? error.message : String(error);
     return fileProblem(relative, 'unreadable', `the file could not be read: ${message}`);
   }
+}
+
+/** Parses a whole file's bytes with its extension's reader; bytes that are not UTF-8 are reported. */
+function readBytes(bytes: Buffer, file: string, relative: string): FileReadResult {
+  const result = readers[path.extname(relative).toLowerCase()](bytes, relative, file);
+  if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
+  return result;
 }
 
 /** A file over the read buffer: CSV/JSONL stream in chunks; an XML file is read whole (MedQuAD's are small). */
@@ -136,12 +138,7 @@ function readLarge(file: string, relative: string, maxFileBytes: number): FileRe
   }
   const extension = path.extname(relative).toLowerCase();
   const chunkReader = chunkReaders[extension];
-  if (!chunkReader) {
-    const bytes = readFileSync(file);
-    const result = readers[extension](bytes, relative, file);
-    if (!isUtf8(bytes)) result.problems.push(encodingProblem(bytes, relative));
-    return result;
-  }
+  if (!chunkReader) return readBytes(readFileSync(file), file, relative);
   const chunked = readFileChunks(file);
   const result = chunkReader(chunked.chunks, relative);
   const badLine = chunked.badEncodingLine();

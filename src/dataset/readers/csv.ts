@@ -181,19 +181,16 @@ export function readCsvChunks(chunks: Iterable<string>, file: string): FileReadR
     });
   // The delimiter is read from the header line, so text is held back until that line is complete.
   let start = '';
+  const begin = (text: string): CsvParser => {
+    const made = new CsvParser((delimiter = detectDelimiter(text, file)), onRecord, onOverlong);
+    made.push(text);
+    return made;
+  };
   for (const chunk of chunks) {
-    if (!parser) {
-      start += chunk;
-      if (!start.includes('\n')) continue;
-      parser = new CsvParser((delimiter = detectDelimiter(start, file)), onRecord, onOverlong);
-      parser.push(start);
-      start = '';
-    } else parser.push(chunk);
+    if (parser) parser.push(chunk);
+    else if ((start += chunk).includes('\n')) parser = begin(start);
   }
-  if (!parser && start) {
-    parser = new CsvParser((delimiter = detectDelimiter(start, file)), onRecord, onOverlong);
-    parser.push(start);
-  }
+  if (!parser && start) parser = begin(start);
   const { unterminated } = parser?.end() ?? {};
   if (unterminated) {
     problems.push({
