@@ -18,10 +18,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("medqa_trainer.evaluate", "generate answers for a test split and score them (metrics.json)"),
     "score": ("medqa_trainer.score", "score a predictions file (reference + prediction) without a model"),
     "compare": ("medqa_trainer.compare", "base vs candidate evaluation with paired bootstrap tests"),
-    "setup-wordnet": ("medqa_trainer.wordnet_setup", "copy Debian's WordNet into an nltk_data folder for METEOR"),
+    "setup-wordnet": (
+        "medqa_trainer.wordnet_setup",
+        "copy Debian's WordNet into an nltk_data folder for METEOR",
+    ),
     "models": ("medqa_trainer.models", "the local model catalogue: list, install NAME, path NAME"),
-    "export-onnx": ("medqa_trainer.onnx_export", "export a model (+ merged LoRA adapter) to ONNX for in-editor inference"),
-    "train": ("medqa_trainer.train", "fine-tune a LoRA/QLoRA adapter from run.yaml (events to <output_dir>/events.jsonl)"),
+    "export-onnx": (
+        "medqa_trainer.onnx_export",
+        "export a model (+ merged LoRA adapter) to ONNX for in-editor inference",
+    ),
+    "index": (
+        "medqa_trainer.retrieval.build_cli",
+        "build a retrieval index over answered QA pairs (index build)",
+    ),
+    "retrieve": (
+        "medqa_trainer.retrieval.retrieve_cli",
+        "the top-k QA pairs of a retrieval index for questions",
+    ),
+    "baseline": (
+        "medqa_trainer.retrieval.baseline_cli",
+        "the retrieval baseline: each test question answered with the best-matching indexed answer",
+    ),
+    "train": (
+        "medqa_trainer.train",
+        "fine-tune a LoRA/QLoRA adapter from run.yaml (events to <output_dir>/events.jsonl)",
+    ),
 }
 
 

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,6 +22,9 @@ from medqa_trainer import hygiene
 from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.text import concat_scored
+from medqa_trainer.retrieval.augment import augment, check_no_leak, load_setup, token_counter
+from medqa_trainer.retrieval.corpus import CorpusError
+from medqa_trainer.retrieval.rag import Source, cited_numbers
 from medqa_trainer.sampling import stratified_sample
 from medqa_trainer.score import (
     UNKNOWN_QTYPE,
@@ -31,6 +34,7 @@ from medqa_trainer.score import (
     metrics_document,
     output_rows,
     score_rows,
+    warn_long_texts,
     write_json,
 )
 
@@ -44,6 +48,7 @@ class Example:
     qtype: str
     prompt_messages: list[dict[str, str]]
     reference: str
+    record: dict[str, Any] = field(default_factory=dict, compare=False)  # the line as read (focus, cuis, ...)
 
 
 class DataFileError(InputFileError):
@@ -84,6 +89,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bootstrap", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples for CIs"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (and sampling seed)")
+    parser.add_argument(
+        "--retrieval-index",
+        type=Path,
+        default=None,
+        help="add the top-k sources of this index (index build) to each prompt; it must not hold a test pair",
+    )
+    parser.add_argument("--k", type=int, default=3, help="sources per prompt with --retrieval-index")
+    parser.add_argument(
+        "--retrieval-context-tokens",
+        type=int,
+        default=384,
+        help="token budget of the user turn with its sources (passages are cut to fit)",
+    )
 
 
 def load_examples(path: Path, limit: int | None = None, seed: int = DEFAULT_SEED) -> list[Example]:
@@ -118,6 +136,7 @@ def load_examples(path: Path, limit: int | None = None, seed: int = DEFAULT_SEED
                 qtype=str(row.get("qtype") or UNKNOWN_QTYPE),
                 prompt_messages=[{"role": m["role"], "content": m["content"]} for m in messages[:-1]],
                 reference=messages[-1]["content"],
+                record=row,
             )
         )
     if not examples and not problems:
@@ -160,6 +179,10 @@ def evaluate(
     from medqa_trainer import generation
 
     examples = load_examples(args.data, args.limit, args.seed)
+    setup = None
+    if args.retrieval_index is not None:
+        setup = load_setup(args.retrieval_index, args.k, args.retrieval_context_tokens)
+        check_no_leak(setup, [ex.record for ex in examples], "evaluated")
     decoding = generation.Decoding(
         max_new_tokens=args.max_new_tokens,
         do_sample=args.do_sample,
@@ -169,12 +192,26 @@ def evaluate(
         repetition_penalty=args.repetition_penalty,
         seed=args.seed if args.do_sample else None,
         enable_thinking=args.enable_thinking,
+        retrieval=setup.hash_part() if setup is not None else None,
     )
     decoding_info = {**decoding.as_dict(), "hash": decoding.hash()}
     device, dtype = generation.pick_device_and_dtype(args.dtype)
     model, tokenizer = generation.load_model_and_tokenizer(args.model, args.adapter, device, dtype)
     if args.do_sample:
         torch.manual_seed(args.seed)
+    given: list[list[Source]] | None = None
+    if setup is not None:
+        augmented, stats = augment(
+            [{**ex.record, "messages": ex.prompt_messages} for ex in examples],
+            setup,
+            token_counter(tokenizer),
+            exclude_own_group=False,
+        )
+        examples = [
+            replace(ex, prompt_messages=r["messages"]) for ex, r in zip(examples, augmented, strict=True)
+        ]
+        given = stats.sources
+        print(stats.notice(setup.context_tokens), file=sys.stderr)
     prompts = [generation.render_prompt(tokenizer, ex.prompt_messages, decoding) for ex in examples]
     # Longest prompts first: similar lengths share a batch (less padding), and memory trouble shows up at once.
     order = sorted(range(len(examples)), key=lambda i: -len(prompts[i]))
@@ -189,7 +226,8 @@ def evaluate(
     cancelled = False
     with predictions_path.open("w", encoding="utf-8") as sink:
         for start in range(0, len(order), args.batch_size):
-            batch = [examples[i] for i in order[start : start + args.batch_size]]
+            batch_order = order[start : start + args.batch_size]
+            batch = [examples[i] for i in batch_order]
             batch_prompts = [prompts[i] for i in order[start : start + args.batch_size]]
             generated = (
                 None
@@ -212,6 +250,10 @@ def evaluate(
                 }
                 for ex, g in zip(batch, generated, strict=True)
             ]
+            if given is not None:
+                for row, i in zip(batch_rows, batch_order, strict=True):
+                    row["retrieved"] = [s.as_json() for s in given[i]]
+                    row["cited"] = cited_numbers(row["prediction"])
             if not args.no_perplexity:
                 targets = [generation.answer_ids(tokenizer, ex.reference) for ex in batch]
                 losses = generation.answer_losses(model, batch_prompts, targets, int(tokenizer.pad_token_id))
@@ -238,6 +280,7 @@ def evaluate(
             "adapter": args.adapter,
             "data": str(args.data.resolve()),
             "decoding": decoding_info,
+            "retrieval": setup.describe(args.retrieval_index) if setup is not None else None,
             "cancelled": cancelled,
             "total": len(examples),
             "runtime": {
@@ -265,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     with EventWriter(args.events or out_dir / "events.jsonl") as events, _Cancellation() as cancel:
         try:
             document, cancelled = evaluate(args, events, cancel)
-        except (DataFileError, FileNotFoundError) as error:
+        except (DataFileError, FileNotFoundError, CorpusError) as error:
             print(f"error: {error}", file=sys.stderr)
             events.emit("run_failed", error=str(error).splitlines()[0], traceback_path=None)
             return 2
@@ -289,6 +332,7 @@ def run(args: argparse.Namespace) -> int:
         document["hygiene"],
         hint="Extraction uses new token ids only; flagged rows are the model's own output.",
     )
+    warn_long_texts(document)
     print(format_summary(document))
     state = "cancelled after" if cancelled else "evaluated"
     print(

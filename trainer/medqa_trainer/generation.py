@@ -38,9 +38,12 @@ class Decoding:
     seed: int | None = None
     chat_template: bool = True
     enable_thinking: bool = False
+    # Retrieval settings (index data hash, k, context budget) when prompts carry sources; None for closed book.
+    retrieval: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Closed-book decodings hash as they did before retrieval existed, so their grades stay current.
+        return {k: v for k, v in asdict(self).items() if not (k == "retrieval" and v is None)}
 
     def hash(self) -> str:
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))

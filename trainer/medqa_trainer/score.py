@@ -28,8 +28,15 @@ from medqa_trainer.metrics import (
     score_examples,
     summarize_with_qtypes,
 )
+from medqa_trainer.metrics import grounding_rows
 from medqa_trainer.metrics.aggregate import CONFIDENCE
-from medqa_trainer.metrics.text import METEOR_TOKENIZER, ROUGE_USE_STEMMER, bleu_signature
+from medqa_trainer.metrics.text import (
+    METEOR_TOKENIZER,
+    ROUGE_L_MAX_TOKENS,
+    ROUGE_USE_STEMMER,
+    bleu_signature,
+    rouge_l_truncated,
+)
 
 METRICS_FORMAT = "medqa-eval-metrics"
 METRICS_VERSION = 1
@@ -47,6 +54,8 @@ CARRIED_FIELDS = (
     "loss_sum",
     "answer_tokens",
     "decoding_hash",
+    "retrieved",  # the sources a retrieval-augmented prompt gave (docs/protocol.md §3)
+    "cited",
 )
 _OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {
     "id": (str, int),
@@ -123,6 +132,7 @@ def _check_row(
             problems.append(f"{where}: '{field}' must be {names}, got {_type_name(item)}")
         elif field in _NON_NEGATIVE and not _finite_non_negative(item):
             problems.append(f"{where}: '{field}' must be a finite number >= 0, got {str(item)[:40]}")
+    problems.extend(grounding_rows.retrieved_problems(value.get("retrieved"), where))
     for field in CARRIED_FIELDS:
         # JSON can escape half a surrogate pair ("\ud800"); such a string cannot be written as UTF-8.
         if isinstance(value.get(field), str) and not _is_unicode(value[field]):
@@ -242,10 +252,12 @@ def output_rows(
 ) -> list[dict[str, Any]]:
     """predictions.jsonl rows: carried fields, per-example `scores`, `hygiene` flags (and the cleaned answer)."""
     out = []
+    groundings = grounding_rows.row_groundings(rows)
     for i, (row, item) in enumerate(zip(rows, hygiene_items(rows), strict=True)):
         record = {field: row[field] for field in CARRIED_FIELDS if field in row}
         record["qtype"] = row.get("qtype") or UNKNOWN_QTYPE
         record["scores"] = scored.example_scores(i)
+        grounding_rows.add_to_record(record, groundings[i], grounding_rows.passages_of(row) is not None)
         record["hygiene"] = hygiene.inspect(item)
         if cleaned is not None:
             record["prediction_clean"] = cleaned[0][i]
@@ -262,6 +274,7 @@ def settings(resamples: int, seed: int) -> dict[str, Any]:
         "rouge_l": {
             "use_stemmer": ROUGE_USE_STEMMER,
             "rouge_score": importlib.metadata.version("rouge-score"),
+            "max_tokens": ROUGE_L_MAX_TOKENS,
         },
         "meteor": {"tokenizer": METEOR_TOKENIZER, "nltk": importlib.metadata.version("nltk")},
         "units": {
@@ -273,6 +286,30 @@ def settings(resamples: int, seed: int) -> dict[str, Any]:
             "perplexity": "exp(mean answer-token loss)",
         },
     }
+
+
+def long_texts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The examples whose ROUGE-L saw only the first ROUGE_L_MAX_TOKENS tokens of a text (see metrics/text.py)."""
+    ids = [str(r["id"]) for r in rows if rouge_l_truncated(str(r["prediction"]), str(r["reference"]))]
+    return {
+        "rouge_l_max_tokens": ROUGE_L_MAX_TOKENS,
+        "count": len(ids),
+        "examples": ids[:10],
+        "note": None
+        if not ids
+        else f"ROUGE-L of these examples used each text's first {ROUGE_L_MAX_TOKENS} tokens; "
+        "the other metrics used every token",
+    }
+
+
+def warn_long_texts(document: dict[str, Any]) -> None:
+    entry = document.get("long_texts") or {}
+    if entry.get("count"):
+        print(
+            f"warning: {entry['count']} example(s) over the length limit: {entry['note']} "
+            f"(e.g. {', '.join(entry['examples'][:3])})",
+            file=sys.stderr,
+        )
 
 
 def metrics_document(
@@ -296,7 +333,9 @@ def metrics_document(
         "source": source,
         **summary,
         "hygiene": hygiene.report(hygiene_items(rows), truncation_known=truncation_known),
+        "long_texts": long_texts(rows),
         "cleaned": None,
+        "grounding": grounding_rows.document_for_rows(rows, qtypes, resamples=resamples, seed=seed),
         "settings": settings(resamples, seed),
     }
     if cleaned is not None:
@@ -311,11 +350,15 @@ def metrics_document(
 
 def write_json(path: Path, value: Any) -> None:
     """Atomic (unique temp + fsync + rename): a reader never sees half a metrics file."""
-    write_text_atomic(path, json.dumps(_json_safe(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    write_text_atomic(
+        path, json.dumps(_json_safe(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    write_lines_atomic(path, (json.dumps(_json_safe(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows))
+    write_lines_atomic(
+        path, (json.dumps(_json_safe(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows)
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -353,6 +396,7 @@ def run(args: argparse.Namespace) -> int:
     write_json(out_dir / "metrics.json", document)
     hint = None if args.strip_prompt else "Run `score --strip-prompt` to also score cleaned answers."
     hygiene.warn(document["hygiene"], hint=hint)
+    warn_long_texts(document)
     print(format_summary(document))
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'predictions.jsonl'}")
     return 0
@@ -376,7 +420,8 @@ def format_summary(document: dict[str, Any]) -> str:
         add(qtype, values["n"], values)
     if document.get("cleaned"):
         add("overall (cleaned)", document["n"], document["cleaned"]["overall"])
-    return "\n".join(lines)
+    grounding = grounding_rows.summary_line(document.get("grounding"))
+    return "\n".join(lines + ([grounding] if grounding else []))
 
 
 def _format_value(value: float | None) -> str:

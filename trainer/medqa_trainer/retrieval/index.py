@@ -1,0 +1,343 @@
+"""A retrieval index over answered QA pairs: BM25 per field (bm25s), fused with MedQuAD's structure.
+
+Why bm25s: it is numpy only (no Rust or Java engine to ship), builds all of MedQuAD in about a second, and hands
+back the whole score vector of a field, which is what fusing several fields with structural evidence needs.
+tantivy would keep the index on disk with its own field boosts, but its scores come back for the top hits only,
+and the structural re-ranking below needs every candidate's per-field score.
+
+Ranking, following the MedQuAD authors' question-entailment idea (a pair answers a question when its *question*
+asks the same thing, not when its answer shares words):
+1. BM25 on three fields, each scaled by its best score for the query, then weighted: question > focus > answer.
+2. The question type (`symptoms`, `treatment`, ...) comes from the query record when it has one; otherwise it is
+   inferred from the question's wording (BM25 over the question frames, the questions with the focus taken out:
+   "What are the symptoms of ?"), by a vote of the best-matching frames.
+3. Structural bonuses: a pair whose focus is the query's focus (or shares a UMLS CUI with it, or whose focus is
+   named in the query text) and a pair of the same question type rank higher. The same focus/CUI with the same
+   qtype from another collection is the best evidence MedQuAD offers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medqa_trainer.retrieval.corpus import CorpusError, Passage, normalized_question
+
+INDEX_FORMAT = "medqa-retrieval-index"
+INDEX_VERSION = 1
+FIELDS = ("question", "focus", "answer", "frame")
+CANDIDATES = 200  # pairs re-ranked per query after the field fusion
+
+
+@dataclass(frozen=True)
+class Settings:
+    question_weight: float = 1.0
+    focus_weight: float = 0.6
+    answer_weight: float = 0.35
+    qtype_bonus: float = 0.35
+    focus_bonus: float = 0.6
+    k1: float = 1.5
+    b: float = 0.75
+    stemmer: str = "english"
+    stopwords: str = "en"
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    id: str | None = None
+    qtype: str | None = None
+    focus: str | None = None
+    cuis: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    rank: int
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "id": p.id,
+            "score": round(self.score, 6),
+            "rank": self.rank,
+            "url": p.url,
+            "text": p.answer,
+            "question": p.question,
+            "focus": p.focus,
+            "qtype": p.qtype,
+            "collection": p.collection,
+            "source": p.source,
+            "split": p.split,
+        }
+
+
+def _stemmer(language: str) -> Callable[[list[str]], list[str]]:
+    import Stemmer  # PyStemmer, the Snowball stemmers bm25s recommends
+
+    stemmer = Stemmer.Stemmer(language)
+    return stemmer.stemWords  # type: ignore[no-any-return]
+
+
+def normalized_focus(text: str | None) -> str:
+    return " ".join(re.findall(r"\w+", text.lower())) if text else ""
+
+
+def question_frame(question: str, focus: str | None) -> str:
+    """The question's wording without its subject: what the question type is learned from."""
+    if not focus:
+        return question
+    return re.sub(re.escape(focus), " ", question, flags=re.IGNORECASE)
+
+
+class RetrievalIndex:
+    def __init__(self, passages: Sequence[Passage], models: dict[str, Any], settings: Settings) -> None:
+        self.passages = list(passages)
+        self.models = models
+        self.settings = settings
+        self._stem = _stemmer(settings.stemmer)
+        self._qtypes = np.array([p.qtype for p in self.passages])
+        self._by_focus: dict[str, list[int]] = {}
+        self._by_cui: dict[str, list[int]] = {}
+        self._focus_norm = [normalized_focus(p.focus) for p in self.passages]
+        for i, passage in enumerate(self.passages):
+            if self._focus_norm[i]:
+                self._by_focus.setdefault(self._focus_norm[i], []).append(i)
+            for cui in passage.cuis:
+                self._by_cui.setdefault(cui, []).append(i)
+        self._row_of = {p.id: i for i, p in enumerate(self.passages)}
+
+    # -- building and loading ------------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, passages: Sequence[Passage], settings: Settings | None = None) -> RetrievalIndex:
+        import bm25s
+
+        settings = settings or Settings()
+        if not passages:
+            raise CorpusError("no answered QA pairs to index")
+        stem = _stemmer(settings.stemmer)
+        texts = {
+            "question": [p.question for p in passages],
+            "focus": [p.focus or "" for p in passages],
+            "answer": [p.answer for p in passages],
+            "frame": [question_frame(p.question, p.focus) for p in passages],
+        }
+        models: dict[str, Any] = {}
+        for name in FIELDS:
+            tokens = bm25s.tokenize(
+                texts[name], stopwords=settings.stopwords, stemmer=stem, show_progress=False
+            )
+            model = bm25s.BM25(k1=settings.k1, b=settings.b)
+            model.index(tokens, show_progress=False)
+            models[name] = model
+        return cls(passages, models, settings)
+
+    def save(self, out: Path, manifest_extra: dict[str, Any]) -> dict[str, Any]:
+        """Write the index into `out` atomically: built beside it, then renamed into place."""
+        import bm25s
+
+        out = out.resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            for name, model in self.models.items():
+                model.save(str(staging / name), show_progress=False)
+            with (staging / "passages.jsonl").open("w", encoding="utf-8") as sink:
+                for passage in self.passages:
+                    sink.write(json.dumps(passage.as_json(), ensure_ascii=False) + "\n")
+            manifest = {
+                "format": INDEX_FORMAT,
+                "version": INDEX_VERSION,
+                "library": {"name": "bm25s", "version": bm25s.__version__},
+                "pairs": len(self.passages),
+                "settings": asdict(self.settings),
+                **manifest_extra,
+            }
+            manifest["size_bytes"] = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            staging.chmod(0o755)
+            previous = out.with_name(f".{out.name}.previous")
+            if out.exists():
+                shutil.rmtree(previous, ignore_errors=True)
+                out.rename(previous)
+            staging.rename(out)
+            shutil.rmtree(previous, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return manifest
+
+    @classmethod
+    def load(cls, folder: Path) -> tuple[RetrievalIndex, dict[str, Any]]:
+        import bm25s
+
+        manifest = read_manifest(folder)
+        settings = Settings(**manifest["settings"])
+        models = {name: bm25s.BM25.load(str(folder / name), show_progress=False) for name in FIELDS}
+        with (folder / "passages.jsonl").open(encoding="utf-8") as lines:
+            passages = [Passage.from_json(json.loads(line)) for line in lines if line.strip()]
+        if len(passages) != manifest["pairs"]:
+            raise CorpusError(
+                f"{folder}: passages.jsonl has {len(passages)} pairs, the manifest {manifest['pairs']}; "
+                "rebuild the index"
+            )
+        return cls(passages, models, settings), manifest
+
+    # -- querying ------------------------------------------------------------------------------------------------
+
+    def _field_scores(self, name: str, tokens: list[str]) -> np.ndarray:
+        model = self.models[name]
+        ids = model.get_tokens_ids(tokens)
+        if not ids:
+            return np.zeros(len(self.passages), dtype=np.float32)
+        scores: np.ndarray = model.get_scores_from_ids(ids)
+        top = float(scores.max(initial=0.0))
+        return scores / top if top > 0 else scores
+
+    def tokens(self, text: str) -> list[str]:
+        import bm25s
+
+        tokenized = bm25s.tokenize(
+            [text],
+            stopwords=self.settings.stopwords,
+            stemmer=self._stem,
+            return_ids=False,
+            show_progress=False,
+        )
+        return list(tokenized[0]) if tokenized else []
+
+    def infer_qtype(self, tokens: list[str]) -> str | None:
+        """The question type most of the best-matching question frames have (None when nothing matches)."""
+        scores = self._field_scores("frame", tokens)
+        best = np.argpartition(-scores, min(20, len(scores) - 1))[:20]
+        votes: Counter[str] = Counter()
+        for i in best:
+            if scores[i] > 0:
+                votes[str(self._qtypes[i])] += float(scores[i])
+        return votes.most_common(1)[0][0] if votes else None
+
+    def _focus_rows(self, query: Query, text_norm: str, candidates: np.ndarray) -> set[int]:
+        rows: set[int] = set()
+        if query.focus:
+            rows.update(self._by_focus.get(normalized_focus(query.focus), ()))
+        for cui in query.cuis:
+            rows.update(self._by_cui.get(cui, ()))
+        padded = f" {text_norm} "
+        for i in candidates:
+            focus = self._focus_norm[int(i)]
+            if focus and f" {focus} " in padded:
+                rows.add(int(i))
+        return rows
+
+    def search(self, query: Query, k: int, exclude: Callable[[Passage], bool] | None = None) -> list[Hit]:
+        s = self.settings
+        tokens = self.tokens(query.text)
+        fused = (
+            s.question_weight * self._field_scores("question", tokens)
+            + s.focus_weight * self._field_scores("focus", tokens)
+            + s.answer_weight * self._field_scores("answer", tokens)
+        )
+        qtype = query.qtype or self.infer_qtype(tokens)
+        count = min(CANDIDATES, len(fused))
+        candidates = np.argpartition(-fused, count - 1)[:count]
+        focus_rows = self._focus_rows(query, normalized_focus(query.text), candidates)
+        pool = set(int(i) for i in candidates) | focus_rows
+        ranked: list[tuple[float, int]] = []
+        for i in pool:
+            score = float(fused[i])
+            if i in focus_rows:
+                score += s.focus_bonus
+            if qtype is not None and self._qtypes[i] == qtype:
+                score += s.qtype_bonus
+            if score > 0:
+                ranked.append((score, i))
+        ranked.sort(key=lambda item: (-item[0], self.passages[item[1]].id))
+        hits: list[Hit] = []
+        for score, i in ranked:
+            passage = self.passages[i]
+            if exclude is not None and exclude(passage):
+                continue
+            hits.append(Hit(passage, score, len(hits) + 1))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise CorpusError(
+            f"{folder}: not a retrieval index (no manifest.json); build one with `index build`"
+        ) from error
+    except (OSError, json.JSONDecodeError) as error:
+        raise CorpusError(f"{path}: unreadable ({error}); rebuild the index") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
+        raise CorpusError(f'{path}: not a retrieval index manifest (expected "format": "{INDEX_FORMAT}")')
+    if manifest.get("version") != INDEX_VERSION:
+        raise CorpusError(
+            f"{path}: index version {manifest.get('version')} is not {INDEX_VERSION}; rebuild the index"
+        )
+    return manifest
+
+
+def duplicate_key(passage: Passage) -> tuple[str, str]:
+    """What the dataset's dedupe calls the same question: the same question type about the same subject."""
+    return (normalized_focus(passage.focus) or normalized_question(passage.question), passage.qtype)
+
+
+def same_question_or_group(passage: Passage) -> Callable[[Passage], bool]:
+    """A filter that leaves out `passage` itself and every member of its duplicate group."""
+    question = normalized_question(passage.question)
+    key = duplicate_key(passage)
+
+    def excluded(other: Passage) -> bool:
+        return (
+            other.id == passage.id
+            or normalized_question(other.question) == question
+            or duplicate_key(other) == key
+        )
+
+    return excluded
+
+
+def leaked_pairs(index: RetrievalIndex, evaluated: Collection[Passage]) -> list[tuple[str, str]]:
+    """(evaluated id, index id) pairs where the index holds an evaluated pair or a member of its duplicate group."""
+    by_id = {p.id: p for p in index.passages}
+    by_question: dict[str, str] = {}
+    by_key: dict[tuple[str, str], str] = {}
+    for p in index.passages:
+        by_question.setdefault(normalized_question(p.question), p.id)
+        by_key.setdefault(duplicate_key(p), p.id)
+    leaks: list[tuple[str, str]] = []
+    for e in evaluated:
+        hit = (
+            (e.id if e.id in by_id else None)
+            or by_question.get(normalized_question(e.question))
+            or by_key.get(duplicate_key(e))
+        )
+        if hit is not None:
+            leaks.append((e.id, hit))
+    return leaks
+
+
+def timed_build(
+    passages: Sequence[Passage], settings: Settings | None = None
+) -> tuple[RetrievalIndex, float]:
+    started = time.perf_counter()
+    index = RetrievalIndex.build(passages, settings)
+    return index, time.perf_counter() - started
