@@ -80,6 +80,11 @@ class TrainConfig:
     system_prompt: str | None = None  # None: keep the export's messages; a string replaces the system turn
     deepspeed: str | None = None  # None, a preset name from medqa_trainer/configs/, or a JSON file path
     gradient_checkpointing: bool = False
+    # Retrieval-augmented training: the top-k sources of this index (`index build` over the training split) go
+    # into each prompt, the pair itself and its duplicate group left out; None trains closed-book.
+    retrieval_index: str | None = None
+    retrieval_k: int = 3
+    retrieval_context_tokens: int = 384  # the user turn with its sources; at most half of max_length
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -189,6 +194,8 @@ def validate(config: TrainConfig) -> list[str]:
     ):
         check(getattr(config, name) > 0, f"{name} must be positive")
     check(config.learning_rate > 0, "learning_rate must be positive")
+    check(1 <= config.retrieval_k <= 20, "retrieval_k must be from 1 to 20")
+    check(config.retrieval_context_tokens >= 64, "retrieval_context_tokens must be at least 64")
     check(0 <= config.warmup_ratio < 1, "warmup_ratio must be in [0, 1)")
     check(0 <= config.lora_dropout < 1, "lora_dropout must be in [0, 1)")
     check(config.weight_decay >= 0, "weight_decay must be >= 0")

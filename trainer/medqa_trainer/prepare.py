@@ -29,10 +29,41 @@ class PreparedData:
     notices: list[tuple[str, str]] = field(default_factory=list)  # (code, message), level info
 
 
-def _load(path: str, tokenizer: Any, system_prompt: str | None) -> tuple[list[Encoded], list[str]]:
-    records = read_chat_jsonl(path)
+def _load(
+    path: str, tokenizer: Any, config: TrainConfig, notices: list[tuple[str, str]]
+) -> tuple[list[Encoded], list[str]]:
+    records = with_retrieval(read_chat_jsonl(path), config, tokenizer, notices, training=True)
     ids = [str(r.get("id", f"line {i + 1}")) for i, r in enumerate(records)]
-    return encode_records(tokenizer, records, system_prompt), ids
+    return encode_records(tokenizer, records, config.system_prompt), ids
+
+
+def with_retrieval(
+    records: list[dict[str, Any]],
+    config: TrainConfig,
+    tokenizer: Any,
+    notices: list[tuple[str, str]],
+    *,
+    training: bool,
+) -> list[dict[str, Any]]:
+    """Records with retrieved sources in their prompts (run.yaml retrieval_index); unchanged without one.
+
+    Training prompts leave out the pair itself and its duplicate group; validation pairs must not be in the index
+    at all, as evaluation requires (the same check, the same message).
+    """
+    if not config.retrieval_index:
+        return records
+    from medqa_trainer.retrieval.augment import augment, check_no_leak, load_setup, token_counter
+
+    budget = config.retrieval_context_tokens
+    if config.max_length is not None:
+        budget = min(budget, config.max_length // 2)
+    setup = load_setup(Path(config.retrieval_index), config.retrieval_k, max(budget, 64))
+    if not training:
+        check_no_leak(setup, records, "validation")
+    augmented, stats = augment(records, setup, token_counter(tokenizer), exclude_own_group=training)
+    code = "retrieval-train" if training else "retrieval-validation"
+    notices.append((code, f"{'training' if training else 'validation'} {stats.notice(setup.context_tokens)}"))
+    return augmented
 
 
 def prepare_data(config: TrainConfig, tokenizer: Any) -> PreparedData:
@@ -41,7 +72,7 @@ def prepare_data(config: TrainConfig, tokenizer: Any) -> PreparedData:
     manifest = find_manifest(config.train_file, config.dataset_manifest)
     if manifest is not None and config.dataset_manifest is None:
         config.dataset_manifest = str(manifest)
-    train_all, train_ids = _load(config.train_file, tokenizer, config.system_prompt)
+    train_all, train_ids = _load(config.train_file, tokenizer, config, notices)
     if config.max_length is None:
         lengths = [len(e) for e in train_all]
         config.max_length = choose_max_length(lengths)
@@ -88,6 +119,7 @@ def prepare_data(config: TrainConfig, tokenizer: Any) -> PreparedData:
                     "0 uses all of them).",
                 )
             )
+        records = with_retrieval(records, config, tokenizer, notices, training=False)
         val_ids = [str(r.get("id", f"line {i + 1}")) for i, r in enumerate(records)]
         encoded = encode_records(tokenizer, records, config.system_prompt)
         validation, _ = truncate(encoded, config.max_length, val_ids)

@@ -140,6 +140,8 @@ class RetrievalIndex:
             tokens = bm25s.tokenize(
                 texts[name], stopwords=settings.stopwords, stemmer=stem, show_progress=False
             )
+            if not any(len(ids) for ids in tokens.ids):
+                continue  # e.g. no pair has a focus (a CSV without one): the field scores 0 for every pair
             model = bm25s.BM25(k1=settings.k1, b=settings.b)
             model.index(tokens, show_progress=False)
             models[name] = model
@@ -164,6 +166,7 @@ class RetrievalIndex:
                 "library": {"name": "bm25s", "version": bm25s.__version__},
                 "pairs": len(self.passages),
                 "settings": asdict(self.settings),
+                "fields": sorted(self.models),
                 **manifest_extra,
             }
             manifest["size_bytes"] = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
@@ -186,7 +189,11 @@ class RetrievalIndex:
 
         manifest = read_manifest(folder)
         settings = Settings(**manifest["settings"])
-        models = {name: bm25s.BM25.load(str(folder / name), show_progress=False) for name in FIELDS}
+        models = {
+            name: bm25s.BM25.load(str(folder / name), show_progress=False)
+            for name in FIELDS
+            if (folder / name).is_dir()
+        }
         with (folder / "passages.jsonl").open(encoding="utf-8") as lines:
             passages = [Passage.from_json(json.loads(line)) for line in lines if line.strip()]
         if len(passages) != manifest["pairs"]:
@@ -199,8 +206,8 @@ class RetrievalIndex:
     # -- querying ------------------------------------------------------------------------------------------------
 
     def _field_scores(self, name: str, tokens: list[str]) -> np.ndarray:
-        model = self.models[name]
-        ids = model.get_tokens_ids(tokens)
+        model = self.models.get(name)
+        ids = model.get_tokens_ids(tokens) if model is not None else []
         if not ids:
             return np.zeros(len(self.passages), dtype=np.float32)
         scores: np.ndarray = model.get_scores_from_ids(ids)
@@ -295,9 +302,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def duplicate_key(passage: Passage) -> tuple[str, str]:
-    """What the dataset's dedupe calls the same question: the same question type about the same subject."""
-    return (normalized_focus(passage.focus) or normalized_question(passage.question), passage.qtype)
+def duplicate_key(passage: Passage) -> tuple[str, str, str]:
+    """Two pairs the dataset's dedupe always groups: the same question type about the same subject, asked in the
+    same words (the question frame). The dedupe also groups near frames (Jaccard >= 0.8), so this key is the
+    stricter one: a guard built on it never refuses what the split kept apart ("What are marine toxins?" and
+    "What is the government doing about Marine Toxins?" share focus and qtype, and are different questions)."""
+    focus = normalized_focus(passage.focus)
+    frame = normalized_question(question_frame(passage.question, passage.focus)) if focus else ""
+    return (focus or normalized_question(passage.question), passage.qtype, frame)
 
 
 def same_question_or_group(passage: Passage) -> Callable[[Passage], bool]:
@@ -319,7 +331,7 @@ def leaked_pairs(index: RetrievalIndex, evaluated: Collection[Passage]) -> list[
     """(evaluated id, index id) pairs where the index holds an evaluated pair or a member of its duplicate group."""
     by_id = {p.id: p for p in index.passages}
     by_question: dict[str, str] = {}
-    by_key: dict[tuple[str, str], str] = {}
+    by_key: dict[tuple[str, str, str], str] = {}
     for p in index.passages:
         by_question.setdefault(normalized_question(p.question), p.id)
         by_key.setdefault(duplicate_key(p), p.id)
