@@ -125,38 +125,52 @@ def paired_comparison(
                     weighted_metric(candidate, name, weights) - weighted_metric(base, name, weights)
                 )
     for name in names:
-        if n == 0:
-            out[name] = {
-                "base": None,
-                "candidate": None,
-                "absolute_change": None,
-                "relative_change": None,
-                "ci": [None, None],
-                "p_value": None,
-            }
-            continue
-        base_value = point_value(base, name)
-        cand_value = point_value(candidate, name)
-        observed = cand_value - base_value
-        entry: dict[str, float | list[float | None] | None] = {
-            "base": base_value,
-            "candidate": cand_value,
-            "absolute_change": observed,
-            "relative_change": observed / base_value if base_value != 0 else None,
+        base_value = point_value(base, name) if n else None
+        cand_value = point_value(candidate, name) if n else None
+        out[name] = paired_entry(base_value, cand_value, diffs[name], n)
+    return out
+
+
+def paired_entry(
+    base_value: float | None, cand_value: float | None, diffs: list[NDArray[np.float64]], n: int
+) -> dict[str, float | list[float | None] | None]:
+    """One metric's paired comparison from its two point values and its resampled differences (cand - base).
+
+    Shared by the text metrics and the grounding measures (metrics/grounding_stats.py), so both follow one rule.
+    """
+    if (
+        n == 0
+        or base_value is None
+        or cand_value is None
+        or not (np.isfinite(base_value) and np.isfinite(cand_value))
+    ):
+        return {
+            "base": None if base_value is None or not np.isfinite(base_value) else base_value,
+            "candidate": None if cand_value is None or not np.isfinite(cand_value) else cand_value,
+            "absolute_change": None,
+            "relative_change": None,
             "ci": [None, None],
             "p_value": None,
         }
-        # One example has no sampling variation: every resample repeats it, so a CI or p-value would be noise
-        # dressed as certainty (p = 1/(resamples+1)). Leave both empty below two examples.
-        if diffs[name] and n >= 2:
-            sampled = np.concatenate(diffs[name])
-            sampled = sampled[np.isfinite(sampled)]
-            if sampled.size:
-                entry["ci"] = _interval(sampled)
-                extreme = np.abs(sampled - observed) >= abs(observed) - 1e-12
-                entry["p_value"] = float((1 + extreme.sum()) / (1 + sampled.size))
-        out[name] = entry
-    return out
+    observed = cand_value - base_value
+    entry: dict[str, float | list[float | None] | None] = {
+        "base": base_value,
+        "candidate": cand_value,
+        "absolute_change": observed,
+        "relative_change": observed / base_value if base_value != 0 else None,
+        "ci": [None, None],
+        "p_value": None,
+    }
+    # One example has no sampling variation: every resample repeats it, so a CI or p-value would be noise
+    # dressed as certainty (p = 1/(resamples+1)). Leave both empty below two examples.
+    if diffs and n >= 2:
+        sampled = np.concatenate(diffs)
+        sampled = sampled[np.isfinite(sampled)]
+        if sampled.size:
+            entry["ci"] = _interval(sampled)
+            extreme = np.abs(sampled - observed) >= abs(observed) - 1e-12
+            entry["p_value"] = float((1 + extreme.sum()) / (1 + sampled.size))
+    return entry
 
 
 def group_rows(qtypes: list[str]) -> dict[str, list[int]]:
