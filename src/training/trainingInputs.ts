@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { catalogEntry } from './modelCatalog';
+import { needsFirst } from '../util/prerequisite';
 
 /** A dataset export (contract #1) checked far enough that the trainer can start on it. */
 export interface ExportFolder {
@@ -32,10 +33,13 @@ export async function readExportFolder(dir: string): Promise<ExportFolder> {
     manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as ExportManifest;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw needsFirst(
+        'exportDataset',
+        `${dir} is not a dataset export: it has no manifest.json. Export the dataset for training first.`,
+      );
     throw new Error(
-      code === 'ENOENT'
-        ? `${dir} is not a dataset export: it has no manifest.json. Export the dataset for training first ("MedQA: Export for training…").`
-        : `${manifestFile} is not valid JSON (${(error as Error).message}). Export the dataset again.`,
+      `${manifestFile} is not valid JSON (${(error as Error).message}). Export the dataset again.`,
     );
   }
   if (manifest.format !== 'medqa-chat-jsonl') {

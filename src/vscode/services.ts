@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandId } from '../commands';
+import { PrerequisiteError } from '../util/prerequisite';
 
 /** What every feature's `register*` function receives: shared services, nothing feature-specific. */
 export interface ExtensionServices {
@@ -18,6 +19,8 @@ export interface ExtensionServices {
 export interface CommandError {
   command: CommandId;
   message: string;
+  /** The button that does the missing step, for a "do X first" message. */
+  action?: string;
 }
 
 const KEPT_COMMAND_ERRORS = 20;
@@ -38,9 +41,20 @@ export function createServices(
             return await (handler as (...a: unknown[]) => unknown)(...args);
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
-            log.error(`${id} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
-            commandErrors.push({ command: id, message: `MedQA: ${message}` });
+            const remedy = error instanceof PrerequisiteError ? error : undefined;
+            commandErrors.push({ command: id, message: `MedQA: ${message}`, action: remedy?.remedy.label });
             if (commandErrors.length > KEPT_COMMAND_ERRORS) commandErrors.shift();
+            if (remedy) {
+              // A missing step, not a failure: offer the button that does it.
+              log.info(`${id}: ${message}`);
+              void vscode.window
+                .showWarningMessage(`MedQA: ${message}`, remedy.remedy.label)
+                .then((choice) => {
+                  if (choice) void vscode.commands.executeCommand(remedy.remedy.command, ...remedy.args);
+                });
+              return undefined;
+            }
+            log.error(`${id} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
             void vscode.window.showErrorMessage(`MedQA: ${message}`, 'Show Log').then((choice) => {
               if (choice) log.show();
             });

@@ -16,6 +16,7 @@ import type { DatasetSession, DuplicateScan } from './session';
 import { CancelledError, runInWorker } from './workerClient';
 import { dedupeRequest, splitRequest } from './workerTasks';
 import { setting } from '../../vscode/settings';
+import { needsFirst, needsFolder } from '../../util/prerequisite';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -58,8 +59,7 @@ async function withCancellableProgress<T>(
 
 function workspaceRootOrThrow(services: ExtensionServices): string {
   const root = services.workspaceRoot();
-  if (!root)
-    throw new Error("Open a folder first: MedQA Studio keeps its files in the folder's .medqa/ directory.");
+  if (!root) throw needsFolder();
   return root;
 }
 
@@ -153,7 +153,7 @@ export function registerDatasetCommands(
 
   services.registerCommand(Commands.datasetFindDuplicates, async () => {
     await session.whenLoaded();
-    if (session.pairs.length === 0) throw new Error('Import a dataset first.');
+    if (session.pairs.length === 0) throw needsFirst('importDataset', 'Import a dataset first.');
     const threshold = setting('dedupe.threshold');
     const curated = session.curatedPairs();
     const scan = await withCancellableProgress(
@@ -190,7 +190,8 @@ export function registerDatasetCommands(
     async (options?: { seed?: number; ratios?: [number, number, number] }) => {
       const root = workspaceRootOrThrow(services);
       await session.whenLoaded();
-      if (session.pairs.length === 0) throw new Error('Import a dataset first.');
+      if (session.pairs.length === 0)
+        throw needsFirst('importDataset', 'Import a dataset first: a split divides its pairs.');
       let seed = options?.seed ?? setting('split.seed');
       let ratios = options?.ratios ?? parseRatios(setting('split.ratios'));
       if (!options) {

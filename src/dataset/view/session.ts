@@ -12,6 +12,7 @@ import type { ImportProblem, ImportResult, QaPair } from '../model';
 import { OverlayStore, type CuratedPair, type OverlayChange } from '../overlay';
 import { readSplit, type SplitFile } from '../split';
 import { WorkspaceStore } from '../workspaceStore';
+import { needsFolder } from '../../util/prerequisite';
 
 /** An import problem with the absolute path of its file (when it names one), for "open at line". */
 export interface ReportedProblem extends ImportProblem {
@@ -91,7 +92,7 @@ export class DatasetSession {
 
   private requireFolder(): void {
     if (!this.workspaceDir) {
-      throw new Error("Open a folder first: MedQA Studio keeps its files in the folder's .medqa/ directory.");
+      throw needsFolder();
     }
   }
 

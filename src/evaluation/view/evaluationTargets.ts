@@ -5,6 +5,7 @@ import { parseRunYaml } from '../../training/trainConfig';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
 import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';
+import { needsFirst } from '../../util/prerequisite';
 
 /**
  * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
@@ -143,8 +144,9 @@ export async function pickCheckpoint(
     }
   }
   if (items.length === 0) {
-    throw new Error(
-      'No finished checkpoints found in the runs directory. Train an adapter first ("MedQA: Train Adapter").',
+    throw needsFirst(
+      'trainAdapter',
+      'No finished checkpoints found in the runs directory. Train an adapter first.',
     );
   }
   const picked = await vscode.window.showQuickPick(items, { title, matchOnDetail: true });
@@ -178,10 +180,11 @@ export async function pickEvaluation(
     : await evaluationHomes(registry, workspaceRoot);
   const entries = await listEvaluations(runDirs);
   if (entries.length === 0) {
-    throw new Error(
+    throw needsFirst(
+      'evaluateCheckpoint',
       onlyRun
         ? `The run ${path.basename(onlyRun)} has no evaluations yet. Evaluate one of its checkpoints first.`
-        : 'No evaluations found. Right-click a checkpoint and choose "Evaluate Checkpoint…" first.',
+        : 'No evaluations found. Evaluate a checkpoint first.',
     );
   }
   const picked = await vscode.window.showQuickPick(

@@ -31,6 +31,7 @@ import {
 import { GradeLensProvider, type AnswerTarget } from './gradeLenses';
 import { GradeService } from './gradeService';
 import { GradingPanel } from './gradingPanel';
+import { needsFirst } from '../../util/prerequisite';
 
 /** What other features (the Metrics panel) and tests use of grading. */
 export interface GradingApi {
@@ -108,8 +109,10 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         (e) => e.record && path.resolve(e.dir, e.record.checkpoint) === path.resolve(checkpoint.checkpoint),
       );
       if (entries.length === 0)
-        throw new Error(
-          `${path.basename(checkpoint.checkpoint)} has not been evaluated yet: choose "Evaluate Checkpoint…" first.`,
+        throw needsFirst(
+          'evaluateCheckpoint',
+          `${path.basename(checkpoint.checkpoint)} has not been evaluated yet: evaluate it first.`,
+          arg,
         );
       if (entries.length === 1) return entries[0].dir;
     }
@@ -241,7 +244,10 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
     const session = panel.current;
     const example = session && session.current(await grades.current());
     if (session && example) return { dir: session.evaluation.dir, side: session.side, id: example.id };
-    throw new Error('Choose an answer first: use the CodeLens above it, or open it in the Grading panel.');
+    throw needsFirst(
+      'gradeAnswers',
+      'Choose an answer first: use the CodeLens above it, or open it in the Grading panel.',
+    );
   };
 
   services.registerCommand(Commands.gradingCompareWithReference, async (arg?: unknown) => {

@@ -14,6 +14,7 @@ import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
 import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import type { OnnxExports } from './onnxExports';
+import { needsFolder } from '../../util/prerequisite';
 
 /** What `export-onnx` imports: without these the trainer fails at once. */
 export const ONNX_EXPORT: TrainerNeeds = {
@@ -66,7 +67,7 @@ export async function exportCheckpoint(
   if (!services.requireTrust('Exporting a checkpoint to ONNX')) return undefined;
   if (running) throw new Error('An ONNX export is already running. Wait for it or cancel it.');
   const root = services.workspaceRoot();
-  if (!root) throw new Error('Open a workspace folder first: exports are kept in its .medqa/onnx/ folder.');
+  if (!root) throw needsFolder('exports are kept in its .medqa/onnx/ folder');
   const options =
     arg && typeof arg === 'object' && typeof (arg as ExportOptions).checkpointPath === 'string'
       ? (arg as ExportOptions)

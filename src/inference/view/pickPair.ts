@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DatasetSession } from '../../dataset/view/session';
 import type { PlaygroundPair } from '../../protocol/playground';
+import { needsFirst } from '../../util/prerequisite';
 
 const SHOWN = 200;
 
@@ -14,7 +15,7 @@ export async function pickPair(
 ): Promise<{ question: string; pair: PlaygroundPair } | undefined> {
   const pairs = session.curatedPairs().filter((p) => !p.excluded && p.answer.trim());
   if (pairs.length === 0)
-    throw new Error('No QA pairs are loaded. Import a dataset first ("MedQA: Import Dataset…").');
+    throw needsFirst('importDataset', 'No QA pairs are loaded. Import a dataset first.');
   type Item = vscode.QuickPickItem & { index: number };
   const quickPick = vscode.window.createQuickPick<Item>();
   quickPick.title = 'Pick a QA pair';

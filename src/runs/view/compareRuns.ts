@@ -19,6 +19,7 @@ import { exportComparison } from '../compare/comparisonExport';
 import { parseComparisonMessage } from '../compare/panelMessages';
 import type { RunInfo, RunRegistry } from '../registry';
 import { runDescription } from './runItems';
+import { needsFirst } from '../../util/prerequisite';
 
 const RUNS_KEY = 'medqa.runComparison.runs';
 const VIEW_KEY = 'medqa.runComparison.view';
@@ -176,7 +177,7 @@ export class RunComparisonPanel extends WebviewPanelHost<'runComparison'> {
   async exportTable(request: ComparisonExportRequest = {}): Promise<string | undefined> {
     const format = request.format ?? 'csv';
     const runDirs = request.runs?.map((dir) => path.resolve(dir)) ?? this.runDirs;
-    if (runDirs.length === 0) throw new Error('Compare some runs first (MedQA: Compare Runs).');
+    if (runDirs.length === 0) throw needsFirst('compareRuns', 'Compare some runs first.');
     let file = request.outFile;
     if (!file) {
       const root = this.services.workspaceRoot() ?? this.registry.directory ?? path.dirname(runDirs[0]);
