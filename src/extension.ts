@@ -7,6 +7,7 @@ import { registerEvaluation } from './evaluation/view/registerEvaluation';
 import { registerDataset, type DatasetApi } from './dataset/view/registerDataset';
 import { registerGrading, type GradingApi } from './grading/view/registerGrading';
 import { registerInference, type InferenceApi } from './inference/view/registerInference';
+import { openOnFirstStart } from './vscode/openOnStart';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -37,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
+  // A shipped sample folder (demo/) opens on its run and the walkthrough the first time; other folders: nothing.
+  openOnFirstStart(services).catch((error: unknown) => log.warn(`open-on-start: ${String(error)}`));
   return { activationMs, dataset, commandErrors: services.commandErrors, grading, inference };
 }
 
