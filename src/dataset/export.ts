@@ -1,7 +1,7 @@
 /**
  * Export per split as chat JSONL + manifest.json (contract #1 in notes/common.md, read by the trainer/evaluator):
- * `{"id", "messages": [system?, user, assistant], "qtype", "source"}` per line, overlay edits applied, excluded and
- * unanswered pairs left out.
+ * `{"id", "messages": [system?, user, assistant], "qtype", "source", "focus"?, "cuis"?, "url"?, "collection", "split"}`
+ * per line, overlay edits applied, excluded and unanswered pairs left out.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -47,13 +47,33 @@ export interface ExportResult {
   staleOverlay: boolean;
 }
 
-export function chatRecord(pair: QaPair, systemPrompt: string | undefined): string {
+/**
+ * One export line. Besides contract #1's fields it carries the pair's document metadata when the source has it
+ * (`focus`, `cuis`, `url`, `collection`) and `split` when the caller knows it: the retrieval index ranks by them
+ * (same focus or CUI and qtype from another collection) and cites the NIH page. Readers ignore fields they do not use.
+ */
+export function chatRecord(
+  pair: QaPair,
+  systemPrompt: string | undefined,
+  extra: { split?: SplitName } = {},
+): string {
   const messages = [
     ...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []),
     { role: 'user', content: pair.question },
     { role: 'assistant', content: pair.answer },
   ];
-  return JSON.stringify({ id: pair.id, messages, qtype: pair.qtype, source: pair.document.source });
+  const { focus, cuis, url, collection } = pair.document;
+  return JSON.stringify({
+    id: pair.id,
+    messages,
+    qtype: pair.qtype,
+    source: pair.document.source,
+    ...(focus?.trim() ? { focus } : {}),
+    ...(cuis && cuis.length > 0 ? { cuis } : {}),
+    ...(url?.trim() ? { url } : {}),
+    collection,
+    ...(extra.split ? { split: extra.split } : {}),
+  });
 }
 
 export async function exportSplit(
@@ -86,7 +106,7 @@ export async function exportSplit(
       unassigned.push(pair.id);
       continue;
     }
-    lines[target].push(chatRecord(pair, systemPrompt));
+    lines[target].push(chatRecord(pair, systemPrompt, { split: target }));
   }
   const missing = split.assignments.filter((a) => !present.has(a.id)).map((a) => a.id);
 

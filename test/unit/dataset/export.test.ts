@@ -90,8 +90,13 @@ describe('export (contract #1: chat JSONL + manifest)', () => {
     const all = ['train', 'validation', 'test'].flatMap((name) => readJsonl(path.join(out, `${name}.jsonl`)));
     assert.equal(all.length, 10, '15 pairs - 4 unanswered - 1 excluded');
     assert.equal(manifest.counts.train + manifest.counts.validation + manifest.counts.test, 10);
+    const assigned = new Map(split.assignments.map((a) => [a.id, a.split]));
     for (const record of all) {
-      assert.deepEqual(Object.keys(record), ['id', 'messages', 'qtype', 'source']);
+      // Contract #1's fields first, then the document metadata the source has and the pair's split.
+      assert.deepEqual(Object.keys(record).slice(0, 4), ['id', 'messages', 'qtype', 'source']);
+      const meta = record as unknown as Record<string, unknown>;
+      assert.equal(meta.collection, record.id.split('/')[0]);
+      assert.equal(meta.split, assigned.get(record.id));
       assert.deepEqual(
         record.messages.map((m) => m.role),
         ['system', 'user', 'assistant'],
@@ -103,6 +108,22 @@ describe('export (contract #1: chat JSONL + manifest)', () => {
     assert.equal(tick.messages[1].content, 'How to prevent Tick Bites ?');
     assert.equal(tick.source, 'CDC');
     assert.equal(tick.qtype, 'prevention');
+    // Metadata for the retrieval index: focus and URL as the XML has them; its empty <CUI> gives no `cuis` field.
+    assert.deepEqual(
+      Object.fromEntries(
+        ['focus', 'url', 'collection', 'cuis'].map((key) => [key, (tick as Record<string, unknown>)[key]]),
+      ),
+      {
+        focus: 'Tick Bites',
+        url: 'https://example.org/cdc/tick-bites',
+        collection: '9_CDC_QA',
+        cuis: undefined,
+      },
+    );
+    const gard = all.find((r) => r.id === '2_GARD_QA/0000004/1') as Record<string, unknown> | undefined;
+    assert.ok(gard, 'the answered GARD pair with CUIs is exported');
+    assert.deepEqual(gard.cuis, ['C0000004', 'C0000005']);
+    assert.equal(gard.focus, 'Sample syndrome');
     assert.ok(!all.some((r) => r.id === '6_NINDS_QA/0000007/2'));
   });
 
