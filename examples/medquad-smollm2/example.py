@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ def subsets(args: argparse.Namespace) -> int:
         write_jsonl(args.out / f"{split}.jsonl", picked)
         print(f"{split}: {len(picked)} of {len(rows)} pairs", file=sys.stderr)
     manifest["counts"] = {**manifest.get("counts", {}), **{k: min(v, manifest["counts"][k]) for k, v in sizes.items()}}
-    manifest["subset"] = {"of": str(args.export), "seed": args.seed, "sizes": sizes, "stratified_by": "qtype"}
+    # Relative to the subset's folder: the manifest is shipped (results/) and must not carry this machine's paths.
+    of = Path(os.path.relpath(args.export, args.out)).as_posix()
+    manifest["subset"] = {"of": of, "seed": args.seed, "sizes": sizes, "stratified_by": "qtype"}
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return 0
 

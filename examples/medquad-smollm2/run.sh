@@ -81,6 +81,14 @@ for side in base adapter; do
   mkdir -p "$RESULTS/$side" && cp "$EVAL/$side/metrics.json" "$EVAL/$side/predictions.jsonl" "$RESULTS/$side/"
 done
 cp "$WORK/data/manifest.json" "$RESULTS/subset-manifest.json"
+# The trainer and evaluator record where they ran (this checkout, the model cache): shipped copies say it relative
+# to the folder each file was written in, and name the model instead of its cache folder.
+MODEL_DIR=$("$PY" -c 'import sys; from medqa_trainer.catalog import prepare_model_reference as p; print(p(sys.argv[1]))' "$MODEL")
+relativize=("$PY" "$HERE/relativize.py" --root "$REPO" --root "$WORK" --replace "$MODEL_DIR=$MODEL")
+"${relativize[@]}" --file "$RUN" "$RESULTS/config.yaml" --file "$RUN" "$RESULTS/events.jsonl" \
+  --file "$EVAL" "$RESULTS/comparison.json" --file "$EVAL" "$RESULTS/comparison.md" \
+  --file "$EVAL/base" "$RESULTS/base/metrics.json" --file "$EVAL/adapter" "$RESULTS/adapter/metrics.json" \
+  --file "$WORK/data" "$RESULTS/subset-manifest.json"
 total_seconds=$(( $(date +%s) - started ))
 cat >"$RESULTS/timing.json" <<EOF
 {"train_seconds": $train_seconds, "evaluate_seconds": $eval_seconds, "total_seconds": $total_seconds,
@@ -93,4 +101,7 @@ DEMO_RUN="$REPO/demo/.medqa/runs/$RUN_NAME"
 rm -rf "$DEMO_RUN" && mkdir -p "$DEMO_RUN"
 cp -r "$RUN/adapter" "$RUN/evaluations" "$DEMO_RUN/"
 cp "$RUN/config.yaml" "$RUN/events.jsonl" "$DEMO_RUN/"
+# training_args.bin is the Trainer's pickled arguments (this machine's output_dir among them); nothing reads it.
+rm -f "$DEMO_RUN/adapter/training_args.bin"
+"${relativize[@]}" --tree "$RUN" "$DEMO_RUN"
 echo "done in $((total_seconds / 60)) min: $RESULTS/results.md" >&2
