@@ -37,6 +37,7 @@ INDEX_FORMAT = "medqa-retrieval-index"
 INDEX_VERSION = 1
 FIELDS = ("question", "focus", "answer", "frame")
 CANDIDATES = 200  # pairs re-ranked per query after the field fusion
+SPECIFIC_CUI_SUBJECTS = 5  # a CUI shared by more foci than this counts proportionally less
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Settings:
     question_weight: float = 1.0
     focus_weight: float = 0.6
     answer_weight: float = 0.35
-    qtype_bonus: float = 0.35
-    focus_bonus: float = 0.6
+    qtype_bonus: float = 2.0
+    focus_bonus: float = 2.0
     k1: float = 1.5
     b: float = 0.75
     stemmer: str = "english"
@@ -236,17 +237,26 @@ class RetrievalIndex:
                 votes[str(self._qtypes[i])] += float(scores[i])
         return votes.most_common(1)[0][0] if votes else None
 
-    def _focus_rows(self, query: Query, text_norm: str, candidates: np.ndarray) -> set[int]:
-        rows: set[int] = set()
+    def _cui_specificity(self, cui: str) -> float:
+        """1 for a CUI that names a few subjects; less for a generic one. MedQuAD tags "Syndrome" (C0039082)
+        on hundreds of foci: sharing it says nothing about Down syndrome versus Mycosis Fungoides."""
+        subjects = len({self._focus_norm[i] for i in self._by_cui.get(cui, ())})
+        return 1.0 if subjects <= SPECIFIC_CUI_SUBJECTS else SPECIFIC_CUI_SUBJECTS / subjects
+
+    def _focus_matches(self, query: Query, text_norm: str, candidates: np.ndarray) -> dict[int, float]:
+        """Rows about the query's subject, each with how sure that is (1 = the same focus)."""
+        rows: dict[int, float] = {}
         if query.focus:
-            rows.update(self._by_focus.get(normalized_focus(query.focus), ()))
+            rows.update(dict.fromkeys(self._by_focus.get(normalized_focus(query.focus), ()), 1.0))
         for cui in query.cuis:
-            rows.update(self._by_cui.get(cui, ()))
+            weight = self._cui_specificity(cui)
+            for i in self._by_cui.get(cui, ()):
+                rows[i] = max(rows.get(i, 0.0), weight)
         padded = f" {text_norm} "
         for i in candidates:
             focus = self._focus_norm[int(i)]
             if focus and f" {focus} " in padded:
-                rows.add(int(i))
+                rows[int(i)] = 1.0
         return rows
 
     def search(self, query: Query, k: int, exclude: Callable[[Passage], bool] | None = None) -> list[Hit]:
@@ -260,13 +270,11 @@ class RetrievalIndex:
         qtype = query.qtype or self.infer_qtype(tokens)
         count = min(CANDIDATES, len(fused))
         candidates = np.argpartition(-fused, count - 1)[:count]
-        focus_rows = self._focus_rows(query, normalized_focus(query.text), candidates)
-        pool = set(int(i) for i in candidates) | focus_rows
+        focus_rows = self._focus_matches(query, normalized_focus(query.text), candidates)
+        pool = set(int(i) for i in candidates) | set(focus_rows)
         ranked: list[tuple[float, int]] = []
         for i in pool:
-            score = float(fused[i])
-            if i in focus_rows:
-                score += s.focus_bonus
+            score = float(fused[i]) + s.focus_bonus * focus_rows.get(i, 0.0)
             if qtype is not None and self._qtypes[i] == qtype:
                 score += s.qtype_bonus
             if score > 0:
