@@ -22,6 +22,7 @@ from medqa_trainer import hygiene
 from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.text import concat_scored
+from medqa_trainer.recorded_paths import recorded_model, recorded_path
 from medqa_trainer.retrieval.augment import augment, check_no_leak, load_setup, token_counter
 from medqa_trainer.retrieval.corpus import CorpusError
 from medqa_trainer.retrieval.rag import Source, cited_numbers
@@ -276,9 +277,10 @@ def evaluate(
         resamples=args.bootstrap,
         seed=args.seed,
         extra={
-            "model": args.model,
-            "adapter": args.adapter,
-            "data": str(args.data.resolve()),
+            # Relative to this file's folder where they lie in the same project (recorded_paths.py).
+            "model": recorded_model(args.model, args.out),
+            "adapter": recorded_path(args.adapter, args.out) if args.adapter else None,
+            "data": recorded_path(args.data, args.out),
             "decoding": decoding_info,
             "retrieval": setup.describe(args.retrieval_index) if setup is not None else None,
             "cancelled": cancelled,

@@ -25,10 +25,10 @@ from medqa_trainer.metrics import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     ScoredExamples,
+    grounding_rows,
     score_examples,
     summarize_with_qtypes,
 )
-from medqa_trainer.metrics import grounding_rows
 from medqa_trainer.metrics.aggregate import CONFIDENCE
 from medqa_trainer.metrics.text import (
     METEOR_TOKENIZER,
@@ -37,6 +37,7 @@ from medqa_trainer.metrics.text import (
     bleu_signature,
     rouge_l_truncated,
 )
+from medqa_trainer.recorded_paths import recorded_path
 
 METRICS_FORMAT = "medqa-eval-metrics"
 METRICS_VERSION = 1
@@ -389,7 +390,7 @@ def run(args: argparse.Namespace) -> int:
         resamples=args.bootstrap,
         seed=args.seed,
         cleaned=cleaned,
-        extra={"predictions_source": str(source.resolve())},
+        extra={"predictions_source": recorded_path(source, out_dir)},
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(out_dir / "predictions.jsonl", output_rows(rows, scored, cleaned))

@@ -209,14 +209,15 @@ def test_adapter_evaluation_and_compare(
         == 0
     )
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["adapter"] == str(adapter)
+    # Recorded relative to metrics.json's folder (a sibling here), so a moved evaluation still finds it.
+    assert metrics["adapter"] == "../adapter" and metrics["data"] == str(TEST_DATA.resolve())
     base_predictions = {r["id"]: r["prediction"] for r in rows_of(base_run / "predictions.jsonl")}
     assert any(r["prediction"] != base_predictions[r["id"]] for r in rows_of(out / "predictions.jsonl"))
     capsys.readouterr()
     compare_out = tmp_path / "comparison"
     assert main(["compare", "--base", str(base_run), "--candidate", str(out), "--out", str(compare_out)]) == 0
     comparison = json.loads((compare_out / "comparison.json").read_text())
-    assert comparison["n"] == 6 and comparison["candidate"]["adapter"] == str(adapter)
+    assert comparison["n"] == 6 and comparison["candidate"]["adapter"] == "../adapter"
     assert set(comparison["metrics"]) == {"exact_match", "f1", "bleu", "rouge_l", "meteor", "perplexity"}
     base_ppl = json.loads((base_run / "metrics.json").read_text())["overall"]["perplexity"]["value"]
     assert comparison["metrics"]["perplexity"]["base"] == pytest.approx(base_ppl)
