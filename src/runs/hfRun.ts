@@ -68,7 +68,7 @@ export async function trainerStateFile(dir: string): Promise<string | undefined>
   if (!newest) return top;
   const topStep = await fs
     .readFile(top, 'utf8')
-    .then((text) => (JSON.parse(text) as { global_step?: unknown }).global_step)
+    .then((text) => (parsePythonJson(text) as { global_step?: unknown }).global_step)
     .catch(() => undefined);
   return typeof topStep === 'number' && newest.step > topStep
     ? path.join(dir, newest.name, HF_FILES.state)
@@ -77,13 +77,42 @@ export async function trainerStateFile(dir: string): Promise<string | undefined>
 
 const num = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/** What the tolerant parse turns a bare `NaN` into (JSON has no NaN; `Infinity` becomes a real ±Infinity). */
+const NAN_TEXT = 'NaN';
+const nonFinite = (value: unknown): boolean =>
+  value === NAN_TEXT || (typeof value === 'number' && !Number.isFinite(value));
+
+// A JSON string (unrolled, so a long string costs no backtracking) or a bare NaN / Infinity / -Infinity.
+const STRING_OR_NON_FINITE = /"[^"\\]*(?:\\.[^"\\]*)*"|-?Infinity\b|NaN\b/g;
+
+/**
+ * JSON.parse, except that the bare `NaN`, `Infinity` and `-Infinity` Python's json writes (a diverged run logs
+ * `"loss": NaN`) are read, not refused: ±Infinity as numbers, NaN as the string "NaN". Only when the plain parse
+ * fails, so a well-formed file costs nothing extra; text inside strings is left alone.
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (!/NaN|Infinity/.test(text)) throw error;
+    let replaced = false;
+    const patched = text.replace(STRING_OR_NON_FINITE, (token) => {
+      if (token.startsWith('"')) return token;
+      replaced = true;
+      return token === NAN_TEXT ? `"${NAN_TEXT}"` : token.startsWith('-') ? '-1e999' : '1e999';
+    });
+    if (!replaced) throw error;
+    return JSON.parse(patched) as unknown;
+  }
+}
 const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 
 /** Checks and reads the parts of trainer_state.json we use; throws HfRunError naming what is wrong. */
 export function parseTrainerState(text: string, file: string = HF_FILES.state): HfTrainerState {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePythonJson(text);
   } catch (error) {
     const empty = text.trim() === '';
     throw new HfRunError(
@@ -148,6 +177,8 @@ export interface HfProgress {
   progress: RunProgress;
   /** The log ends with the Trainer's summary (`train_runtime`), or the run reached `max_steps`. */
   finished: boolean;
+  /** Log entries whose loss or eval_loss is NaN or ±Infinity (a diverged run): left out of the curves. */
+  nonFinite: { count: number; firstStep: number | null };
 }
 
 /**
@@ -164,9 +195,14 @@ export function progressFromTrainerState(
   const steps = new Map<number, StepPoint>();
   const evals = new Map<number, EvalPoint>();
   let summary: Record<string, unknown> | undefined;
+  const diverged: HfProgress['nonFinite'] = { count: 0, firstStep: null };
   for (const entry of state.logHistory) {
     const step = num(entry.step);
     if (step === null) continue;
+    if (nonFinite(entry.loss) || nonFinite(entry.eval_loss)) {
+      diverged.count++;
+      diverged.firstStep ??= step;
+    }
     const epoch = num(entry.epoch) ?? 0;
     const loss = num(entry.loss);
     const evalLoss = num(entry.eval_loss);
@@ -212,42 +248,90 @@ export function progressFromTrainerState(
       ? num(Number(CHECKPOINT_DIR.exec(path.basename(state.bestModelCheckpoint))?.[1]))
       : null);
   const atBest = bestStep !== null ? evals.get(bestStep)?.evalLoss : undefined;
-  progress.bestEvalLoss =
-    atBest ?? (progress.evals.length ? Math.min(...progress.evals.map((e) => e.evalLoss)) : null);
-  return { progress, finished };
+  // A loop, not Math.min(...evals): spreading >~125k arguments overflows the call stack.
+  let lowest: number | null = null;
+  for (const point of progress.evals) if (lowest === null || point.evalLoss < lowest) lowest = point.evalLoss;
+  progress.bestEvalLoss = atBest ?? lowest;
+  if (diverged.count > 0) {
+    progress.notices.push({
+      v: 1,
+      time: new Date(options.modifiedAt ?? 0).toISOString(),
+      event: 'notice',
+      level: 'warning',
+      code: 'non_finite_loss',
+      message:
+        `the loss is NaN or infinite in ${diverged.count} logged entr${diverged.count === 1 ? 'y' : 'ies'}, ` +
+        `from step ${diverged.firstStep}: the run diverged there; those points are left out of the curves`,
+    });
+  }
+  return { progress, finished, nonFinite: diverged };
 }
 
 export interface HfRunRead extends HfProgress {
   /** The trainer_state.json that was read. */
   stateFile: string;
-  /** Cache key: path, size and modification time of that file. */
+  /** Cache key: path, size and modification time of the trainer_state.json files it was chosen from. */
   key: string;
 }
 
-/** Reads an HF run folder; `previous` is returned as is when its trainer_state.json has not changed. */
+/**
+ * The last reads, by folder: "Import Hugging Face Run…" checks a folder (hfRunProblem) and the registry then reads
+ * it; with this the trainer_state.json (86 MB for a long run) is read and parsed once, not twice.
+ */
+const recentReads = new Map<string, HfRunRead>();
+const RECENT_READS = 4;
+
+const statOrUndefined = (file: string) => fs.stat(file).catch(() => undefined);
+
+/**
+ * Reads an HF run folder; `previous` (or a recent read of the same folder) is returned as is when no
+ * trainer_state.json it could come from has changed. The file is read once: the top-level state is parsed, and
+ * the newest checkpoint's is read instead only when it is newer (see trainerStateFile).
+ */
 export async function readHfRun(dir: string, previous?: HfRunRead): Promise<HfRunRead> {
-  const stateFile = await trainerStateFile(dir);
-  if (!stateFile) throw new HfRunError(`${dir} has no ${HF_FILES.state}`);
-  const relative = path.relative(dir, stateFile);
-  let text: string;
-  let stat: import('node:fs').Stats;
-  try {
-    stat = await fs.stat(stateFile);
-    const key = `${stateFile}:${stat.size}:${stat.mtimeMs}`;
-    if (previous?.key === key) return previous;
-    text = await fs.readFile(stateFile, 'utf8');
-  } catch (error) {
-    throw new HfRunError(`${relative} cannot be read: ${(error as Error).message}`);
+  const top = path.join(dir, HF_FILES.state);
+  const newest = checkpointFolders(dir).find((c) => existsSync(path.join(dir, c.name, HF_FILES.state)));
+  const newestFile = newest && path.join(dir, newest.name, HF_FILES.state);
+  const [topStat, newestStat] = await Promise.all([
+    statOrUndefined(top),
+    newestFile ? statOrUndefined(newestFile) : undefined,
+  ]);
+  if (!topStat && !newestStat) throw new HfRunError(`${dir} has no ${HF_FILES.state}`);
+  const key = [
+    topStat && `${top}:${topStat.size}:${topStat.mtimeMs}`,
+    newestStat && `${newestFile}:${newestStat.size}:${newestStat.mtimeMs}`,
+  ].join('|');
+  const known = previous ?? recentReads.get(dir);
+  if (known?.key === key) return known;
+  const read = async (file: string): Promise<HfTrainerState> => {
+    const relative = path.relative(dir, file);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      throw new HfRunError(`${relative} cannot be read: ${(error as Error).message}`);
+    }
+    return parseTrainerState(text, relative);
+  };
+  let stateFile = topStat ? top : newestFile!;
+  let state = await read(stateFile);
+  if (topStat && newest && newestStat && newest.step > state.globalStep) {
+    stateFile = newestFile!;
+    state = await read(stateFile);
   }
-  const state = parseTrainerState(text, relative);
+  const modifiedAt = (stateFile === top ? topStat : newestStat)!.mtimeMs;
   // The final adapter sits at the top; a run saved only as checkpoints names its base model there.
-  const newest = checkpointFolders(dir)[0];
+  const newestFolder = checkpointFolders(dir)[0];
   let config = await readAdapterConfig(dir);
-  if (Object.keys(config).length === 0 && newest)
-    config = await readAdapterConfig(path.join(dir, newest.name));
-  const read = progressFromTrainerState(state, { modifiedAt: stat.mtimeMs, config });
-  if (existsSync(path.join(dir, HF_FILES.adapterConfig))) read.progress.adapterPath = dir;
-  return { ...read, stateFile, key: `${stateFile}:${stat.size}:${stat.mtimeMs}` };
+  if (Object.keys(config).length === 0 && newestFolder)
+    config = await readAdapterConfig(path.join(dir, newestFolder.name));
+  const progress = progressFromTrainerState(state, { modifiedAt, config });
+  if (existsSync(path.join(dir, HF_FILES.adapterConfig))) progress.progress.adapterPath = dir;
+  const result: HfRunRead = { ...progress, stateFile, key };
+  recentReads.delete(dir);
+  recentReads.set(dir, result);
+  if (recentReads.size > RECENT_READS) recentReads.delete(recentReads.keys().next().value!);
+  return result;
 }
 
 /**

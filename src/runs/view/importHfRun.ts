@@ -52,13 +52,15 @@ export function registerImportHfRun(
           `${run.progress.evals.length} evaluations, ${run.checkpoints.length} checkpoints; read-only)`,
       );
       const evaluable = run.checkpoints.filter((c) => c.complete).length;
-      void vscode.window.showInformationMessage(
+      const diverged = run.progress.notices.find((n) => n.code === 'non_finite_loss');
+      void (diverged ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(
         `MedQA: imported ${run.name} (read-only, nothing copied): ${run.progress.steps.length} logged steps, ` +
           `${run.progress.evals.length} evaluations, ${run.checkpoints.length} checkpoints` +
           (run.checkpoints.length && evaluable < run.checkpoints.length
             ? ` (${run.checkpoints.length - evaluable} without adapter weights, not evaluable)`
             : '') +
-          '.',
+          '.' +
+          (diverged ? ` Note: ${diverged.message}.` : ''),
       );
       await reveal(run);
       return run;
