@@ -19,7 +19,7 @@ from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from medqa_trainer.retrieval.augment import check_no_leak, load_setup
 from medqa_trainer.retrieval.corpus import CorpusError
-from medqa_trainer.retrieval.rag import sources_from_hits
+from medqa_trainer.retrieval.rag import cited_numbers, sources_from_hits
 from medqa_trainer.retrieval.retrieve_cli import query_from_record
 
 BASELINE_SOURCE = "retrieval-baseline"
@@ -59,7 +59,8 @@ def baseline_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
                 "reference": example.reference,
                 "prediction": sources[0].text if sources else "",
                 "retrieved": [s.as_json() for s in sources],
-                "cited": [1] if sources else [],
+                # What the text itself cites, as for generated answers: a returned answer cites nothing.
+                "cited": cited_numbers(sources[0].text) if sources else [],
             }
         )
     decoding = {"method": "retrieval-top-1", "retrieval": setup.hash_part()}
