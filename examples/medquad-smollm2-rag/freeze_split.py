@@ -27,7 +27,11 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     split = json.loads(args.split.read_text(encoding="utf-8"))
-    slice_ids = [json.loads(line)["id"] for line in args.slice.read_text(encoding="utf-8").splitlines() if line]
+    slice_ids = [
+        json.loads(line)["id"]
+        for line in args.slice.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
     passages = {p.id: p for p in read_data(args.medquad)}
     keys = {duplicate_key(passages[i]) for i in slice_ids}
     questions = {normalized_question(passages[i].question) for i in slice_ids}
@@ -35,18 +39,26 @@ def main() -> None:
     for assignment in split["assignments"]:
         passage = passages.get(assignment["id"])
         in_group = passage is not None and (
-            duplicate_key(passage) in keys or normalized_question(passage.question) in questions
+            duplicate_key(passage) in keys
+            or normalized_question(passage.question) in questions
         )
-        if (assignment["id"] in slice_ids or in_group) and assignment["split"] != "test":
+        if (assignment["id"] in slice_ids or in_group) and assignment[
+            "split"
+        ] != "test":
             assignment["split"] = "test"
             moved += 1
     answered = [a for a in split["assignments"] if a["id"] in passages]
     for name in ("train", "validation", "test"):
         split["counts"][name] = sum(1 for a in answered if a["split"] == name)
-    lines = "".join(f"{a['id']}\t{a['split']}\n" for a in sorted(split["assignments"], key=lambda a: a["id"]))
+    lines = "".join(
+        f"{a['id']}\t{a['split']}\n"
+        for a in sorted(split["assignments"], key=lambda a: a["id"])
+    )
     split["splitHash"] = hashlib.sha256(lines.encode("utf-8")).hexdigest()
     split["frozen"] = {
-        "from_split_hash": json.loads(args.split.read_text(encoding="utf-8"))["splitHash"],
+        "from_split_hash": json.loads(args.split.read_text(encoding="utf-8"))[
+            "splitHash"
+        ],
         "slice": len(slice_ids),
         "moved_to_test": moved,
     }
