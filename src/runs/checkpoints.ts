@@ -75,7 +75,7 @@ export async function discoverCheckpoints(runDir: string, progress: RunProgress)
         kind: 'final',
         step: progress.terminal === 'run_finished' ? (progress.finalStep ?? null) : null,
         complete: await isComplete(folder, 'final'),
-        evalLoss: null,
+        evalLoss: finalEvalLoss(progress),
         isBest: false,
       });
     }
@@ -84,6 +84,19 @@ export async function discoverCheckpoints(runDir: string, progress: RunProgress)
   const best = bestCheckpoint(runDir, progress, found);
   if (best) best.isBest = true;
   return found;
+}
+
+/**
+ * The final `adapter/` of a run that validated holds its best checkpoint's weights (the trainer sets
+ * load_best_model_at_end whenever it validates), so it has that checkpoint's eval loss; without a recorded best it
+ * has none. A run whose checkpoint folders are gone (deleted, or a shipped run that keeps only `adapter/`) still
+ * shows the loss of what it ships.
+ */
+function finalEvalLoss(progress: RunProgress): number | null {
+  if (progress.terminal !== 'run_finished' || !progress.bestCheckpoint) return null;
+  if (progress.bestEvalLoss != null) return progress.bestEvalLoss;
+  const recorded = path.basename(progress.bestCheckpoint);
+  return progress.checkpoints.find((c) => path.basename(c.path) === recorded)?.eval_loss ?? null;
 }
 
 function bestCheckpoint(
@@ -98,6 +111,9 @@ function bestCheckpoint(
     const match = candidates.find((c) => sameCheckpoint(runDir, recorded, c.path));
     if (match) return match;
   }
+  // The recorded best folder is gone, but the final adapter carries its weights: that one is the best on disk.
+  const final = found.find((c) => c.kind === 'final' && c.evalLoss !== null);
+  if (final) return final;
   let best: CheckpointInfo | undefined;
   for (const candidate of candidates) {
     if (candidate.evalLoss === null) continue;

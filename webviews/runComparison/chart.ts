@@ -15,6 +15,7 @@ import {
 import zoomPlugin from 'chartjs-plugin-zoom';
 import type { ComparedRun, ComparisonXAxis, RunComparisonState } from '../../src/protocol/runComparison';
 import { themeColor } from '../shared/host';
+import { pointRadii } from '../shared/pointMarkers';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
 
@@ -62,26 +63,29 @@ function points(x: readonly number[], y: readonly number[]): Point[] {
 function datasetsOf(run: ComparedRun, index: number): ChartDataset<'line', Point[]>[] {
   const color = runColor(index);
   const smoothed = run.curves.smoothed;
+  const train = points(run.curves.train.x, run.curves.train.y);
   const sets: ChartDataset<'line', Point[]>[] = [
     {
       label: `${run.name} · train${smoothed ? ' (raw)' : ''}`,
-      data: points(run.curves.train.x, run.curves.train.y),
+      data: train,
       borderColor: smoothed ? withAlpha(color, 0.3) : color,
       backgroundColor: color,
       borderWidth: smoothed ? 1 : 1.5,
-      pointRadius: 0,
+      // A run that logged one loss has no line to draw: its point gets a marker, or the run is invisible.
+      pointRadius: pointRadii(train, 0),
       pointHoverRadius: 3,
       tension: 0,
     },
   ];
   if (smoothed) {
+    const line = points(smoothed.x, smoothed.y);
     sets.push({
       label: `${run.name} · train (smoothed)`,
-      data: points(smoothed.x, smoothed.y),
+      data: line,
       borderColor: color,
       backgroundColor: color,
       borderWidth: 2,
-      pointRadius: 0,
+      pointRadius: pointRadii(line, 0),
       pointHoverRadius: 3,
       tension: 0,
     });

@@ -18,6 +18,7 @@ import {
 } from 'chart.js';
 import type { DashboardRun, RunDashboardState, RunDashboardUiState } from '../../src/protocol/runDashboard';
 import { connect, escapeHtml, themeColor } from '../shared/host';
+import { pointRadii } from '../shared/pointMarkers';
 
 Chart.register(
   LineController,
@@ -158,7 +159,7 @@ function dataset(
     data,
     borderColor: color,
     backgroundColor: color,
-    pointRadius: dots ? 3 : 0,
+    pointRadius: dots ? 3 : pointRadii(data, 0),
     borderWidth: 2,
     tension: 0,
   };

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
 import { renderAnswers, type AnswersDocument } from '../answersDocument';
-import { sentencePerLine } from '../answerText';
+import { ANSWER_TEXT_EXTENSION, sentencePerLine } from '../answerText';
 import type { GradableExample } from '../gradedEvaluation';
 import { SIDE_LABELS } from '../gradingSession';
 import type { GradeService } from './gradeService';
@@ -37,7 +37,8 @@ export function answerTextUri(dir: string, id: string, part: TextPart): vscode.U
   const label = part === 'reference' ? 'Reference' : SIDE_LABELS[part];
   return vscode.Uri.from({
     scheme: ANSWER_TEXT_SCHEME,
-    path: `/${fileSafe(id)} · ${label}.txt`,
+    // The extension gives the document its language, and with it the word wrap package.json sets for it.
+    path: `/${fileSafe(id)} · ${label}${ANSWER_TEXT_EXTENSION}`,
     query: JSON.stringify({ dir, id, part } satisfies TextQuery),
   });
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { sentencePerLine } from '../../grading/answerText';
+import { ANSWER_TEXT_EXTENSION, sentencePerLine } from '../../grading/answerText';
 
 export const PLAYGROUND_TEXT_SCHEME = 'medqa-playground-text';
 
@@ -17,7 +17,8 @@ export class PlaygroundTexts implements vscode.TextDocumentContentProvider, vsco
   put(label: string, text: string): vscode.Uri {
     const uri = vscode.Uri.from({
       scheme: PLAYGROUND_TEXT_SCHEME,
-      path: `/${label.replace(/[/\\]/g, '_')}.txt`,
+      // The extension gives the document the answer-text language, which wraps (package.json).
+      path: `/${label.replace(/[/\\]/g, '_')}${ANSWER_TEXT_EXTENSION}`,
     });
     const key = uri.toString();
     const laidOut = sentencePerLine(text);

@@ -83,10 +83,11 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
     const element = event.selection[0];
     if (element) checkpointsTree.select(element.runDir);
   });
+  // The heading and the items come from one scope, updated by the same event (a selection or a registry change).
   const updateCheckpointsMessage = () => {
-    const selected = checkpointsTree.selectedRun;
-    checkpointsView.message = selected ? `Run ${path.basename(selected)}` : undefined;
+    checkpointsView.message = checkpointsTree.selection.scope().heading;
   };
+  context.subscriptions.push(checkpointsTree.selection.onDidChange(updateCheckpointsMessage));
 
   const actions = {
     openConfig: async (runDir: string) => {
@@ -122,7 +123,6 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
       if (hasRunning !== hadRunning) {
         void vscode.commands.executeCommand('setContext', 'medqa.trainingActive', (hadRunning = hasRunning));
       }
-      updateCheckpointsMessage();
       scheduleLivenessCheck(runs);
     }),
   );

@@ -6,7 +6,7 @@ import { parseRunYaml } from '../../training/trainConfig';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { RunInfo, RunRegistry } from '../registry';
 import { currentStep, estimateSecondsLeft } from '../runState';
-import { modelName, runDescription } from './runItems';
+import { bestCheckpointText, modelName, runDescription } from './runItems';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseDashboardMessage } from '../panelMessages';
 
@@ -138,7 +138,7 @@ async function configRows(run: RunInfo): Promise<[string, string][]> {
 
 export async function dashboardRun(run: RunInfo): Promise<DashboardRun> {
   const p = run.progress;
-  const best = run.checkpoints.find((c) => c.isBest);
+  const best = bestCheckpointText(run);
   const preset = p.config?.preset;
   return {
     dir: run.dir,
@@ -156,7 +156,7 @@ export async function dashboardRun(run: RunInfo): Promise<DashboardRun> {
     error: p.error ?? null,
     hasTraceback: Boolean(p.tracebackPath),
     bestCheckpoint: best?.name ?? null,
-    bestEvalLoss: p.bestEvalLoss ?? best?.evalLoss ?? null,
+    bestEvalLoss: best?.evalLoss ?? p.bestEvalLoss ?? null,
     steps: {
       step: p.steps.map((s) => s.step),
       loss: p.steps.map((s) => s.loss),

@@ -77,6 +77,26 @@ export function runDescription(run: RunInfo): string {
   return parts.join(' · ');
 }
 
+/**
+ * The best checkpoint as the views name it, with its eval loss: the one marked best on disk, and when that is the
+ * final adapter, which checkpoint's weights it holds. A finished run whose best folder is gone still names it, so
+ * the "best eval" of the description never sits beside an empty Best.
+ */
+export function bestCheckpointText(run: RunInfo): { name: string; evalLoss: number | null } | undefined {
+  const p = run.progress;
+  const best = run.checkpoints.find((c) => c.isBest);
+  const recorded = p.bestCheckpoint ? path.basename(p.bestCheckpoint) : undefined;
+  if (best) {
+    const name =
+      best.kind === 'final' && recorded && recorded !== best.name
+        ? `${best.name} (weights of ${recorded})`
+        : best.name;
+    return { name, evalLoss: best.evalLoss ?? p.bestEvalLoss ?? null };
+  }
+  if (recorded) return { name: `${recorded} (folder not kept)`, evalLoss: p.bestEvalLoss ?? null };
+  return undefined;
+}
+
 export function configValue(run: RunInfo, key: string): unknown {
   return run.progress.config?.[key];
 }
@@ -148,13 +168,13 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
       'Eval loss',
       `${formatLoss(evalPoint.evalLoss)} (perplexity ${evalPoint.perplexity.toFixed(2)})`,
     );
-  const best = run.checkpoints.find((c) => c.isBest);
+  const best = bestCheckpointText(run);
   if (best)
     add(
       'best',
       'Best checkpoint',
       `${best.name}${best.evalLoss !== null ? ` · eval ${formatLoss(best.evalLoss)}` : ''}`,
-      { tooltip: best.path },
+      { tooltip: run.checkpoints.find((c) => c.isBest)?.path ?? p.bestCheckpoint ?? undefined },
     );
   if (last?.tokensPerSecond)
     add('throughput', 'Tokens/s', Math.round(last.tokensPerSecond).toLocaleString('en-US'));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { CheckpointInfo } from '../checkpoints';
+import { CheckpointsSelection } from '../checkpointsSelection';
 import type { RunInfo, RunRegistry } from '../registry';
 import { formatLoss } from '../runState';
 import { formatBytes } from '../../inference/exportIndex';
@@ -141,12 +142,14 @@ export class CheckpointsTreeProvider
   private readonly changed = new vscode.EventEmitter<CheckpointsTreeElement | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: { dispose(): void };
-  private selected: string | undefined;
+  /** The run shown; the view's heading is read from the same object (registerRuns), so both always agree. */
+  readonly selection: CheckpointsSelection;
   private exports: CheckpointExports | undefined;
   private exportsSubscription: { dispose(): void } | undefined;
 
   constructor(private readonly registry: RunRegistry) {
-    this.subscription = registry.onDidChange(() => this.changed.fire(undefined));
+    this.selection = new CheckpointsSelection(registry);
+    this.subscription = this.selection.onDidChange(() => this.changed.fire(undefined));
   }
 
   /** Shows each checkpoint's ONNX exports under it. */
@@ -169,12 +172,11 @@ export class CheckpointsTreeProvider
   }
 
   get selectedRun(): string | undefined {
-    return this.selected && this.registry.get(this.selected) ? this.selected : undefined;
+    return this.selection.scope().runDir;
   }
 
   select(runDir: string | undefined): void {
-    this.selected = runDir;
-    this.changed.fire(undefined);
+    this.selection.select(runDir);
   }
 
   getChildren(element?: CheckpointsTreeElement): CheckpointsTreeElement[] {
@@ -253,6 +255,7 @@ export class CheckpointsTreeProvider
 
   dispose(): void {
     this.subscription.dispose();
+    this.selection.dispose();
     this.exportsSubscription?.dispose();
     this.changed.dispose();
   }

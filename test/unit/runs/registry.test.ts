@@ -357,7 +357,8 @@ describe('checkpoint discovery', () => {
         ['checkpoint-2', 2, 2.0, false],
         ['checkpoint-4', 4, 1.5, true],
         ['checkpoint-10', 10, 1.7, false],
-        ['adapter', 10, null, false],
+        // The final adapter holds the best checkpoint's weights (load_best_model_at_end), so its eval loss.
+        ['adapter', 10, 1.5, false],
       ],
     );
   });
