@@ -59,6 +59,26 @@ export default tseslint.config(
     },
   },
   {
+    // push(...items) and Math.min(...items) pass every item as a call argument: past ~125k, V8 throws "Maximum
+    // call stack size exceeded" (a 200k-entry trainer history did). Use pushAll (src/util/arrays.ts) or a loop.
+    files: ['src/**/*.ts', 'webviews/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(push|unshift)$/] > SpreadElement',
+          message:
+            'Spreading into push/unshift overflows the stack for long arrays: use pushAll (src/util/arrays.ts).',
+        },
+        {
+          selector:
+            "CallExpression[callee.object.name='Math'][callee.property.name=/^(min|max)$/] > SpreadElement",
+          message: 'Spreading into Math.min/max overflows the stack for long arrays: use a loop.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

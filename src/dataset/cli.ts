@@ -84,7 +84,8 @@ async function load(
 }
 
 function table(rows: Record<string, CountRow>): string {
-  const width = Math.max(8, ...Object.keys(rows).map((key) => key.length));
+  let width = 8;
+  for (const key of Object.keys(rows)) width = Math.max(width, key.length);
   const lines = Object.entries(rows).map(
     ([key, row]) =>
       `  ${key.padEnd(width)}  ${String(row.pairs).padStart(7)}  ${String(row.answered).padStart(8)}  ${String(row.unanswered).padStart(10)}`,

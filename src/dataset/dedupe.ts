@@ -17,6 +17,7 @@ import { commonShingles, defaultMaxDocumentFrequency, informativeShingles, lshPa
 import { compactKey, normalizeText, shingleHashes } from './normalize';
 import { frameSimilarity, questionShapes, sameSubjectPairs, type QuestionShape } from './questionShape';
 import { WordIds, wordSimilarity } from './wordSimilarity';
+import { pushAll } from '../util/arrays';
 
 export { chooseBanding, defaultMaxDocumentFrequency } from './minhash';
 export { wordSimilarity } from './wordSimilarity';
@@ -263,7 +264,7 @@ function questionDuplicates(
       for (const i of list) {
         if (!kept.some((k) => qtypes[k] === qtypes[i] && sameShape(shapes[k], shapes[i]))) kept.push(i);
       }
-      entries.push(...kept);
+      pushAll(entries, kept);
     }
     sameSubjectPairs(shapes, entries, (i, j) => {
       const [di, dj] = [distinctOf[i], distinctOf[j]];

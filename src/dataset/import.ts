@@ -13,6 +13,7 @@ import { badByteOffset, readFileChunks } from './readers/chunks';
 import { readCsv, readCsvChunks } from './readers/csv';
 import { readJsonl, readJsonlChunks } from './readers/jsonl';
 import { readMedQuadXml, type FileReadResult } from './readers/medquad';
+import { pushAll } from '../util/arrays';
 
 export interface ImportProgress {
   filesDone: number;
@@ -231,7 +232,7 @@ export async function importDataset(source: string, options: ImportOptions = {})
       message: `no data files found (looked for ${supportedExtensions.join(', ')} files, also in sub-folders)`,
     });
   }
-  if (!idsProvablyUnique(order.map((index) => results[index]))) problems.push(...makeIdsUnique(pairs));
+  if (!idsProvablyUnique(order.map((index) => results[index]))) pushAll(problems, makeIdsUnique(pairs));
   onProgress?.({ filesDone: done, filesTotal: total, pairs: pairs.length });
   return { root, pairs, problems, filesRead: total };
 }
@@ -289,6 +290,6 @@ export async function importDatasets(
   for (const source of sources) results.push(await importDataset(source, options));
   const pairs = results.flatMap((result) => result.pairs);
   const problems = results.flatMap((result) => result.problems);
-  problems.push(...makeIdsUnique(pairs));
+  pushAll(problems, makeIdsUnique(pairs));
   return { sources: results, pairs, problems };
 }

@@ -10,6 +10,7 @@
  */
 import { foldCase, sortedOverlap } from './normalize';
 import { Templates } from './questionTemplates';
+import { pushAll } from '../util/arrays';
 
 export interface QuestionInput {
   text: string;
@@ -125,7 +126,7 @@ function shapeOf(tokens: Tokens, subject: number[], frame: number[], located: bo
     const canonical = tokens.words[i - 1] === 'type' ? (romanNumerals.get(word) ?? word) : singular(word);
     (tokens.inParens[i] ? qualifier : main).push(canonical);
   }
-  if (main.length === 0) main.push(...qualifier.splice(0));
+  if (main.length === 0) pushAll(main, qualifier.splice(0));
   // In this order: sameSubjectPairs visits a pair under the first kind of key the two shapes share.
   const keys = main.length === 0 ? [] : [`c:${main.join('')}`];
   if (main.length > 1) keys.push(`b:${[...main].sort().join(' ')}`);

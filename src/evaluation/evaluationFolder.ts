@@ -7,6 +7,7 @@ import type {
   HygieneSummary,
   SideInfo,
 } from '../protocol/metricsPanel';
+import { pushAll } from '../util/arrays';
 import { writeJsonAtomic } from '../util/atomicFile';
 import { readComparison, readMetrics, type MetricsDocument } from './evaluationFiles';
 import { formatMetric } from './format';
@@ -151,14 +152,14 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
         notes.push(`The ${side === 'base' ? 'base model' : 'fine-tuned'} evaluation wrote no metrics.`);
       continue;
     }
-    problems.push(...read.problems);
+    pushAll(problems, read.problems);
     if (!read.value) continue;
     metrics[side] = read.value;
     sides[side] = sideInfo(read.value, predictions);
   }
   const comparisonFile = path.join(dir, COMPARISON_FILE);
   const comparison = existsSync(comparisonFile) ? await readComparison(comparisonFile) : undefined;
-  if (comparison) problems.push(...comparison.problems);
+  if (comparison) pushAll(problems, comparison.problems);
   const tables = buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null);
 
   for (const side of SIDES) {

@@ -9,6 +9,7 @@ import {
   hygieneLabel,
   metricLabel,
 } from './format';
+import { pushAll } from '../util/arrays';
 
 export type ExportFormat = 'csv' | 'markdown';
 
@@ -142,8 +143,9 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
   }
   for (const note of summary.notes) lines.push(`- Note: ${markdownText(note)}`);
   lines.push('', '## Base vs fine-tuned', '');
-  lines.push(
-    ...table(
+  pushAll(
+    lines,
+    table(
       [
         'Metric',
         'Base [95% CI]',
@@ -171,8 +173,9 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
     const groups = summary.byQtype.filter((g) => g.rows[metric]);
     if (groups.length === 0) continue;
     lines.push('', `## By question type: ${markdownText(metricLabel(metric))}`, '');
-    lines.push(
-      ...table(
+    pushAll(
+      lines,
+      table(
         ['Question type', 'n', 'Base', 'Fine-tuned', 'Change', 'Relative', '95% CI of change', 'p'],
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         groups.map((group) => {
@@ -192,14 +195,14 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
     );
   }
   if (summary.hygiene.length > 0)
-    lines.push('', '## Prediction hygiene', '', ...hygieneLines(summary.hygiene));
+    pushAll(lines, ['', '## Prediction hygiene', '', ...hygieneLines(summary.hygiene)]);
   if (summary.problems.length > 0) {
-    lines.push(
+    pushAll(lines, [
       '',
       '## Problems reading the files',
       '',
       ...summary.problems.map((p) => `- ${markdownText(p)}`),
-    );
+    ]);
   }
   return lines.join('\n') + '\n';
 }

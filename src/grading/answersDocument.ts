@@ -1,6 +1,7 @@
 import type { EvaluationSide } from '../protocol/metricsPanel';
 import type { GradedEvaluation } from './gradedEvaluation';
 import { SIDE_LABELS } from './gradingSession';
+import { pushAll } from '../util/arrays';
 
 /** Where one example's answer sits in the rendered document (0-based lines). */
 export interface AnswerAnchor {
@@ -44,7 +45,7 @@ export function renderAnswers(evaluation: GradedEvaluation, side: EvaluationSide
     lines.push('### Answer');
     const body = (answer.text.trim() ? answer.text : '(empty answer)').replace(/\r\n?/g, '\n').split('\n');
     const firstLine = lines.length;
-    lines.push(...body);
+    pushAll(lines, body);
     anchors.push({ id: example.id, headingLine, firstLine, lastLine: lines.length - 1 });
     lines.push('');
   }

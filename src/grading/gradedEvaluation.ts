@@ -4,6 +4,7 @@ import type { EvaluationSide } from '../protocol/metricsPanel';
 import { readEvaluationRecord, runDirOfEvaluation, sideDir, SIDES } from '../evaluation/evaluationFolder';
 import { readPredictions, type PredictionRow } from '../evaluation/predictionsFile';
 import { textHash, type AnswerIdentity } from './gradeStore';
+import { pushAll } from '../util/arrays';
 
 /** One model's answer to an example, with what identifies it in the grade store. */
 export interface GradableAnswer {
@@ -90,7 +91,7 @@ export async function loadGradedEvaluation(dir: string): Promise<GradedEvaluatio
     const file = path.join(sideDir(dir, side), 'predictions.jsonl');
     if (!existsSync(file)) continue;
     const { value: rows, problems: found } = await readPredictions(file);
-    problems.push(...found);
+    pushAll(problems, found);
     if (rows.length === 0) continue;
     sides.push(side);
     for (const row of rows) {

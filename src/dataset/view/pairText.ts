@@ -3,6 +3,7 @@
  * saved text is parsed back into question and answer. Pure functions (no vscode), so the format is unit-tested.
  */
 import type { CuratedPair } from '../overlay';
+import { pushAll } from '../../util/arrays';
 
 export const QUESTION_HEADING = '# Question';
 export const ANSWER_HEADING = '# Answer';
@@ -22,7 +23,7 @@ export function renderPair(pair: CuratedPair, context: PairContext = {}): string
   const doc = pair.document;
   const lines = [QUESTION_HEADING, '', pair.question, '', ANSWER_HEADING, ''];
   lines.push(pair.answer.trim() === '' ? '_(no answer in the source)_' : pair.answer, '', '---', '');
-  lines.push(
+  pushAll(lines, [
     ...field('Id', `\`${pair.id}\``),
     ...field('Question type', pair.qtype),
     ...field('Collection', doc.collection),
@@ -37,7 +38,7 @@ export function renderPair(pair: CuratedPair, context: PairContext = {}): string
       'Duplicates',
       context.duplicates?.length ? context.duplicates.map((id) => `\`${id}\``).join(', ') : undefined,
     ),
-  );
+  ]);
   if (pair.edited) {
     lines.push('', '## Original (before your edits)', '');
     if (pair.question !== pair.originalQuestion) lines.push(`**Question:** ${pair.originalQuestion}`, '');

@@ -44,7 +44,9 @@ export async function predictionMarkdown(
   if (!first) return `# ${id}\n\nThis id is not in the predictions of ${evaluationDir}.\n`;
   // Answers are model output: fence them so Markdown in them is shown, not rendered.
   const fence = (text: string) => {
-    const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+    let longest = 2;
+    for (const run of text.matchAll(/`+/g)) longest = Math.max(longest, run[0].length);
+    const ticks = '`'.repeat(longest + 1);
     return `${ticks}text\n${text}\n${ticks}`;
   };
   const lines = [
