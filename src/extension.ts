@@ -8,6 +8,7 @@ import { registerDataset, type DatasetApi } from './dataset/view/registerDataset
 import { registerGrading, type GradingApi } from './grading/view/registerGrading';
 import { registerInference, type InferenceApi } from './inference/view/registerInference';
 import { openOnFirstStart } from './vscode/openOnStart';
+import { registerRetrieval, type RetrievalApi } from './retrieval/view/registerRetrieval';
 
 /** What `activate` returns; integration tests read it through `extension.exports`. */
 export interface MedqaApi {
@@ -20,6 +21,8 @@ export interface MedqaApi {
   readonly grading: GradingApi;
   /** ONNX exports and the Playground (for tests). */
   readonly inference: InferenceApi;
+  /** Retrieval indexes and the search server (for tests and the features that ground answers). */
+  readonly retrieval: RetrievalApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MedqaApi {
@@ -34,13 +37,14 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   const grading = registerGrading(services, runs.registry);
   registerEvaluation(services, grading, runs.registry);
   const dataset = registerDataset(services);
+  const retrieval = registerRetrieval(services, dataset);
   const inference = registerInference(services, runs, dataset);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);
   // A shipped sample folder (demo/) opens on its run and the walkthrough the first time; other folders: nothing.
   openOnFirstStart(services).catch((error: unknown) => log.warn(`open-on-start: ${String(error)}`));
-  return { activationMs, dataset, commandErrors: services.commandErrors, grading, inference };
+  return { activationMs, dataset, commandErrors: services.commandErrors, grading, inference, retrieval };
 }
 
 export function deactivate(): void {

@@ -65,6 +65,11 @@ export interface TrainerCommandOptions {
    */
   logFile?: string;
   /**
+   * Keep stdin open as a pipe (`write`, `endInput`): long-lived servers such as `retrieve --serve` read requests
+   * there. Default: no stdin, so a command that reads it sees end-of-file at once.
+   */
+  input?: boolean;
+  /**
    * After a cancel, whether the process is still making progress (then SIGKILL waits another grace period).
    * Default: its CPU time rose or its log file grew since the last check.
    */
@@ -99,6 +104,8 @@ export class TrainerCommand {
     };
     forwardLines(child.stdout, (line) => options.onOutput?.(line, 'stdout'));
     forwardLines(child.stderr, onError);
+    // A write racing the process's exit fails with EPIPE; unhandled, that error would end the extension host.
+    child.stdin?.on('error', () => undefined);
     const follow = options.logFile ? followFile(options.logFile, logStart, onError) : undefined;
     this.exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('close', (code, signal) => resolve({ code, signal })),
@@ -122,7 +129,10 @@ export class TrainerCommand {
         cwd: options.cwd ?? neutralDirectory(),
         // Python ≥ 3.11: neither the working directory nor the script's folder goes on sys.path.
         env: { ...options.env, PYTHONSAFEPATH: '1' },
-        stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+        stdio: [
+          options.input ? 'pipe' : 'ignore',
+          ...(logFd === undefined ? (['pipe', 'pipe'] as const) : [logFd, logFd]),
+        ],
       });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
@@ -135,6 +145,19 @@ export class TrainerCommand {
       // The child has its own copy of the descriptor.
       if (logFd !== undefined) closeSync(logFd);
     }
+  }
+
+  /** Writes to the process's stdin (started with `input: true`); false when it is closed or was never opened. */
+  write(text: string): boolean {
+    const stdin = this.child.stdin;
+    if (!stdin || stdin.destroyed || stdin.writableEnded) return false;
+    stdin.write(text);
+    return true;
+  }
+
+  /** Closes stdin: a server reading requests from it sees end-of-file and exits on its own. */
+  endInput(): void {
+    this.child.stdin?.end();
   }
 
   /** Stops waiting for the process without stopping it (the window is closing; a detached run goes on). */

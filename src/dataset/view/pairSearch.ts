@@ -102,3 +102,36 @@ export function matchesQuery(
 export function filterText(key: FilterKey, value: string): string {
   return /\s/.test(value) ? `${key}:"${value}"` : `${key}:${value}`;
 }
+
+/**
+ * Whether a retrieval index can rank this query: it has words, and its filters ask for no pairs an index leaves out
+ * (excluded and unanswered pairs are never indexed; for those the substring search is the answer).
+ */
+export function rankable(query: SearchQuery): boolean {
+  return (
+    query.words.length > 0 &&
+    !query.filters.some((f) => f.key === 'is' && (f.value === 'excluded' || f.value === 'unanswered'))
+  );
+}
+
+/**
+ * The pairs of a ranking (ids best first, as the retrieval index returned them) that the query's filters keep, in
+ * that order. The words were the index's to match; ids the dataset no longer has are dropped.
+ */
+export function filterRanked(
+  ids: readonly string[],
+  lookup: (id: string) => CuratedPair | undefined,
+  query: SearchQuery,
+  context: SearchContext,
+): CuratedPair[] {
+  const filtersOnly: SearchQuery = { words: [], filters: query.filters };
+  const seen = new Set<string>();
+  const kept: CuratedPair[] = [];
+  for (const id of ids) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const pair = lookup(id);
+    if (pair && matchesQuery(pair, filtersOnly, context)) kept.push(pair);
+  }
+  return kept;
+}

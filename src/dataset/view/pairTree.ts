@@ -155,6 +155,8 @@ export class PairTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private nodes = new Map<string, TreeNode>();
   private curation: Map<string, CurationCounts> | undefined;
   private readonly subscriptions: { dispose(): void }[] = [];
+  /** Nodes above the groups, owned by another feature (the retrieval indexes); it calls `refreshLeading`. */
+  private leading: () => TreeNode[] = () => [];
 
   constructor(
     readonly session: DatasetSession,
@@ -243,7 +245,20 @@ export class PairTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   getChildren(node?: TreeNode): TreeNode[] {
     if (node) return node.children();
     if (this.session.status === 'loading' && this.session.pairs.length === 0) return [];
-    return this.currentIndex().roots.map((root) => this.groupNode(root, undefined));
+    const groups = this.currentIndex().roots.map((root) => this.groupNode(root, undefined));
+    // Without pairs the view shows its welcome (import a dataset), whatever else there is.
+    return groups.length ? [...this.leading(), ...groups] : [];
+  }
+
+  /** Shows `nodes()` above the groups (called again on every refresh). */
+  setLeadingNodes(nodes: () => TreeNode[]): void {
+    this.leading = nodes;
+    this.changed.fire(undefined);
+  }
+
+  /** The leading nodes changed: VS Code asks for the roots again (the group nodes are reused). */
+  refreshLeading(): void {
+    this.changed.fire(undefined);
   }
 
   getParent(node: TreeNode): TreeNode | undefined {

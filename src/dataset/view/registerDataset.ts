@@ -12,7 +12,7 @@ import { watchOverlayFile } from './overlayWatcher';
 import { openPair, registerPairDocuments } from './pairDocuments';
 import type { Grouping } from './pairGroups';
 import { PairTreeProvider, type TreeNode } from './pairTree';
-import { showPairSearch } from './searchPick';
+import { showPairSearch, type SearchRanker } from './searchPick';
 import { DatasetSession } from './session';
 import { sourcePolicy } from '../sourcePolicy';
 import { setting } from '../../vscode/settings';
@@ -25,6 +25,8 @@ export interface DatasetApi {
   readonly treeView: vscode.TreeView<TreeNode>;
   /** Reveals a pair in the tree (selecting it). */
   reveal(pairId: string, options?: { focus?: boolean }): Promise<void>;
+  /** "Search QA Pairs…" ranks its words with this (the retrieval index) from now on; undefined: substring search. */
+  setSearchRanker(ranker: SearchRanker | undefined): void;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -108,9 +110,11 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
   });
   services.registerCommand(Commands.datasetShowPanel, () => void panel.showTab('overview'));
   services.registerCommand(Commands.datasetShowImportReport, () => void panel.showTab('report'));
+  let ranker: SearchRanker | undefined;
   services.registerCommand(Commands.datasetSearch, async (initial?: unknown) => {
     const pairId = await showPairSearch(session, {
       value: typeof initial === 'string' ? initial : undefined,
+      ranker,
     });
     if (!pairId) return undefined;
     await reveal(pairId);
@@ -121,7 +125,7 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
   registerCurationCommands(services, {
     session,
     treeView,
-    pickPair: (title) => showPairSearch(session, { title }),
+    pickPair: (title) => showPairSearch(session, { title, ranker }),
   });
   registerDatasetCommands(services, session, panel);
 
@@ -146,5 +150,13 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
     context.subscriptions.push({ dispose: () => clearTimeout(timer) });
   }
   updateView();
-  return { session, tree, treeView, reveal };
+  return {
+    session,
+    tree,
+    treeView,
+    reveal,
+    setSearchRanker: (next) => {
+      ranker = next;
+    },
+  };
 }

@@ -1,16 +1,20 @@
 /**
  * The "Search QA Pairs…" quick pick. We filter ourselves (all items `alwaysShow`) and show at most MAX_RESULTS, so
  * 47k pairs never cross to the workbench. With no text, or while a `key:` is being typed, it offers filters
- * (`is:flagged`, `qtype:…`, `split:…`, …) with counts; choosing one adds it to the query.
+ * (`is:flagged`, `qtype:…`, `split:…`, …) with counts; choosing one adds it to the query. With a retrieval index
+ * (`ranker`), the words are ranked by it and the filters narrow its ranking; the substring matches show until its
+ * answer arrives, and stay when it has none.
  */
 import * as vscode from 'vscode';
 import type { CuratedPair } from '../overlay';
 import {
   FILTER_KEYS,
+  filterRanked,
   filterText,
   matchesQuery,
   pairStates,
   parseQuery,
+  rankable,
   STATES,
   type FilterKey,
   type SearchContext,
@@ -18,6 +22,12 @@ import {
 import type { DatasetSession } from './session';
 
 const MAX_RESULTS = 200;
+
+/** Ranks the words of a search with the retrieval index (the trainer's ranking; the extension has none of its own). */
+export interface SearchRanker {
+  /** Pair ids best first, and the index's name; undefined when there is no index to ask. Rejects on its failure. */
+  rank(words: string): Promise<{ ids: string[]; index: string } | undefined>;
+}
 
 interface SearchItem extends vscode.QuickPickItem {
   pairId?: string;
@@ -86,7 +96,7 @@ function resultItem(pair: CuratedPair, context: SearchContext): SearchItem {
 /** Shows the search; resolves with the chosen pair's id, or undefined when dismissed. */
 export function showPairSearch(
   session: DatasetSession,
-  options: { title?: string; value?: string } = {},
+  options: { title?: string; value?: string; ranker?: SearchRanker } = {},
 ): Promise<string | undefined> {
   const pick = vscode.window.createQuickPick<SearchItem>();
   const context: SearchContext = {
@@ -102,6 +112,11 @@ export function showPairSearch(
   pick.ignoreFocusOut = false;
   let pairs: CuratedPair[] = [];
   let lowered: string[] = [];
+  let byId = new Map<string, CuratedPair>();
+  let asked = 0;
+  let rankerProblem: string | undefined;
+  let substringTitle = baseTitle;
+  const problemNote = () => (rankerProblem ? ` (not ranked: ${rankerProblem})` : '');
 
   const update = () => {
     const value = pick.value;
@@ -129,7 +144,34 @@ export function showPairSearch(
     }
     pick.items = results;
     const shown = total > MAX_RESULTS ? ` (first ${MAX_RESULTS} shown)` : '';
-    pick.title = `${baseTitle} — ${total.toLocaleString('en-US')} match${total === 1 ? '' : 'es'}${shown}`;
+    substringTitle = `${baseTitle} — ${total.toLocaleString('en-US')} match${total === 1 ? '' : 'es'}${shown}`;
+    pick.title = substringTitle + problemNote();
+    // After a failure (no Python, a broken index) the rest of this search stays unranked instead of failing per key.
+    if (options.ranker && !rankerProblem && rankable(query)) rank(options.ranker, value, query);
+  };
+
+  /** Replaces the substring matches with the index's ranking, unless the text changed meanwhile. */
+  const rank = (ranker: SearchRanker, value: string, query: ReturnType<typeof parseQuery>) => {
+    const ticket = ++asked;
+    pick.busy = true;
+    ranker
+      .rank(query.words.join(' '))
+      .then(
+        (ranking) => {
+          if (ticket !== asked || pick.value !== value || !ranking) return;
+          const ranked = filterRanked(ranking.ids, (id) => byId.get(id), query, context);
+          pick.items = ranked.map((pair) => resultItem(pair, context));
+          pick.title = `${baseTitle} — ${ranked.length.toLocaleString('en-US')} ranked by the retrieval index "${ranking.index}"`;
+        },
+        (error: unknown) => {
+          // The substring matches stay; the title says why they are not ranked.
+          rankerProblem = error instanceof Error ? error.message : String(error);
+          if (ticket === asked && pick.value === value) pick.title = substringTitle + problemNote();
+        },
+      )
+      .finally(() => {
+        if (ticket === asked) pick.busy = false;
+      });
   };
 
   return new Promise((resolve) => {
@@ -164,6 +206,7 @@ export function showPairSearch(
       .then(() => {
         pairs = session.curatedPairs();
         lowered = pairs.map((pair) => pair.question.toLowerCase());
+        byId = new Map(pairs.map((pair) => [pair.id, pair]));
         pick.busy = false;
         if (options.value) pick.value = options.value;
         update();

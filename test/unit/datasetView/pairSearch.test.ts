@@ -2,9 +2,11 @@ import * as assert from 'node:assert/strict';
 import type { QaPair } from '../../../src/dataset/model';
 import { applyOverlay } from '../../../src/dataset/overlay';
 import {
+  filterRanked,
   filterText,
   matchesQuery,
   parseQuery,
+  rankable,
   type SearchContext,
 } from '../../../src/dataset/view/pairSearch';
 
@@ -58,5 +60,37 @@ describe('dataset view: search queries', () => {
   it('quotes filter values with spaces', () => {
     assert.equal(filterText('qtype', 'exams and tests'), 'qtype:"exams and tests"');
     assert.equal(filterText('is', 'flagged'), 'is:flagged');
+  });
+
+  it('ranks with the retrieval index only when an index can hold the pairs asked for', () => {
+    assert.ok(rankable(parseQuery('celiac diagnosis')));
+    assert.ok(rankable(parseQuery('celiac is:flagged qtype:treatment')));
+    assert.ok(!rankable(parseQuery('qtype:treatment')), 'filters alone: nothing to rank');
+    assert.ok(!rankable(parseQuery('celiac is:excluded')), 'excluded pairs are never indexed');
+    assert.ok(!rankable(parseQuery('celiac is:unanswered')), 'unanswered pairs are never indexed');
+  });
+
+  it("keeps the index's order, applies the filters, drops unknown and repeated ids", () => {
+    const other = applyOverlay(
+      { ...base, id: '1_CancerGov_QA/0000001/1', qtype: 'treatment', question: 'How to treat it ?' },
+      { flag: { reason: 'x', at: 'now' } },
+    );
+    const plain = applyOverlay(base, undefined);
+    const pairs = new Map([plain, other].map((p) => [p.id, p]));
+    const lookup = (id: string) => pairs.get(id);
+    const ranking = [other.id, 'gone/0000001/1', plain.id, other.id];
+    // The words are the index's to match: neither question contains "gluten", both stay.
+    assert.deepEqual(
+      filterRanked(ranking, lookup, parseQuery('gluten'), context).map((p) => p.id),
+      [other.id, plain.id],
+    );
+    assert.deepEqual(
+      filterRanked(ranking, lookup, parseQuery('gluten is:flagged'), context).map((p) => p.id),
+      [other.id],
+    );
+    assert.deepEqual(
+      filterRanked(ranking, lookup, parseQuery('gluten split:test qtype:exams'), context).map((p) => p.id),
+      [plain.id],
+    );
   });
 });
