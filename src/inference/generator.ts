@@ -23,7 +23,7 @@ import type {
 } from '../protocol/inferenceWorker';
 import { ChatPrompt, TextStream } from './chatPrompt';
 import { checkDecodingSettings } from './decoding';
-import { readExport, type ExportInfo } from './exportReader';
+import { readExport, verifyExport, type ExportInfo } from './exportReader';
 
 // Exports are local folders: never ask a hub, never write a download cache into node_modules.
 env.allowRemoteModels = false;
@@ -96,6 +96,8 @@ export class LoadedExport {
 
   static async load(dir: string): Promise<LoadedExport> {
     const info = await readExport(dir);
+    // The manifest's checksums: a file changed after the export (or a stale copy) is refused before it loads.
+    await verifyExport(info);
     const prompt = await ChatPrompt.load(dir);
     // transformers.js resolves a model id under env.localModelPath; loads are one at a time (the worker queues).
     env.localModelPath = path.dirname(path.resolve(dir)) + path.sep;

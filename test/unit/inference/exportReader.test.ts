@@ -1,11 +1,24 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExportError, readExport, verifyChecksums } from '../../../src/inference/exportReader';
+import { ExportError, readExport, verifyChecksums, verifyExport } from '../../../src/inference/exportReader';
+import { LoadedExport } from '../../../src/inference/generator';
 
 /** A small export folder as export-onnx lays it out; `change` edits the files before the manifest is written. */
+// The CommonJS module object, whose createReadStream the reader calls at run time (an ES import is read-only).
+const fsModule = createRequire(__filename)('node:fs') as typeof import('node:fs');
+
 function writeExport(
   root: string,
   change: {
@@ -146,5 +159,55 @@ describe('ONNX export reader', () => {
     manifest.files['../escape.txt'] = { sha256: '0'.repeat(64), bytes: 1 };
     writeFileSync(manifestFile, JSON.stringify(manifest));
     assert.match((await rejection(readExport(outside))).message, /outside the export: \.\.\/escape\.txt/);
+  });
+
+  it('refuses a listed file that is a link to a file outside the export, though its path is inside', async () => {
+    const dir = writeExport(root);
+    const tokenizer = path.join(dir, 'tokenizer.json');
+    const outside = path.join(root, 'elsewhere-tokenizer.json');
+    writeFileSync(outside, readFileSync(tokenizer));
+    unlinkSync(tokenizer);
+    symlinkSync(outside, tokenizer);
+    const error = await rejection(readExport(dir));
+    assert.equal(error.file, tokenizer);
+    assert.match(error.message, /is a link to a file outside the export/);
+    // A link between files of the export stays inside it, and a linked export folder is read through its link.
+    const inside = writeExport(root);
+    const linked = path.join(root, 'linked-export');
+    symlinkSync(inside, linked);
+    assert.equal((await readExport(linked)).modelType, 'qwen3');
+  });
+
+  it('loading an export checks its checksums: a file changed after the export (same size) is refused', async () => {
+    const dir = writeExport(root);
+    writeFileSync(path.join(dir, 'onnx', 'model.onnx'), 'NOT really a graph');
+    const error = await rejection(LoadedExport.load(dir));
+    assert.equal(error.file, path.join(dir, 'onnx', 'model.onnx'));
+    assert.match(error.message, /does not match its sha256 in medqa-onnx\.json/);
+  });
+
+  it('hashes an export once; a later change to a file is hashed again and refused', async () => {
+    const dir = writeExport(root);
+    const info = await readExport(dir);
+    const streams: string[] = [];
+    const original = fsModule.createReadStream;
+    (fsModule as { createReadStream: unknown }).createReadStream = (file: string, ...rest: unknown[]) => {
+      streams.push(path.relative(dir, file));
+      return (original as (...a: unknown[]) => unknown)(file, ...rest);
+    };
+    try {
+      await verifyExport(info);
+      assert.equal(streams.length, Object.keys(info.manifest.files).length, 'every file hashed once');
+      await verifyExport(await readExport(dir));
+      assert.equal(streams.length, Object.keys(info.manifest.files).length, 'unchanged: not hashed again');
+      writeFileSync(
+        path.join(dir, 'config.json'),
+        readFileSync(path.join(dir, 'config.json'), 'utf8').replace('8', '9'),
+      );
+      const changed = await rejection(verifyExport(await readExport(dir)));
+      assert.equal(changed.file, path.join(dir, 'config.json'));
+    } finally {
+      (fsModule as { createReadStream: unknown }).createReadStream = original;
+    }
   });
 });
