@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { fsyncDirectory } from '../util/atomicFile';
 import {
   TRAINER_EVENT_NAMES,
   TRAINER_PROTOCOL_VERSION,
@@ -161,10 +163,13 @@ export async function readAllEvents(file: string): Promise<TrainerEvent[]> {
 
 /**
  * Appends one event on behalf of a trainer that can no longer write it (killed, or crashed before it could).
- * A torn last line gets its newline first so the new event stays a line of its own.
+ * A torn last line gets its newline first so the new event stays a line of its own. The line is fsynced, as the
+ * trainer fsyncs its own: it is often the run's last word (a cancel that had to SIGKILL), written just before a
+ * window closes or a machine goes down.
  */
 export async function appendEvent(file: string, event: TrainerEvent): Promise<void> {
   let prefix = '';
+  let created = false;
   try {
     const handle = await fs.open(file, 'r');
     try {
@@ -179,6 +184,14 @@ export async function appendEvent(file: string, event: TrainerEvent): Promise<vo
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    created = true;
   }
-  await fs.appendFile(file, prefix + JSON.stringify(event) + '\n', 'utf8');
+  const handle = await fs.open(file, 'a');
+  try {
+    await handle.appendFile(prefix + JSON.stringify(event) + '\n', 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  if (created) await fsyncDirectory(path.dirname(file));
 }

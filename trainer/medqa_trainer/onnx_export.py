@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from medqa_trainer.atomic import write_text_atomic
+from medqa_trainer.atomic import replace_dir, write_text_atomic
 
 MANIFEST_NAME = "medqa-onnx.json"
 MANIFEST_FORMAT = "medqa-onnx-export"
@@ -168,14 +168,10 @@ def optimum_available() -> bool:
 
 
 def replace_folder(built: Path, target: Path) -> None:
-    """Moves the finished folder into place; an earlier export there is set aside first, then removed."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(built, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Moves the finished folder into place so that a crash at any moment leaves a complete export at `target`
+    (the earlier one or the new one): the two are swapped in one step where the system can (see
+    atomic.replace_dir); the earlier export is removed only once the new one is in place."""
+    replace_dir(built, target)
 
 
 def run(args: argparse.Namespace) -> int:
