@@ -1,5 +1,6 @@
 import type { EvaluationSide } from '../protocol/metricsPanel';
 import type { GradedEvaluation } from './gradedEvaluation';
+import { GRADE_LABELS, gradeOf, type AnswerIdentity, type GradeBook, type GradeRecord } from './gradeStore';
 import { SIDE_LABELS } from './gradingSession';
 import { pushAll } from '../util/arrays';
 
@@ -51,4 +52,32 @@ export function renderAnswers(evaluation: GradedEvaluation, side: EvaluationSide
   }
   if (number === 0) lines.push(`This evaluation has no ${SIDE_LABELS[side]} answers.`);
   return { text: lines.join('\n') + '\n', anchors };
+}
+
+/**
+ * The grade an answers document shows for an answer: the grader's open grade, else their blind one (Metrics counts
+ * both the same way, so a blind-graded answer must not read "Ungraded" here).
+ */
+export function shownGrade(
+  book: GradeBook,
+  grader: string,
+  answer: AnswerIdentity,
+): { record: GradeRecord; blind: boolean } | undefined {
+  const open = gradeOf(book, grader, answer).current;
+  if (open?.grade) return { record: open, blind: false };
+  const blind = gradeOf(book, grader, answer, true).current;
+  if (blind?.grade) return { record: blind, blind: true };
+  return open ? { record: open, blind: false } : undefined;
+}
+
+/** The CodeLens title of an answer's grade: the grade shown, a stale one, or "Ungraded", with the flags. */
+export function gradeLensTitle(book: GradeBook, grader: string, answer: AnswerIdentity): string {
+  const shown = shownGrade(book, grader, answer);
+  const current = shown?.record;
+  const flags = current?.flags.length ? ` · $(warning) ${current.flags.join(', ')}` : '';
+  if (current?.grade)
+    return `$(star-full) ${current.grade} · ${GRADE_LABELS[current.grade]}${shown?.blind ? ' (blind)' : ''}${flags}`;
+  const { stale } = gradeOf(book, grader, answer);
+  if (stale?.grade) return `$(history) Ungraded (was ${stale.grade} for an earlier text)`;
+  return `$(circle-outline) Ungraded${flags}`;
 }

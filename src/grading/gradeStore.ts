@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EvaluationSide } from '../protocol/metricsPanel';
@@ -136,27 +135,7 @@ export function graderFile(gradesDir: string, grader: string): string {
 }
 
 /** Every line starts with this, so a line glued to the torn end of a crashed write can still be found. */
-const LINE_START = `{"format":"${GRADE_FORMAT}"`;
-
-/**
- * Appends one record as one line with a single write: O_APPEND makes concurrent writers (two windows, a
- * colleague's script) land whole lines one after another, and fsync makes an acknowledged grade survive a crash.
- */
-export async function appendRecord(gradesDir: string, record: StoreRecord): Promise<void> {
-  const file = graderFile(gradesDir, record.grader);
-  await fs.mkdir(gradesDir, { recursive: true });
-  const line = JSON.stringify({ format: GRADE_FORMAT, version: GRADE_VERSION, ...record }) + '\n';
-  const handle = await fs.open(file, 'a');
-  try {
-    const bytes = Buffer.from(line, 'utf8');
-    const { bytesWritten } = await handle.write(bytes, 0, bytes.length);
-    if (bytesWritten !== bytes.length)
-      throw new Error(`${file}: short write (${bytesWritten} of ${bytes.length} bytes)`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export const LINE_START = `{"format":"${GRADE_FORMAT}"`;
 
 /** Every grader's latest records, with the problems found reading them (never fatal). */
 export interface GradeBook {
@@ -176,18 +155,52 @@ export function emptyBook(): GradeBook {
 
 const isSide = (v: unknown): v is EvaluationSide => v === 'base' || v === 'adapter';
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Checks one parsed line; returns the record or what is wrong with it. */
+/**
+ * The optional fields of a grade, checked: a field that is there with the wrong type makes the line a problem
+ * instead of being read as empty (`flags: "unsafe"` read as no flags, or a malformed `blind` read as an open
+ * grade, would silently change what the grader recorded).
+ */
+function gradeExtras(
+  v: Record<string, unknown>,
+): { flags: GradeFlag[]; comment: string; blind?: GradeRecord['blind'] } | string {
+  const flags = v.flags ?? [];
+  if (!Array.isArray(flags) || !flags.every((f) => GRADE_FLAGS.includes(f as GradeFlag)))
+    return `'flags' must be a list of ${GRADE_FLAGS.map((f) => `"${f}"`).join(', ')}, not ${JSON.stringify(v.flags)}`;
+  if (new Set(flags).size !== flags.length) return `'flags' lists a flag twice: ${JSON.stringify(flags)}`;
+  const comment = v.comment ?? '';
+  if (!isString(comment)) return `'comment' must be a string, not ${JSON.stringify(v.comment)}`;
+  if (v.blind === undefined) return { flags: flags as GradeFlag[], comment };
+  const blind = v.blind;
+  if (!isObject(blind) || !Number.isSafeInteger(blind.seed) || (blind.label !== 'A' && blind.label !== 'B'))
+    return `'blind' must be {"seed": an integer, "label": "A" or "B"}, not ${JSON.stringify(blind)}`;
+  return { flags: flags as GradeFlag[], comment, blind: { seed: blind.seed as number, label: blind.label } };
+}
+
+/**
+ * Checks one parsed line; returns the record or what is wrong with it. A record names no other grader than the
+ * file's: a grade file is one person's, so a line in alice.jsonl claiming to be bob's is refused rather than
+ * trusted (it would let one file speak for another grader and skew the agreement between graders).
+ */
 export function parseRecord(value: unknown, fileGrader: string): StoreRecord | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const v = value as Record<string, unknown>;
+  if (!isObject(value)) return 'not a JSON object';
+  const v = value;
   if (v.format !== GRADE_FORMAT) return `format is ${JSON.stringify(v.format)}, expected "${GRADE_FORMAT}"`;
   if (v.version !== GRADE_VERSION)
     return `version ${JSON.stringify(v.version)}; this MedQA Studio reads version ${GRADE_VERSION}`;
-  const grader = v.grader === undefined ? fileGrader : v.grader;
-  if (!isString(grader) || graderProblem(grader)) return `unknown grader ${JSON.stringify(v.grader)}`;
+  if (graderProblem(fileGrader))
+    return `the file is not named after a grader ("${fileGrader}" is not a grader name)`;
+  if (v.grader !== undefined && v.grader !== fileGrader)
+    return (
+      `grader ${JSON.stringify(v.grader)} in ${fileGrader}'s file: a grade file holds only the grades of the ` +
+      `grader it is named after`
+    );
+  const grader = fileGrader;
   for (const field of ['at', 'example', 'run', 'checkpoint', 'decoding'])
     if (!isString(v[field])) return `'${field}' must be a string`;
+  if (v.evaluation !== undefined && !isString(v.evaluation)) return `'evaluation' must be a string`;
   const common = {
     grader,
     at: v.at as string,
@@ -201,39 +214,35 @@ export function parseRecord(value: unknown, fileGrader: string): StoreRecord | s
     if (!isSide(v.side)) return `'side' must be "base" or "adapter"`;
     if (!isString(v.prediction)) return `'prediction' must be a string`;
     if (v.grade !== null && ![1, 2, 3, 4].includes(v.grade as number)) return `'grade' must be 1–4 or null`;
-    const flags = Array.isArray(v.flags) ? v.flags : [];
-    if (!flags.every((f) => GRADE_FLAGS.includes(f as GradeFlag)))
-      return `unknown flag in ${JSON.stringify(v.flags)}`;
-    const blind = v.blind as { seed?: unknown; label?: unknown } | undefined;
+    const extras = gradeExtras(v);
+    if (typeof extras === 'string') return extras;
     return {
       kind: 'grade',
       ...common,
       side: v.side,
       prediction: v.prediction,
       grade: v.grade as GradeValue | null,
-      flags: flags as GradeFlag[],
-      comment: isString(v.comment) ? v.comment : '',
-      ...(blind && typeof blind.seed === 'number' && (blind.label === 'A' || blind.label === 'B')
-        ? { blind: { seed: blind.seed, label: blind.label } }
-        : {}),
+      ...extras,
     };
   }
   if (v.kind === 'preference') {
-    const predictions = v.predictions as Record<string, unknown> | undefined;
-    const order = v.order as Record<string, unknown> | undefined;
-    if (!predictions || !isString(predictions.base) || !isString(predictions.adapter))
+    const { predictions, order } = v;
+    if (!isObject(predictions) || !isString(predictions.base) || !isString(predictions.adapter))
       return `'predictions' must name the base and adapter text hashes`;
-    if (!order || !isSide(order.A) || !isSide(order.B)) return `'order' must map A and B to sides`;
+    if (!isObject(order) || !isSide(order.A) || !isSide(order.B)) return `'order' must map A and B to sides`;
+    if (order.A === order.B)
+      return `'order' shows ${JSON.stringify(order.A)} as both A and B; blind A/B compares the two sides`;
     if (v.preference !== 'A' && v.preference !== 'B' && v.preference !== 'tie')
       return `'preference' must be "A", "B" or "tie"`;
+    if (v.seed !== undefined && !Number.isSafeInteger(v.seed)) return `'seed' must be an integer`;
     return {
       kind: 'preference',
       ...common,
       predictions: { base: predictions.base, adapter: predictions.adapter },
-      seed: typeof v.seed === 'number' ? v.seed : 0,
+      seed: (v.seed as number | undefined) ?? 0,
       order: { A: order.A, B: order.B },
       preference: v.preference,
-      preferred: v.preference === 'tie' ? 'tie' : (order[v.preference as 'A' | 'B'] as EvaluationSide),
+      preferred: v.preference === 'tie' ? 'tie' : v.preference === 'A' ? order.A : order.B,
     };
   }
   return `unknown kind ${JSON.stringify(v.kind)}`;
@@ -245,43 +254,54 @@ function mapOf<V>(outer: Map<string, Map<string, V>>, grader: string): Map<strin
   return inner;
 }
 
-/** Adds one file's text to the book; bad lines become problems (`file:line: what`), good ones all count. */
-export function addGradeFile(book: GradeBook, file: string, text: string): void {
+/**
+ * Adds one line of `<fileGrader>.jsonl` (1-based `lineNumber`; `unterminated`: the file's last line, with no
+ * newline yet) to the book; what is wrong with it goes to `problems` as `file:line: what`.
+ */
+export function addGradeLine(
+  book: GradeBook,
+  problems: string[],
+  file: string,
+  lineNumber: number,
+  raw: string,
+  unterminated: boolean,
+): void {
+  if (!raw.trim()) return;
   const fileGrader = path.basename(file, '.jsonl');
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-  const endsWithNewline = text.endsWith('\n');
-  lines.forEach((raw, index) => {
-    if (!raw.trim()) return;
-    const where = `${file}:${index + 1}`;
-    // A crash can leave a torn line; the next append then continues on it. Each record starts with LINE_START,
-    // so the pieces are read apart and only the torn one is lost.
-    const pieces = raw
-      .split(LINE_START)
-      .flatMap((piece, i) => (i === 0 ? (piece ? [piece] : []) : [LINE_START + piece]));
-    for (const piece of pieces.length > 0 ? pieces : [raw]) {
-      let value: unknown;
-      try {
-        value = JSON.parse(piece);
-      } catch {
-        const torn = index === lines.length - 1 && !endsWithNewline;
-        book.problems.push(
-          torn
-            ? `${where}: the last line is incomplete (a write was cut off); it is skipped`
-            : `${where}: ${pieces.length > 1 ? 'a record cut off by a crash' : 'not valid JSON'}; it is skipped`,
-        );
-        continue;
-      }
-      addRecord(book, value, fileGrader, where);
+  const where = `${file}:${lineNumber}`;
+  // A crash can leave a torn line; the next append then continues on it. Each record starts with LINE_START,
+  // so the pieces are read apart and only the torn one is lost.
+  const pieces = raw
+    .split(LINE_START)
+    .flatMap((piece, i) => (i === 0 ? (piece ? [piece] : []) : [LINE_START + piece]));
+  for (const piece of pieces.length > 0 ? pieces : [raw]) {
+    let value: unknown;
+    try {
+      value = JSON.parse(piece);
+    } catch {
+      problems.push(
+        unterminated
+          ? `${where}: the last line is incomplete (a write was cut off); it is skipped`
+          : `${where}: ${pieces.length > 1 ? 'a record cut off by a crash' : 'not valid JSON'}; it is skipped`,
+      );
+      continue;
     }
-  });
+    const record = parseRecord(value, fileGrader);
+    if (typeof record === 'string') problems.push(`${where}: ${record}; the line is skipped`);
+    else addRecord(book, record);
+  }
 }
 
-function addRecord(book: GradeBook, value: unknown, fileGrader: string, where: string): void {
-  const record = parseRecord(value, fileGrader);
-  if (typeof record === 'string') {
-    book.problems.push(`${where}: ${record}; the line is skipped`);
-    return;
-  }
+/** Adds one file's text to the book; bad lines become problems (`file:line: what`), good ones all count. */
+export function addGradeFile(book: GradeBook, file: string, text: string): void {
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  const endsWithNewline = text.endsWith('\n');
+  lines.forEach((raw, index) =>
+    addGradeLine(book, book.problems, file, index + 1, raw, index === lines.length - 1 && !endsWithNewline),
+  );
+}
+
+function addRecord(book: GradeBook, record: StoreRecord): void {
   if (!book.graders.includes(record.grader)) book.graders.push(record.grader);
   if (record.kind === 'grade') {
     const blind = record.blind !== undefined;
@@ -290,22 +310,6 @@ function addRecord(book: GradeBook, value: unknown, fileGrader: string, where: s
   } else {
     mapOf(book.preferences, record.grader).set(preferenceKey(record), record);
   }
-}
-
-export async function readGradeBook(gradesDir: string): Promise<GradeBook> {
-  const book = emptyBook();
-  if (!existsSync(gradesDir)) return book;
-  const names = (await fs.readdir(gradesDir)).filter((n) => n.endsWith('.jsonl')).sort();
-  for (const name of names) {
-    const file = path.join(gradesDir, name);
-    try {
-      addGradeFile(book, file, await fs.readFile(file, 'utf8'));
-    } catch (error) {
-      book.problems.push(`${file}: cannot be read (${(error as Error).message})`);
-    }
-  }
-  book.graders.sort();
-  return book;
 }
 
 /** This grader's grade of exactly this answer (open or blind), and an older one for a different text (stale). */

@@ -67,10 +67,25 @@ export class GradingSession {
     return this.evaluation.sides.length === 2;
   }
 
-  setMode(mode: GradingMode): void {
+  /**
+   * Switches mode. Blind mode starts on an example this grader has not graded blind nor openly, and never on the
+   * one on screen: its answers were just seen under their model names, so grading it "blind" would not be.
+   */
+  setMode(mode: GradingMode, book: GradeBook): void {
     if (mode === 'blind' && !this.canBlind)
       throw new Error('Blind A/B needs base and fine-tuned answers; this evaluation has one side only.');
+    if (mode === this.mode) return;
+    const seen = this.currentId;
     this.mode = mode;
+    if (mode !== 'blind') return;
+    const openlyGraded = (e: GradableExample) =>
+      (['base', 'adapter'] as const).some((s) => {
+        const answer = e.answers[s];
+        return answer !== undefined && gradeOf(book, this.grader, answer.identity).current !== undefined;
+      });
+    const candidates = this.visible(book).filter((e) => e.id !== seen && !this.isDone(book, e));
+    const start = candidates.find((e) => !openlyGraded(e)) ?? candidates[0];
+    if (start) this.currentId = start.id;
   }
 
   get currentExampleId(): string | undefined {

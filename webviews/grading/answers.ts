@@ -46,6 +46,7 @@ function sectionHtml(answer: AnswerView, index: number): string {
         <h4 class="answer-label" id="${id}-label"></h4>
         <span class="answer-f1 muted" hidden></span>
         <span class="answer-grade muted"></span>
+        <span class="keys-here" hidden>Keys act here</span>
         <span class="spacer"></span>
         <button type="button" class="diff-reference">Compare with Reference</button>
       </header>
@@ -114,6 +115,18 @@ function staleDetail(stale: GradeView): string {
   return parts.join(' · ');
 }
 
+/**
+ * Shows which card the keyboard grades: its border and a "Keys act here" badge (the border alone was easy to
+ * miss, and a grade typed for A landed on B).
+ */
+export function markFocus(section: HTMLElement, focused: boolean): void {
+  section.classList.toggle('focused', focused);
+  if (focused) section.setAttribute('aria-current', 'true');
+  else section.removeAttribute('aria-current');
+  const badge = section.querySelector<HTMLElement>('.keys-here');
+  if (badge) badge.hidden = !focused;
+}
+
 /** Brings one card up to date with the state. */
 export function updateAnswer(
   section: HTMLElement,
@@ -122,7 +135,7 @@ export function updateAnswer(
   blind: boolean,
   focused: boolean,
 ): void {
-  section.classList.toggle('focused', focused);
+  markFocus(section, focused);
   const text = (selector: string) => section.querySelector<HTMLElement>(selector);
   const label = text('.answer-label');
   if (label) label.textContent = answerLabel(answer, blind);

@@ -22,6 +22,7 @@ import {
   answersKey,
   buildAnswers,
   changeMessages,
+  markFocus,
   setHtml,
   updateAnswer,
 } from './answers';
@@ -141,9 +142,9 @@ function focusSlot(slot: AnswerSlot, fromKeyboard = false): void {
   if (!example || !answer || slot === focusedSlot) return;
   focusedSlot = slot;
   const answers = byId('answers');
-  answers.querySelectorAll<HTMLElement>('section.answer').forEach((section) => {
-    section.classList.toggle('focused', section.dataset.slot === slot);
-  });
+  answers
+    .querySelectorAll<HTMLElement>('section.answer')
+    .forEach((section) => markFocus(section, section.dataset.slot === slot));
   renderReference(example);
   if (fromKeyboard) {
     answerSection(answers, slot)?.scrollIntoView({ block: 'nearest' });
@@ -221,13 +222,9 @@ function skeleton(): void {
     state: () => state,
     focused: () => focusedSlot,
     navigate,
-    grade: (slot, grade) => {
-      gradeSlot(slot, grade);
-      // Blind mode: once A has a grade, the keyboard moves on to B while B still needs one.
-      const example = state?.example;
-      const b = example?.answers.find((a) => a.slot === 'B' && a.gradable);
-      if (example?.blind && slot === 'A' && b && !b.grade?.grade) focusSlot('B', true);
-    },
+    // The keys stay on the answer they were typed for: the flags a grader types right after a grade ("1 h s")
+    // belong to that answer. In blind mode B is chosen with the B key (or a click), never by a grade.
+    grade: gradeSlot,
     toggleFlag,
     openReferenceDiff,
     focusComment,

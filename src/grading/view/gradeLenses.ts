@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
-import { GRADE_LABELS, gradeOf } from '../gradeStore';
+import { gradeLensTitle } from '../answersDocument';
+import { GRADE_LABELS } from '../gradeStore';
 import { evaluationOfPredictions, type GradableExample } from '../gradedEvaluation';
 import { ANSWERS_SCHEME, answersQuery, type AnswerDocuments } from './answerDocuments';
 import type { GradeService } from './gradeService';
@@ -61,7 +62,7 @@ async function locate(
   return { located, examples: new Map(evaluation.examples.map((e) => [e.id, e])) };
 }
 
-/** The grade lens text: the current grade, a stale one, or "Ungraded". */
+/** The grade lens text: the current grade (open, else blind), a stale one, or "Ungraded". */
 export function gradeTitle(grades: GradeService, example: GradableExample, side: EvaluationSide): string {
   const answer = example.answers[side];
   if (!answer) return 'No answer';
@@ -71,11 +72,7 @@ export function gradeTitle(grades: GradeService, example: GradableExample, side:
   } catch {
     return '$(error) Set medqa.grading.grader to grade';
   }
-  const { current, stale } = gradeOf(grades.latest, grader, answer.identity);
-  const flags = current?.flags.length ? ` · $(warning) ${current.flags.join(', ')}` : '';
-  if (current?.grade) return `$(star-full) ${current.grade} · ${GRADE_LABELS[current.grade]}${flags}`;
-  if (stale?.grade) return `$(history) Ungraded (was ${stale.grade} for an earlier text)`;
-  return `$(circle-outline) Ungraded${flags}`;
+  return gradeLensTitle(grades.latest, grader, answer.identity);
 }
 
 /** CodeLens above each answer: its grade, 1–4, flags, and the two diffs. Refreshed whenever grades change. */

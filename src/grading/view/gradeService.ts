@@ -1,24 +1,20 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../../vscode/services';
-import {
-  appendRecord,
-  emptyBook,
-  GRADES_DIR,
-  readGradeBook,
-  resolveGrader,
-  type GradeBook,
-  type StoreRecord,
-} from '../gradeStore';
+import { GradeStore } from '../gradeFiles';
+import { emptyBook, GRADES_DIR, resolveGrader, type GradeBook, type StoreRecord } from '../gradeStore';
 import { loadGradedEvaluation, type GradedEvaluation } from '../gradedEvaluation';
 import { setting } from '../../vscode/settings';
+import { needsFolder } from '../../util/prerequisite';
 
 const RELOAD_DELAY_MS = 150;
 
 /**
- * The workspace's grade store as the views see it: the book read from `.medqa/grades/`, re-read when any grade
- * file changes (another window, a colleague's commit, a `git pull`), and evaluations cached until their files
- * change. Views listen to `onDidChange`.
+ * The workspace's grade store as the views see it: the book read from `.medqa/grades/`, brought up to date when
+ * any grade file changes (another window, a colleague's commit, a `git pull`) by reading only what was appended,
+ * and evaluations cached until their files change. Views listen to `onDidChange`, fired only when the book did
+ * change (the watcher's echo of our own append reads nothing and fires nothing). Grades are written only in a
+ * trusted workspace.
  */
 export class GradeService implements vscode.Disposable {
   private book: GradeBook = emptyBook();
@@ -29,6 +25,8 @@ export class GradeService implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
+  private store: GradeStore | undefined;
+  private forceChange = false;
 
   constructor(private readonly services: ExtensionServices) {
     const root = services.workspaceRoot();
@@ -45,7 +43,7 @@ export class GradeService implements vscode.Disposable {
         this.disposables.push(
           event((uri) => {
             this.evaluations.delete(path.dirname(path.dirname(uri.fsPath)));
-            this.scheduleReload();
+            this.scheduleReload(true);
           }),
         );
       this.disposables.push(grades, predictions);
@@ -59,8 +57,7 @@ export class GradeService implements vscode.Disposable {
 
   get gradesDir(): string {
     const root = this.services.workspaceRoot();
-    if (!root)
-      throw new Error('Open a workspace folder first: grades are kept in its .medqa/grades/ folder.');
+    if (!root) throw needsFolder('grades are kept in its .medqa/grades/ folder');
     return path.join(root, GRADES_DIR);
   }
 
@@ -89,25 +86,41 @@ export class GradeService implements vscode.Disposable {
     return found;
   }
 
+  /** The store of the workspace folder open now (a new one when the folder changed). */
+  private storeOf(root: string): GradeStore {
+    if (this.store?.root !== root) this.store = new GradeStore(root, () => vscode.workspace.isTrusted);
+    return this.store;
+  }
+
   async append(record: StoreRecord): Promise<GradeBook> {
-    await appendRecord(this.gradesDir, record);
+    const root = this.services.workspaceRoot();
+    if (!root) throw needsFolder('grades are kept in its .medqa/grades/ folder');
+    await this.storeOf(root).append(record);
     this.loaded = this.reload();
     const book = await this.loaded;
     this.changed.fire();
     return book;
   }
 
-  private scheduleReload(): void {
+  /** `force`: an evaluation changed, so views redraw even when no grade did. */
+  private scheduleReload(force = false): void {
+    this.forceChange ||= force;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      const before = this.book;
+      const forced = this.forceChange;
+      this.forceChange = false;
       this.loaded = this.reload();
-      void this.loaded.then(() => this.changed.fire());
+      void this.loaded.then((book) => {
+        if (forced || book !== before) this.changed.fire();
+      });
     }, RELOAD_DELAY_MS);
   }
 
   private async reload(): Promise<GradeBook> {
     const root = this.services.workspaceRoot();
-    const book = root ? await readGradeBook(path.join(root, GRADES_DIR)) : emptyBook();
+    const book = root ? (await this.storeOf(root).refresh()).book : emptyBook();
+    if (book === this.book) return book;
     this.book = book;
     // Each bad line is told once (log and a warning), not on every re-read.
     const fresh = book.problems.filter((p) => !this.reported.has(p));

@@ -189,7 +189,7 @@ export class GradingPanel extends WebviewPanelHost<'grading'> {
         session.setFilter(book, message.filter);
         break;
       case 'setMode':
-        session.setMode(message.mode);
+        session.setMode(message.mode, book);
         break;
       case 'setSide':
         session.setSide(message.side);

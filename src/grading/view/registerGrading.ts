@@ -14,6 +14,7 @@ import type { GradeFlag, GradeValue } from '../../protocol/gradingPanel';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { exportRequest } from '../../vscode/exportFormat';
+import { shownGrade } from '../answersDocument';
 import { exportGrades } from '../gradeExport';
 import { GRADE_FLAGS, GRADE_LABELS } from '../gradeStore';
 import { currentGrades, summarizeGrades } from '../gradeSummary';
@@ -213,7 +214,11 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
       throw new Error('Flag an answer from its CodeLens in an answers document or a predictions.jsonl.');
     const session = await sessionFor(target);
     const book = await grades.current();
-    const before = session.state(book, []).example?.answers[0]?.grade?.flags ?? [];
+    const answer = session.exampleFor(book, target.id).answers[target.side];
+    // What the lens shows: the open grade, else the blind one, which the new open record then keeps (a flags-only
+    // open record would otherwise hide the blind grade from Metrics).
+    const shown = answer && shownGrade(book, session.grader, answer.identity);
+    const before = shown?.record.flags ?? [];
     let flags = (arg as { flags?: unknown }).flags as GradeFlag[] | undefined;
     if (flags !== undefined && !(Array.isArray(flags) && flags.every((f) => GRADE_FLAGS.includes(f))))
       throw new Error(`Unknown flags ${JSON.stringify(flags)}; use ${GRADE_FLAGS.join(', ')}.`);
@@ -225,7 +230,12 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
       if (!picked) return undefined;
       flags = picked.map((p) => p.flag);
     }
-    await grades.append(session.change(book, target.side, { flags }));
+    const record = session.change(book, target.side, { flags });
+    if (shown?.blind) {
+      record.grade = shown.record.grade;
+      record.comment = shown.record.comment;
+    }
+    await grades.append(record);
     return flags;
   });
 

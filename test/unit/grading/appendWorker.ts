@@ -1,5 +1,6 @@
 // A separate process appending grades, for the concurrent-writers test: `node appendWorker.js <dir> <grader> <tag> <n>`.
-import { appendRecord, type GradeRecord } from '../../../src/grading/gradeStore';
+import { appendRecord } from '../../../src/grading/gradeFiles';
+import type { GradeRecord } from '../../../src/grading/gradeStore';
 
 async function main(): Promise<void> {
   const [dir, grader, tag, count] = process.argv.slice(2);

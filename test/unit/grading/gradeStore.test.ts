@@ -3,11 +3,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { appendRecord, readGradeBook } from '../../../src/grading/gradeFiles';
 import {
-  appendRecord,
   graderProblem,
   gradeOf,
-  readGradeBook,
   textHash,
   type AnswerIdentity,
   type GradeRecord,
@@ -114,8 +113,58 @@ describe('grade store', () => {
     assert.equal(book.problems.length, 4);
     assert.match(book.problems[0], /carol\.jsonl:1: not valid JSON/);
     assert.match(book.problems[1], /carol\.jsonl:3: format is "something-else"/);
-    assert.match(book.problems[2], /carol\.jsonl:4: unknown grader "\.\.\/etc"/);
+    assert.match(book.problems[2], /carol\.jsonl:4: grader "\.\.\/etc" in carol's file/);
     assert.match(book.problems[3], /carol\.jsonl:5: 'grade' must be 1–4/);
+  });
+
+  it('reports records with wrong types, another grader or a one-sided blind order, instead of reading them', async () => {
+    const answer = identity('Text.');
+    const good = { format: 'medqa-grade', version: 1, ...grade('erin', answer, 2, '2026-01-01T00:00:00Z') };
+    const preference = {
+      format: 'medqa-grade',
+      version: 1,
+      kind: 'preference',
+      grader: 'erin',
+      at: '2026-01-01T00:00:00Z',
+      evaluation: 'e1',
+      example: 'q1',
+      run: 'run-a',
+      checkpoint: 'checkpoint-40',
+      decoding: 'abc123',
+      predictions: { base: 'b', adapter: 'a' },
+      seed: 1,
+      preference: 'A',
+    };
+    const lines = [
+      { ...good, flags: 'unsafe', grade: 1 },
+      { ...good, flags: ['unsafe', 'unsafe'], grade: 1 },
+      { ...good, comment: 42, grade: 1 },
+      { ...good, blind: { seed: 'x', label: 'A' }, grade: 1 },
+      { ...good, evaluation: ['e1'], grade: 1 },
+      { ...good, grader: 'bob', grade: 1 },
+      { ...preference, order: { A: 'base', B: 'base' } },
+      { ...preference, order: { A: 'base', B: 'adapter' }, seed: '1' },
+      good,
+    ];
+    writeFileSync(path.join(dir, 'erin.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const book = await readGradeBook(dir);
+    // Only the good line counts: none of the bad ones (all grade 1) is read in a coerced form.
+    assert.equal(gradeOf(book, 'erin', answer).current?.grade, 2);
+    assert.equal(gradeOf(book, 'erin', answer, true).current, undefined, 'no blind grade from a bad blind');
+    assert.deepEqual(book.graders, ['erin'], "bob is not a grader because erin's file says so");
+    assert.equal(book.preferences.get('erin'), undefined);
+    const expected = [
+      /erin\.jsonl:1: 'flags' must be a list of "unsafe", .*not "unsafe"; the line is skipped/,
+      /erin\.jsonl:2: 'flags' lists a flag twice/,
+      /erin\.jsonl:3: 'comment' must be a string, not 42/,
+      /erin\.jsonl:4: 'blind' must be \{"seed": an integer, "label": "A" or "B"\}/,
+      /erin\.jsonl:5: 'evaluation' must be a string/,
+      /erin\.jsonl:6: grader "bob" in erin's file: a grade file holds only the grades of the grader it is named/,
+      /erin\.jsonl:7: 'order' shows "base" as both A and B/,
+      /erin\.jsonl:8: 'seed' must be an integer/,
+    ];
+    assert.equal(book.problems.length, expected.length, book.problems.join('\n'));
+    expected.forEach((pattern, i) => assert.match(book.problems[i], pattern));
   });
 
   it('refuses grader names that are not plain file names', async () => {

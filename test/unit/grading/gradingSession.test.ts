@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { EvaluationSide } from '../../../src/protocol/metricsPanel';
 import { sentencePerLine } from '../../../src/grading/answerText';
-import { renderAnswers } from '../../../src/grading/answersDocument';
+import { gradeLensTitle, renderAnswers } from '../../../src/grading/answersDocument';
 import { gradesCsv } from '../../../src/grading/gradeExport';
 import {
   addGradeFile,
@@ -123,9 +123,10 @@ describe('grading session', () => {
 
   it('hides identities in blind mode until both answers are graded and a preference is given', () => {
     const session = new GradingSession(evaluation(), 'alice', 42);
-    session.setMode('blind');
     let records: StoreRecord[] = [];
+    session.setMode('blind', bookOf(records));
     let state = session.state(bookOf(records), []);
+    const id = state.example?.id ?? '';
     const serialized = JSON.stringify(state.example);
     assert.deepEqual(
       state.example?.answers.map((a) => a.slot),
@@ -140,7 +141,7 @@ describe('grading session', () => {
     assert.equal(state.example?.blind?.canPrefer, true);
     assert.equal(state.example?.blind?.revealed, null);
     const preference = session.prefer(bookOf(records), 'A');
-    const order = blindOrder(42, 'q1');
+    const order = blindOrder(42, id);
     assert.equal(preference.preferred, order.A);
     assert.deepEqual(preference.order, order);
     assert.equal(preference.seed, 42);
@@ -151,7 +152,22 @@ describe('grading session', () => {
     // Blind grades are recorded with the letter shown and the seed, and kept apart from open grades.
     assert.deepEqual(records[0].kind === 'grade' && records[0].blind, { seed: 42, label: 'A' });
     const open = new GradingSession(evaluation(), 'alice', 42);
+    open.goTo(id);
     assert.equal(open.state(bookOf(records), []).example?.answers[0].grade, null);
+  });
+
+  it('starts blind mode on an ungraded example, never on the one just seen with its model names', () => {
+    const session = new GradingSession(evaluation(), 'alice', 42);
+    const records: StoreRecord[] = [session.change(bookOf([]), 'adapter', { grade: 3 })];
+    session.goTo('q2');
+    records.push(session.change(bookOf(records), 'adapter', { grade: 2 }));
+    // q1 and q2 were graded openly (their names shown), q2 is on screen: blind A/B starts on q3.
+    session.setMode('blind', bookOf(records));
+    assert.equal(session.state(bookOf(records), []).example?.id, 'q3');
+    // Back to single mode and into blind again from q3: q3 is not shown blind again right after being seen.
+    session.setMode('single', bookOf(records));
+    session.setMode('blind', bookOf(records));
+    assert.notEqual(session.state(bookOf(records), []).example?.id, 'q3');
   });
 
   it('summarizes grades per model with agreement, preference and the correlation with F1', () => {
@@ -188,6 +204,35 @@ describe('grading session', () => {
     const csv = gradesCsv(currentGrades(ev, bookOf(records)).grades);
     assert.equal(csv.split('\r\n').length, 8, 'header, six grades, trailing newline');
     assert.equal(summarizeGrades(ev, bookOf([])), null);
+  });
+
+  it('shows a blind grade in the answers document as Metrics counts it, not "Ungraded"', () => {
+    const ev = evaluation();
+    const session = new GradingSession(ev, 'alice', 42);
+    const records: StoreRecord[] = [];
+    session.setMode('blind', bookOf(records));
+    const id = session.state(bookOf(records), []).example?.id ?? '';
+    records.push(session.change(bookOf(records), 'A', { grade: 3, toggleFlag: 'missing' }));
+    const side = blindOrder(42, id).A;
+    const answer = ev.examples.find((e) => e.id === id)?.answers[side];
+    assert.ok(answer);
+    assert.equal(
+      gradeLensTitle(bookOf(records), 'alice', answer.identity),
+      '$(star-full) 3 · Correct but incomplete (blind) · $(warning) missing',
+    );
+    assert.equal(summarizeGrades(ev, bookOf(records))?.sides.find((s) => s.side === side)?.graded, 1);
+    // An open grade, once given, is the one shown.
+    const open = new GradingSession(ev, 'alice', 42);
+    open.goTo(id);
+    open.setSide(side);
+    records.push(open.change(bookOf(records), side, { grade: 4 }));
+    assert.equal(
+      gradeLensTitle(bookOf(records), 'alice', answer.identity),
+      '$(star-full) 4 · Correct and complete',
+    );
+    const other = ev.examples.find((e) => e.id !== id)?.answers.adapter;
+    assert.ok(other);
+    assert.equal(gradeLensTitle(bookOf(records), 'alice', other.identity), '$(circle-outline) Ungraded');
   });
 
   it('renders answers one section per example with anchors on the answer lines', () => {
