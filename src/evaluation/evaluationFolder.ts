@@ -5,13 +5,21 @@ import type {
   EvaluationStatus,
   EvaluationSummary,
   HygieneSummary,
+  RetrievalSummary,
   SideInfo,
 } from '../protocol/metricsPanel';
-import { pushAll } from '../util/arrays';
 import { writeJsonAtomic } from '../util/atomicFile';
-import { readComparison, readMetrics, type MetricsDocument } from './evaluationFiles';
+import {
+  readComparison,
+  readMetrics,
+  type ComparisonDocument,
+  type MetricsDocument,
+} from './evaluationFiles';
 import { formatMetric } from './format';
 import { buildTables } from './tables';
+import { RETRIEVAL_COMPARISON_DIR, RETRIEVAL_SIDE_DIR, modeLabel, type RagSettings } from './retrievalSide';
+import { withRetrieval } from './retrievalTables';
+import { pushAll } from '../util/arrays';
 
 /**
  * An evaluation lives in its run: `<run>/evaluations/<timestamp>/` holds `evaluation.json` (what was evaluated,
@@ -30,6 +38,16 @@ export interface EvaluationSettings {
   evaluateBase: boolean;
   /** Generation's repetition penalty (1: off). Older evaluation records lack it. */
   repetitionPenalty?: number;
+  /** Both models generate with the top-k retrieved sources (RAG); absent or null: closed-book. */
+  rag?: RagSettings | null;
+}
+
+/** The retrieval side of an evaluation: the index it used (over `trainData`) and how its baseline ended. */
+export interface RetrievalRecord {
+  index: string;
+  trainData: string;
+  status: 'running' | 'finished' | 'cancelled' | 'failed';
+  error?: string;
 }
 
 export interface EvaluationRecord {
@@ -41,6 +59,8 @@ export interface EvaluationRecord {
   baseModel: string;
   testFile: string;
   settings: EvaluationSettings;
+  /** Absent in evaluations from before issue 18, and when no training data was known to index. */
+  retrieval?: RetrievalRecord;
   status: EvaluationStatus;
   finishedAt?: string;
   error?: string;
@@ -134,6 +154,50 @@ function sideInfo(metrics: MetricsDocument, predictionsFile: string): SideInfo {
   };
 }
 
+/**
+ * The retrieval side of an evaluation folder: `retrieval/metrics.json` (the baseline) and
+ * `versus-retrieval/comparison.json`. Folders from before it existed have neither and still open.
+ */
+async function loadRetrievalSide(
+  dir: string,
+  record: EvaluationRecord | undefined,
+  problems: string[],
+  notes: string[],
+): Promise<{
+  metrics: MetricsDocument | null;
+  versus: ComparisonDocument | null;
+  summary: RetrievalSummary | null;
+}> {
+  const error = record?.retrieval?.status === 'failed' ? (record.retrieval.error ?? 'failed') : null;
+  if (error) notes.push(`No retrieval-only column: ${error}`);
+  const recordedIndex = record?.retrieval?.index ? path.resolve(dir, record.retrieval.index) : null;
+  const folder = path.join(dir, RETRIEVAL_SIDE_DIR);
+  const versusFile = path.join(dir, RETRIEVAL_COMPARISON_DIR, COMPARISON_FILE);
+  if (!existsSync(folder) && !existsSync(versusFile)) {
+    return {
+      metrics: null,
+      versus: null,
+      summary: record?.retrieval ? emptyRetrieval(recordedIndex, error) : null,
+    };
+  }
+  const read = await readMetrics(path.join(folder, 'metrics.json'));
+  const missing = read.problems.length === 1 && read.problems[0].endsWith('no such file');
+  if (!missing) pushAll(problems, read.problems);
+  const versus = existsSync(versusFile) ? await readComparison(versusFile) : undefined;
+  if (versus) pushAll(problems, versus.problems);
+  const summary: RetrievalSummary = {
+    ...emptyRetrieval(recordedIndex, error),
+    side: read.value ? sideInfo(read.value, path.join(folder, 'predictions.jsonl')) : null,
+    paired: Boolean(versus?.value),
+    n: versus?.value?.n ?? read.value?.n ?? null,
+  };
+  return { metrics: read.value, versus: versus?.value ?? null, summary };
+}
+
+function emptyRetrieval(index: string | null, error: string | null): RetrievalSummary {
+  return { side: null, index, paired: false, n: null, error };
+}
+
 /** Everything the Metrics panel and the exports show for one evaluation folder; unreadable parts become problems. */
 export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
   const record = await readEvaluationRecord(dir);
@@ -160,7 +224,12 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
   const comparisonFile = path.join(dir, COMPARISON_FILE);
   const comparison = existsSync(comparisonFile) ? await readComparison(comparisonFile) : undefined;
   if (comparison) pushAll(problems, comparison.problems);
-  const tables = buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null);
+  const retrieval = await loadRetrievalSide(dir, record, problems, notes);
+  const tables = withRetrieval(
+    buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null),
+    retrieval.metrics,
+    retrieval.versus,
+  );
 
   for (const side of SIDES) {
     const info = sides[side];
@@ -201,14 +270,16 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
     record?.status ?? (metrics.adapter || metrics.base ? 'finished' : 'unknown');
   return {
     dir,
-    title: `${runName ? `${runName} · ` : ''}${path.basename(dir)}`,
+    title: `${runName ? `${runName} · ` : ''}${path.basename(dir)}${record?.settings.rag ? ` · ${modeLabel(record.settings.rag)}` : ''}`,
     runName,
     checkpoint: recorded(record?.checkpoint) ?? metrics.adapter?.adapter ?? null,
     baseModel: record?.baseModel ?? metrics.base?.model ?? metrics.adapter?.model ?? null,
     testFile: recorded(record?.testFile) ?? null,
     createdAt: record?.createdAt ?? null,
     status,
+    mode: modeLabel(record?.settings.rag),
     sides,
+    retrieval: retrieval.summary,
     paired: tables.paired,
     n: tables.n,
     metrics: tables.metrics,

@@ -8,7 +8,22 @@ import {
   type EvaluationRecord,
   type EvaluationSettings,
 } from './evaluationFolder';
-import { compareArgs, evaluateArgs, failureText, runTrainerStep, type StepResult } from './launcher';
+import {
+  compareArgs,
+  evaluateArgs,
+  failureText,
+  runTrainerStep,
+  type StepOptions,
+  type StepResult,
+} from './launcher';
+import {
+  RETRIEVAL_COMPARISON_DIR,
+  RETRIEVAL_SIDE_DIR,
+  baselineArgs,
+  indexBuildArgs,
+  isIndexReady,
+  ragArgs,
+} from './retrievalSide';
 
 export interface EvaluationPlan {
   python: string;
@@ -21,10 +36,20 @@ export interface EvaluationPlan {
   baseModel: string;
   testFile: string;
   settings: EvaluationSettings;
+  /**
+   * The retrieval side: an index over the run's training data (built from `trainData` when the folder is not a
+   * complete index yet) and the top-1 retrieval baseline. Absent when no training data is known.
+   */
+  retrieval?: { index: string; trainData: string };
   graceMs?: number;
 }
 
-export type EvaluationStage = { kind: 'evaluate'; side: EvaluationSide } | { kind: 'compare' };
+export type EvaluationStage =
+  | { kind: 'index' }
+  | { kind: 'baseline' }
+  | { kind: 'evaluate'; side: EvaluationSide }
+  /** `compare --base <against> --candidate adapter`. */
+  | { kind: 'compare'; against: 'base' | 'retrieval' };
 
 export interface EvaluationHooks {
   signal?: AbortSignal;
@@ -38,7 +63,6 @@ export interface EvaluationOutcome {
   error?: string;
 }
 
-/** The steps of a plan: the adapter first (its answers matter most if the user cancels), then the base, then compare. */
 /**
  * Seconds left, measured from this generation stage's answers so far: the rest of this stage plus every later
  * generation stage at the same pace (the base model and the fine-tuned one answer at about the same speed).
@@ -60,21 +84,65 @@ export function leftText(seconds: number): string {
   return `about ${(seconds / 3600).toFixed(1)} h left`;
 }
 
-export function evaluationStages(settings: EvaluationSettings): EvaluationStage[] {
-  const stages: EvaluationStage[] = [{ kind: 'evaluate', side: 'adapter' }];
-  if (settings.evaluateBase) stages.push({ kind: 'evaluate', side: 'base' }, { kind: 'compare' });
+/**
+ * The steps of a plan. The retrieval side comes first: it takes seconds, a RAG evaluation needs its index, and a
+ * refusal (an index holding a test pair) shows before any long generation. Then the adapter (its answers matter
+ * most if the user cancels), the base model, and the comparisons.
+ */
+export function evaluationStages(
+  settings: EvaluationSettings,
+  retrieval?: { buildIndex: boolean },
+): EvaluationStage[] {
+  const stages: EvaluationStage[] = [];
+  if (retrieval?.buildIndex) stages.push({ kind: 'index' });
+  if (retrieval) stages.push({ kind: 'baseline' });
+  stages.push({ kind: 'evaluate', side: 'adapter' });
+  if (settings.evaluateBase)
+    stages.push({ kind: 'evaluate', side: 'base' }, { kind: 'compare', against: 'base' });
+  if (retrieval) stages.push({ kind: 'compare', against: 'retrieval' });
   return stages;
 }
 
+/** The stages of a plan as it stands on disk (an index already built is reused). */
+export function planStages(plan: EvaluationPlan): EvaluationStage[] {
+  return evaluationStages(
+    plan.settings,
+    plan.retrieval ? { buildIndex: !isIndexReady(plan.retrieval.index) } : undefined,
+  );
+}
+
+function stageFailure(stage: EvaluationStage): string {
+  switch (stage.kind) {
+    case 'index':
+      return 'Building the retrieval index over the training data';
+    case 'baseline':
+      return 'The retrieval baseline';
+    case 'compare':
+      return stage.against === 'base'
+        ? 'Comparing base and fine-tuned'
+        : 'Comparing retrieval-only and fine-tuned';
+    case 'evaluate':
+      return `Evaluating the ${stage.side === 'base' ? 'base model' : 'adapter'}`;
+  }
+}
+
 /**
- * Runs one "Evaluate Checkpoint": `evaluate` for the adapter (and the base model) into `<dir>/{adapter,base}/`,
- * then `compare` into `<dir>/comparison.json`; `evaluation.json` records the plan and how it ended.
- * A cancelled step keeps what it generated; later steps are skipped.
+ * Runs one "Evaluate Checkpoint": the retrieval side (index, then `baseline` into `<dir>/retrieval/`), `evaluate`
+ * for the adapter (and the base model) into `<dir>/{adapter,base}/`, then `compare` into `<dir>/comparison.json`
+ * and `<dir>/versus-retrieval/comparison.json`; `evaluation.json` records the plan and how it ended.
+ * A cancelled step keeps what it generated; later steps are skipped. In a closed-book evaluation a failed retrieval
+ * side is recorded and the models are still evaluated; a RAG evaluation cannot run without its index.
  */
 export async function runEvaluation(
   plan: EvaluationPlan,
   hooks: EvaluationHooks = {},
 ): Promise<EvaluationOutcome> {
+  const rag = plan.settings.rag ?? null;
+  if (rag && !plan.retrieval)
+    return {
+      status: 'failed',
+      error: 'A RAG evaluation needs training data to index; none is known for this run.',
+    };
   const record: EvaluationRecord = {
     format: 'medqa-evaluation',
     version: 1,
@@ -84,19 +152,25 @@ export async function runEvaluation(
     baseModel: plan.baseModel,
     testFile: plan.testFile,
     settings: plan.settings,
+    ...(plan.retrieval
+      ? { retrieval: { index: plan.retrieval.index, trainData: plan.retrieval.trainData, status: 'running' } }
+      : {}),
     status: 'running',
   };
   await writeEvaluationRecord(plan.evaluationDir, record);
   const finish = async (outcome: EvaluationOutcome): Promise<EvaluationOutcome> => {
     await writeEvaluationRecord(plan.evaluationDir, {
       ...record,
+      ...(record.retrieval?.status === 'running'
+        ? { retrieval: { ...record.retrieval, status: outcome.status } }
+        : {}),
       status: outcome.status,
       finishedAt: new Date().toISOString(),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     return outcome;
   };
-  const stages = evaluationStages(plan.settings);
+  const stages = planStages(plan);
   const common = {
     python: plan.python,
     env: plan.env,
@@ -105,15 +179,92 @@ export async function runEvaluation(
     graceMs: plan.graceMs,
     onOutput: hooks.onOutput,
   };
+  const retrievalDir = path.join(plan.evaluationDir, RETRIEVAL_SIDE_DIR);
+  let retrievalFailed = false;
   try {
     for (const [index, stage] of stages.entries()) {
+      if (retrievalFailed && stage.kind === 'compare' && stage.against === 'retrieval') continue;
+      if (retrievalFailed && stage.kind === 'baseline') continue;
       hooks.onStage?.(stage, index, stages.length);
-      let result: StepResult;
-      if (stage.kind === 'evaluate') {
-        const out = sideDir(plan.evaluationDir, stage.side);
-        result = await runTrainerStep({
-          ...common,
-          args: evaluateArgs({
+      const result = await runStage(plan, stage, common, hooks, retrievalDir);
+      if (result.cancelled) return await finish({ status: 'cancelled' });
+      if (result.code !== 0) {
+        const error = `${stageFailure(stage)} failed: ${failureText(result)}`;
+        if ((stage.kind === 'index' || stage.kind === 'baseline') && !rag && record.retrieval) {
+          // Closed-book: the models can still be evaluated; the panel says why the retrieval column is missing.
+          retrievalFailed = true;
+          record.retrieval = { ...record.retrieval, status: 'failed', error };
+          await writeEvaluationRecord(plan.evaluationDir, record);
+          hooks.onOutput?.(error, 'stderr');
+          continue;
+        }
+        return await finish({ status: 'failed', error });
+      }
+      if (stage.kind === 'baseline' && record.retrieval) {
+        record.retrieval = { ...record.retrieval, status: 'finished' };
+        await writeEvaluationRecord(plan.evaluationDir, record);
+      }
+    }
+    if (plan.settings.evaluateBase && !existsSync(path.join(plan.evaluationDir, COMPARISON_FILE))) {
+      return await finish({ status: 'failed', error: `compare finished without writing ${COMPARISON_FILE}` });
+    }
+    return await finish({ status: 'finished' });
+  } catch (error) {
+    return finish({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+type Common = Pick<StepOptions, 'python' | 'env' | 'cwd' | 'signal' | 'graceMs' | 'onOutput'>;
+
+function runStage(
+  plan: EvaluationPlan,
+  stage: EvaluationStage,
+  common: Common,
+  hooks: EvaluationHooks,
+  retrievalDir: string,
+): Promise<StepResult> {
+  const retrieval = plan.retrieval;
+  switch (stage.kind) {
+    case 'index':
+      return runTrainerStep({
+        ...common,
+        args: indexBuildArgs(retrieval?.trainData ?? '', retrieval?.index ?? ''),
+      });
+    case 'baseline':
+      return runTrainerStep({
+        ...common,
+        args: baselineArgs({
+          index: retrieval?.index ?? '',
+          data: plan.testFile,
+          out: retrievalDir,
+          limit: plan.settings.limit,
+        }),
+      });
+    case 'compare':
+      return stage.against === 'base'
+        ? runTrainerStep({
+            ...common,
+            args: compareArgs(
+              sideDir(plan.evaluationDir, 'base'),
+              sideDir(plan.evaluationDir, 'adapter'),
+              plan.evaluationDir,
+            ),
+          })
+        : runTrainerStep({
+            ...common,
+            args: compareArgs(
+              retrievalDir,
+              sideDir(plan.evaluationDir, 'adapter'),
+              path.join(plan.evaluationDir, RETRIEVAL_COMPARISON_DIR),
+            ),
+          });
+    case 'evaluate': {
+      const out = sideDir(plan.evaluationDir, stage.side);
+      const rag = plan.settings.rag;
+      return runTrainerStep({
+        ...common,
+        args: [
+          ...evaluateArgs({
             model: plan.baseModel,
             adapter: stage.side === 'adapter' ? plan.checkpoint : undefined,
             data: plan.testFile,
@@ -123,33 +274,11 @@ export async function runEvaluation(
             limit: plan.settings.limit,
             repetitionPenalty: plan.settings.repetitionPenalty,
           }),
-          eventsFile: path.join(out, 'events.jsonl'),
-          onProgress: (done, total) => hooks.onProgress?.(stage.side, done, total),
-        });
-      } else {
-        result = await runTrainerStep({
-          ...common,
-          args: compareArgs(
-            sideDir(plan.evaluationDir, 'base'),
-            sideDir(plan.evaluationDir, 'adapter'),
-            plan.evaluationDir,
-          ),
-        });
-      }
-      if (result.cancelled) return await finish({ status: 'cancelled' });
-      if (result.code !== 0) {
-        const what =
-          stage.kind === 'compare'
-            ? 'Comparing base and fine-tuned'
-            : `Evaluating the ${stage.side === 'base' ? 'base model' : 'adapter'}`;
-        return await finish({ status: 'failed', error: `${what} failed: ${failureText(result)}` });
-      }
+          ...(rag && retrieval ? ragArgs(retrieval.index, rag) : []),
+        ],
+        eventsFile: path.join(out, 'events.jsonl'),
+        onProgress: (done, total) => hooks.onProgress?.(stage.side, done, total),
+      });
     }
-    if (plan.settings.evaluateBase && !existsSync(path.join(plan.evaluationDir, COMPARISON_FILE))) {
-      return await finish({ status: 'failed', error: `compare finished without writing ${COMPARISON_FILE}` });
-    }
-    return await finish({ status: 'finished' });
-  } catch (error) {
-    return finish({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
   }
 }

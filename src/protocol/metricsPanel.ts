@@ -23,6 +23,30 @@ export interface ComparisonRow {
   pValue: number | null;
   /** From the paired test at 5%; null when there is no test. */
   verdict: 'better' | 'worse' | 'no-difference' | null;
+  /** Retrieval-only: the top-1 retrieved training answer as the prediction (absent without a retrieval side). */
+  retrieval?: MetricValue | null;
+  /** Fine-tuned vs retrieval-only (adapter − retrieval), paired when versus-retrieval/comparison.json exists. */
+  versusRetrieval?: RetrievalChange | null;
+}
+
+/** Does the generator beat returning the nearest trusted answer? */
+export interface RetrievalChange {
+  change: number | null;
+  changeCi: [number | null, number | null] | null;
+  pValue: number | null;
+  verdict: 'better' | 'worse' | 'no-difference' | null;
+}
+
+/** The retrieval side of an evaluation (issue 18). */
+export interface RetrievalSummary {
+  side: SideInfo | null;
+  /** The index the baseline (and a RAG evaluation) used. */
+  index: string | null;
+  /** True when fine-tuned vs retrieval-only is paired (versus-retrieval/comparison.json). */
+  paired: boolean;
+  n: number | null;
+  /** Why there is no retrieval column (the trainer's message), when its stage failed. */
+  error: string | null;
 }
 
 export interface QtypeRows {
@@ -72,7 +96,11 @@ export interface EvaluationSummary {
   testFile: string | null;
   createdAt: string | null;
   status: EvaluationStatus;
+  /** "closed-book" or "RAG k=3" (both models generated with the top-k retrieved sources). */
+  mode?: string;
   sides: Record<EvaluationSide, SideInfo | null>;
+  /** Absent or null in evaluations without a retrieval side (older ones, or no training data known). */
+  retrieval?: RetrievalSummary | null;
   /** True when the table comes from comparison.json (paired test on the same examples). */
   paired: boolean;
   /** Examples compared (paired) or evaluated. */

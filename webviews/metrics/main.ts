@@ -56,9 +56,21 @@ function factsHtml(e: EvaluationSummary): string {
       e.baseModel ?? undefined,
     ],
     ['Test data', e.testFile ? e.testFile.split(/[\\/]/).slice(-2).join('/') : null, e.testFile ?? undefined],
+    [
+      'Mode',
+      e.mode ?? null,
+      e.mode?.startsWith('RAG')
+        ? 'Both models answered with the top-k retrieved training answers in their prompt'
+        : undefined,
+    ],
     ['Examples', e.n === null ? null : `${e.n}${e.paired ? ' (paired)' : ''}`],
     ['Decoding', e.sides.adapter?.decoding ?? e.sides.base?.decoding ?? null],
     ['Device', e.sides.adapter?.device ?? e.sides.base?.device ?? null],
+    [
+      'Retrieval index',
+      e.retrieval?.index ? (e.retrieval.index.split(/[\\/]/).pop() ?? null) : null,
+      e.retrieval?.index ?? undefined,
+    ],
   ];
   return facts
     .filter(([, value]) => value)
@@ -204,6 +216,15 @@ function renderChart(e: EvaluationSummary): void {
       data: rows.map((r) => scale(r.metric, r.adapter?.value)),
       backgroundColor: themeColor('--vscode-charts-blue', '#3794ff'),
     },
+    ...(rows.some((r) => r.retrieval)
+      ? [
+          {
+            label: 'Retrieval-only',
+            data: rows.map((r) => scale(r.metric, r.retrieval?.value)),
+            backgroundColor: themeColor('--vscode-charts-green', '#89d185'),
+          },
+        ]
+      : []),
   ];
   const foreground = themeColor('--vscode-foreground', '#ccc');
   const grid = themeColor('--vscode-panel-border', '#8884');

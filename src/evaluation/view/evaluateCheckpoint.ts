@@ -11,12 +11,22 @@ import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, evaluationHome, type EvaluationSettings } from '../evaluationFolder';
 import {
-  evaluationStages,
   leftText,
+  planStages,
   runEvaluation,
   secondsLeft,
+  type EvaluationPlan,
   type EvaluationStage,
 } from '../evaluationJob';
+import {
+  DEFAULT_RAG_K,
+  autoIndexDir,
+  fileHash,
+  isIndexReady,
+  modeLabel,
+  ragProblem,
+  trainingDataFor,
+} from '../retrievalSide';
 import { DEFAULT_SETTINGS, parseWholeNumber, settingsProblem } from '../launcher';
 import {
   baseModelOf,
@@ -38,6 +48,8 @@ export interface EvaluateOptions {
   limit?: number | null;
   evaluateBase?: boolean;
   repetitionPenalty?: number;
+  /** Generate with the top-k retrieved training sources (a "RAG k=N" evaluation); default closed-book. */
+  ragK?: number | null;
   /** The evaluation folder to write (default: `<run>/evaluations/<timestamp>/`). */
   outDir?: string;
 }
@@ -135,10 +147,16 @@ async function askPenalty(settings: EvaluationSettings): Promise<number | undefi
   return text === undefined ? settings.repetitionPenalty : Number(text);
 }
 
+async function askRagK(): Promise<EvaluationSettings['rag']> {
+  const k = await askNumber('Retrieved sources per question (k, 1 to 20)', DEFAULT_RAG_K, false);
+  return k === undefined || k === null ? null : { k: Math.min(k, 20) };
+}
+
 /** One list of the settings: pick a line to change it, "Start" to go. Escape cancels. */
 async function pickSettings(
   initial: EvaluationSettings,
   examples: number | undefined,
+  canRag: boolean,
 ): Promise<EvaluationSettings | undefined> {
   const settings = { ...initial };
   for (;;) {
@@ -174,6 +192,13 @@ async function pickSettings(
         label: `${settings.evaluateBase ? '$(pass-filled)' : '$(circle-large-outline)'} Also evaluate the base model`,
         description: 'needed for the base vs fine-tuned comparison',
       },
+      {
+        key: 'rag',
+        label: `${settings.rag ? '$(pass-filled)' : '$(circle-large-outline)'} With retrieved sources (RAG, k=${settings.rag?.k ?? DEFAULT_RAG_K})`,
+        description: canRag
+          ? 'both models answer with the top-k training answers in their prompt (a separate "RAG" evaluation)'
+          : 'needs the training data of this run (an export with train.jsonl)',
+      },
     ];
     const picked = await vscode.window.showQuickPick(items, {
       title: 'Evaluation settings',
@@ -182,7 +207,15 @@ async function pickSettings(
     if (!picked) return undefined;
     if (picked.key === 'start') return settings;
     if (picked.key === 'evaluateBase') settings.evaluateBase = !settings.evaluateBase;
-    else if (picked.key === 'maxNewTokens')
+    else if (picked.key === 'rag') {
+      if (!canRag) {
+        void vscode.window.showWarningMessage(
+          'MedQA: no training data is known for this run (its config has no train_file and the test file has no train.jsonl beside it), so there is nothing to retrieve from.',
+        );
+        continue;
+      }
+      settings.rag = settings.rag ? null : await askRagK();
+    } else if (picked.key === 'maxNewTokens')
       settings.maxNewTokens =
         (await askNumber('Max new tokens per answer', settings.maxNewTokens, false)) ?? settings.maxNewTokens;
     else if (picked.key === 'batchSize')
@@ -200,8 +233,30 @@ async function pickSettings(
 }
 
 function stageText(stage: EvaluationStage): string {
-  if (stage.kind === 'compare') return 'comparing base and fine-tuned';
+  if (stage.kind === 'index') return 'indexing the training data for retrieval';
+  if (stage.kind === 'baseline') return 'retrieval-only baseline';
+  if (stage.kind === 'compare')
+    return stage.against === 'base'
+      ? 'comparing base and fine-tuned'
+      : 'comparing fine-tuned and retrieval-only';
   return stage.side === 'adapter' ? 'fine-tuned model answering' : 'base model answering';
+}
+
+/**
+ * The retrieval side of a plan: the run's own RAG index when it trained with one, else the workspace's cached index
+ * over the training data (`.medqa/retrieval/auto-<hash>/`, built by the evaluation when missing).
+ */
+async function retrievalPlan(
+  services: ExtensionServices,
+  config: Record<string, unknown>,
+  trainData: string | undefined,
+): Promise<EvaluationPlan['retrieval']> {
+  const root = services.workspaceRoot();
+  if (!trainData) return undefined;
+  const own = typeof config.retrieval_index === 'string' ? path.resolve(config.retrieval_index) : undefined;
+  if (own && isIndexReady(own)) return { index: own, trainData };
+  if (!root) return undefined;
+  return { index: autoIndexDir(root, await fileHash(trainData)), trainData };
 }
 
 let running = false;
@@ -263,6 +318,7 @@ export async function evaluateCheckpoint(
     if (!go) return undefined;
   }
 
+  const trainData = trainingDataFor(config.train_file, testFile);
   const remembered = services.context.workspaceState.get<EvaluationSettings>(SETTINGS_KEY);
   const presetDecoding = PRESETS[config.preset as PresetName]?.decoding;
   const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered, ...presetDecoding };
@@ -274,14 +330,23 @@ export async function evaluateCheckpoint(
       limit: options.limit === undefined ? defaults.limit : options.limit,
       evaluateBase: options.evaluateBase ?? true,
       repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
+      rag: options.ragK ? { k: options.ragK } : null,
     };
   } else {
-    settings = await pickSettings(defaults, await countLines(testFile));
+    settings = await pickSettings(defaults, await countLines(testFile), trainData !== undefined);
     if (!settings) return undefined;
     await services.context.workspaceState.update(SETTINGS_KEY, settings);
   }
-  const problem = settingsProblem(settings);
+  const problem = settingsProblem(settings) ?? (settings.rag ? ragProblem(settings.rag) : undefined);
   if (problem) throw new Error(problem);
+  const { log } = services;
+  const retrieval = await retrievalPlan(services, config, trainData);
+  if (settings.rag && !retrieval)
+    throw new Error(
+      `A RAG evaluation retrieves from the run's training data, and none is known for ${target.runDir}: its config has no train_file and ${path.dirname(testFile)} has no train.jsonl.`,
+    );
+  if (!retrieval)
+    log.info('No training data known for this run (or no workspace folder): no retrieval-only baseline.');
 
   const python = await trainerPython(services, EVALUATION);
   if (!python) return undefined;
@@ -291,11 +356,23 @@ export async function evaluateCheckpoint(
         evaluationHome(registry.get(target.runDir) ?? { dir: target.runDir }, services.workspaceRoot()),
       );
   await fs.mkdir(evaluationDir, { recursive: true });
-  const { log } = services;
-  log.info(`Evaluating ${target.checkpoint} (base ${baseModel}) on ${testFile} into ${evaluationDir}`);
+  log.info(
+    `Evaluating ${target.checkpoint} (base ${baseModel}, ${modeLabel(settings.rag)}) on ${testFile} into ${evaluationDir}`,
+  );
+  const plan: EvaluationPlan = {
+    python,
+    env: trainerEnv(services.context.extensionPath),
+    runDir: target.runDir,
+    evaluationDir,
+    checkpoint: target.checkpoint,
+    baseModel,
+    testFile,
+    settings,
+    retrieval,
+  };
+  const stages = planStages(plan);
 
   running = true;
-  const stages = evaluationStages(settings);
   let outcome;
   try {
     outcome = await vscode.window.withProgress(
@@ -320,42 +397,27 @@ export async function evaluateCheckpoint(
           progress.report({ message, increment: Math.max(0, total - reported) });
           reported = Math.max(reported, total);
         };
-        return runEvaluation(
-          {
-            python,
-            env: trainerEnv(services.context.extensionPath),
-            runDir: target.runDir,
-            evaluationDir,
-            checkpoint: target.checkpoint,
-            baseModel: baseModel as string,
-            testFile,
-            settings: settings as EvaluationSettings,
+        return runEvaluation(plan, {
+          signal: abort.signal,
+          onStage: (stage, index) => {
+            current = index;
+            stageStarted = Date.now();
+            advance(0, `${stageText(stage)}…`);
           },
-          {
-            signal: abort.signal,
-            onStage: (stage, index) => {
-              current = index;
-              stageStarted = Date.now();
-              advance(0, `${stageText(stage)}…`);
-            },
-            onProgress: (side, done, total) => {
-              // Timed from the evaluator's start of generation, so loading the model does not count as answering.
-              if (done === 0) stageStarted = Date.now();
-              const laterGenerations = stages.slice(current + 1).filter((s) => s.kind === 'evaluate').length;
-              const left = secondsLeft(
-                { elapsedMs: Date.now() - stageStarted, done, total },
-                laterGenerations,
-              );
-              advance(
-                total ? done / total : 0,
-                `${side === 'adapter' ? 'fine-tuned' : 'base'} model: ${done}/${total} answers` +
-                  (left === undefined ? '' : ` · ${leftText(left)} (measured)`),
-              );
-            },
-            onOutput: (line, stream) =>
-              stream === 'stderr' ? log.warn(`[evaluate] ${line}`) : log.info(`[evaluate] ${line}`),
+          onProgress: (side, done, total) => {
+            // Timed from the evaluator's start of generation, so loading the model does not count as answering.
+            if (done === 0) stageStarted = Date.now();
+            const laterGenerations = stages.slice(current + 1).filter((s) => s.kind === 'evaluate').length;
+            const left = secondsLeft({ elapsedMs: Date.now() - stageStarted, done, total }, laterGenerations);
+            advance(
+              total ? done / total : 0,
+              `${side === 'adapter' ? 'fine-tuned' : 'base'} model: ${done}/${total} answers` +
+                (left === undefined ? '' : ` · ${leftText(left)} (measured)`),
+            );
           },
-        );
+          onOutput: (line, stream) =>
+            stream === 'stderr' ? log.warn(`[evaluate] ${line}`) : log.info(`[evaluate] ${line}`),
+        });
       },
     );
   } finally {

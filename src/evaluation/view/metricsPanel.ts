@@ -16,6 +16,7 @@ import { exportEvaluation, type ExportFormat } from '../export';
 import { evaluationHomes } from './evaluationTargets';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseMetricsMessage } from '../panelMessages';
+import { modeLabel } from '../retrievalSide';
 
 const SHOWN_KEY = 'medqa.evaluation.shownInPanel';
 
@@ -122,7 +123,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
     const dir = this.evaluationDir;
     const evaluations = entries.map((e) => ({
       dir: e.dir,
-      label: `${e.runName} · ${e.name}`,
+      label: `${e.runName} · ${e.name}${e.record?.settings.rag ? ` · ${modeLabel(e.record.settings.rag)}` : ''}`,
       description: e.record ? path.basename(e.record.checkpoint) : '',
     }));
     if (dir && !evaluations.some((e) => path.resolve(e.dir) === path.resolve(dir))) {

@@ -307,7 +307,7 @@ describe('evaluation: running an evaluation', function () {
     const stages: string[] = [];
     const progress: string[] = [];
     const outcome = await runEvaluation(plan, {
-      onStage: (stage) => stages.push(stage.kind === 'compare' ? 'compare' : stage.side),
+      onStage: (stage) => stages.push(stage.kind === 'evaluate' ? stage.side : stage.kind),
       onProgress: (side, done, total) => progress.push(`${side} ${done}/${total}`),
     });
     assert.deepEqual(outcome, { status: 'finished' });

@@ -1,0 +1,108 @@
+import type { ComparisonRow, MetricValue, RetrievalChange } from '../protocol/metricsPanel';
+import type { ComparisonDocument, MetricsDocument, PairedEntry } from './evaluationFiles';
+import { orderMetrics } from './format';
+import { MIN_TESTED_EXAMPLES, absoluteChange, sideValue, verdict, type ComparisonTables } from './tables';
+
+/**
+ * The retrieval-only column of the Metrics panel: each row gains the baseline's value and, from
+ * `versus-retrieval/comparison.json` (compare --base retrieval --candidate adapter), the paired change of the
+ * fine-tuned model over it with its p-value: whether the generator beats returning the nearest trusted answer.
+ */
+function pairedChange(
+  metric: string,
+  entry: PairedEntry,
+  tested: boolean,
+  overrides: Readonly<Record<string, boolean>>,
+): RetrievalChange {
+  const change = entry.absoluteChange ?? absoluteChange(entry.base, entry.candidate);
+  return tested
+    ? {
+        change,
+        changeCi: entry.ci,
+        pValue: entry.pValue,
+        verdict: verdict(metric, change, entry.pValue, overrides),
+      }
+    : { change, changeCi: null, pValue: null, verdict: null };
+}
+
+function retrievalCells(
+  metric: string,
+  adapter: MetricValue | null,
+  retrieval: MetricValue | undefined,
+  entry: PairedEntry | undefined,
+  tested: boolean,
+  overrides: Readonly<Record<string, boolean>>,
+): Pick<ComparisonRow, 'retrieval' | 'versusRetrieval'> {
+  if (entry) {
+    return {
+      retrieval: sideValue(entry.base, retrieval),
+      versusRetrieval: pairedChange(metric, entry, tested, overrides),
+    };
+  }
+  if (!retrieval) return { retrieval: null, versusRetrieval: null };
+  const change = absoluteChange(retrieval.value, adapter?.value);
+  return {
+    retrieval,
+    versusRetrieval: change === null ? null : { change, changeCi: null, pValue: null, verdict: null },
+  };
+}
+
+const emptyRow = (metric: string): ComparisonRow => ({
+  metric,
+  base: null,
+  adapter: null,
+  absoluteChange: null,
+  relativeChange: null,
+  changeCi: null,
+  pValue: null,
+  verdict: null,
+});
+
+/** Adds the retrieval columns to base-vs-fine-tuned tables; metrics only the baseline has get rows of their own. */
+export function withRetrieval(
+  tables: ComparisonTables,
+  retrieval: MetricsDocument | null,
+  versus: ComparisonDocument | null,
+): ComparisonTables {
+  if (!retrieval && !versus) return tables;
+  const overrides = versus?.higherIsBetter ?? {};
+  const tested = (versus?.n ?? 0) >= MIN_TESTED_EXAMPLES;
+  const metrics = orderMetrics([
+    ...tables.metrics,
+    ...Object.keys(retrieval?.overall ?? {}).filter((m) => !tables.metrics.includes(m)),
+  ]);
+  const overall = metrics.map((metric) => {
+    const row = tables.overall.find((r) => r.metric === metric) ?? emptyRow(metric);
+    return {
+      ...row,
+      ...retrievalCells(
+        metric,
+        row.adapter,
+        retrieval?.overall[metric],
+        versus?.metrics[metric],
+        tested,
+        overrides,
+      ),
+    };
+  });
+  const byQtype = tables.byQtype.map((group) => {
+    const paired = versus?.byQtype[group.qtype];
+    const groupTested = (paired?.n ?? 0) >= MIN_TESTED_EXAMPLES;
+    const rows: Record<string, ComparisonRow> = {};
+    for (const [metric, row] of Object.entries(group.rows)) {
+      rows[metric] = {
+        ...row,
+        ...retrievalCells(
+          metric,
+          row.adapter,
+          retrieval?.byQtype[group.qtype]?.metrics[metric],
+          paired?.metrics[metric],
+          groupTested,
+          overrides,
+        ),
+      };
+    }
+    return { ...group, rows };
+  });
+  return { ...tables, metrics, overall, byQtype };
+}
