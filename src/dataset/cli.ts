@@ -15,6 +15,7 @@ import { computeStats, type CountRow } from './stats';
 import { ChatTokenizer } from './tokenizer';
 import { tokenStats } from './tokens';
 import { SETTING_DEFAULTS } from '../settings/schema';
+import { countProblems } from './readers/problemLog';
 
 class UsageError extends Error {}
 
@@ -77,7 +78,8 @@ async function load(
     const where = problem.line ? `:${problem.line}${problem.column ? `:${problem.column}` : ''}` : '';
     progress(`  ${problem.kind}: ${problem.file}${where}: ${problem.message}`);
   }
-  if (result.problems.length > 20) progress(`  … and ${result.problems.length - 20} more problems`);
+  const total = countProblems(result.problems);
+  if (total > 20) progress(`  … and ${total - 20} more problems`);
   const overlay = typeof workspace === 'string' ? await OverlayStore.load(workspace) : undefined;
   const curated = result.pairs.map((pair) => (overlay ? overlay.apply(pair) : applyOverlay(pair, undefined)));
   return { result, curated, overlayHash: overlay ? overlay.hash() : sha256('') };

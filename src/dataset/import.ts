@@ -14,6 +14,7 @@ import { readCsv, readCsvChunks } from './readers/csv';
 import { readJsonl, readJsonlChunks } from './readers/jsonl';
 import { readMedQuadXml, type FileReadResult } from './readers/medquad';
 import { pushAll } from '../util/arrays';
+import { ProblemLog } from './readers/problemLog';
 
 export interface ImportProgress {
   filesDone: number;
@@ -258,13 +259,17 @@ function idsProvablyUnique(results: readonly FileReadResult[]): boolean {
 /** Ids must be unique for the overlay and the split; a repeat gets a `~2`, `~3` suffix and is reported. */
 export function makeIdsUnique(pairs: QaPair[]): ImportProblem[] {
   const seen = new Map<string, number>();
-  const problems: ImportProblem[] = [];
+  // Capped per file like the readers' problems: a file of one id repeated a million times is one story.
+  const problems = new Map<string, ProblemLog>();
   for (const pair of pairs) {
     const count = (seen.get(pair.id) ?? 0) + 1;
     seen.set(pair.id, count);
     if (count > 1) {
       const renamed = `${pair.id}~${count}`;
-      problems.push({
+      const file = pair.document.file;
+      let log = problems.get(file);
+      if (!log) problems.set(file, (log = new ProblemLog(file)));
+      log.push({
         file: pair.document.file,
         kind: 'duplicate-id',
         message: `id ${pair.id} is used more than once; this pair was imported as ${renamed}`,
@@ -272,7 +277,9 @@ export function makeIdsUnique(pairs: QaPair[]): ImportProblem[] {
       pair.id = renamed;
     }
   }
-  return problems;
+  const all: ImportProblem[] = [];
+  for (const log of problems.values()) pushAll(all, log.list());
+  return all;
 }
 
 export interface MultiImportResult {

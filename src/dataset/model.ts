@@ -57,6 +57,8 @@ export interface ImportProblem {
   column?: number;
   kind: ImportProblemKind;
   message: string;
+  /** Set on the one entry that stands for problems left out of a long list (see readers/problemLog.ts). */
+  omitted?: number;
 }
 
 export interface ImportResult {

@@ -1,5 +1,6 @@
 /** Counts for `medqa data stats` and the stats panel: pairs, answered/unanswered, per collection and qtype. */
 import type { ImportProblem, QaPair } from './model';
+import { countProblems } from './readers/problemLog';
 
 export interface CountRow {
   pairs: number;
@@ -63,7 +64,7 @@ export function computeStats(
     unanswered: pairs.length - answered,
     byCollection: sorted(collections, false),
     byQtype: sorted(qtypes, true),
-    errors: problems.length,
+    errors: countProblems(problems),
     ...(curated ? { excluded, flagged, edited } : {}),
   };
 }

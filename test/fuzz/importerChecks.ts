@@ -171,7 +171,8 @@ function csvFindings(input: FuzzInput, result: FileReadResult): Finding[] {
     unreported(`an unclosed quote on line ${unterminated.line} (the rest of the file) has no problem`);
   }
   const [header, ...rows] = records;
-  const columns = header ? mapHeader(header.fields) : {};
+  const hasNul = (fields: string[]) => fields.some((field) => field.includes('\0'));
+  const columns = header && !hasNul(header.fields) ? mapHeader(header.fields) : {};
   if (!header || columns.question === undefined || columns.answer === undefined) {
     if (!take(header?.line ?? 1)) unreported('no header with question and answer columns, and no problem');
     if (result.pairs.length) findings.push({ kind: 'other', message: 'pairs without a usable header' });
@@ -180,7 +181,11 @@ function csvFindings(input: FuzzInput, result: FileReadResult): Finding[] {
   const needed = Math.max(columns.question, columns.answer);
   let pairs = 0;
   for (const record of rows) {
-    const readable = record.fields.length > needed && record.fields[columns.question].trim() !== '';
+    // A row with NUL bytes is not text: skipped, with a problem.
+    const readable =
+      record.fields.length > needed &&
+      record.fields[columns.question].trim() !== '' &&
+      !hasNul(record.fields);
     // Fields past the header's columns have no name: their text is not imported, so it needs a problem.
     const lost = record.fields.slice(header.fields.length).some((field) => field.trim() !== '');
     if (readable) pairs++;

@@ -2,9 +2,10 @@
  * CSV/TSV reader: RFC 4180 quoting (quoted commas, doubled quotes, newlines inside quotes), a UTF-8 BOM, CRLF, and a
  * header row mapped onto question/answer/qtype/source/id. Rows that cannot be read become problems; the rest imports.
  */
-import type { ImportProblem, QaPair, SourceDocument } from '../model';
+import type { QaPair, SourceDocument } from '../model';
 import type { FileReadResult } from './medquad';
-import { mapHeader } from './fieldNames';
+import { mapHeader, nearMissField } from './fieldNames';
+import { ProblemLog } from './problemLog';
 
 interface CsvRecord {
   fields: string[];
@@ -154,7 +155,7 @@ export function readCsv(text: string, file: string): FileReadResult {
  */
 export function readCsvChunks(chunks: Iterable<string>, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
-  const problems: ImportProblem[] = [];
+  const problems = new ProblemLog(file);
   const pairs: QaPair[] = [];
   let rows: CsvRows | undefined;
   let parser: CsvParser | undefined;
@@ -208,7 +209,7 @@ export function readCsvChunks(chunks: Iterable<string>, file: string): FileReadR
       message: 'the file is empty: expected a header row',
     });
   }
-  return { pairs, problems, idPrefix: name };
+  return { pairs, problems: problems.list(), idPrefix: name };
 }
 
 /** Turns data rows into pairs, once the header named the question and answer columns. */
@@ -223,7 +224,7 @@ class CsvRows {
     private readonly file: string,
     private readonly name: string,
     private readonly delimiter: string,
-    private readonly problems: ImportProblem[],
+    private readonly problems: ProblemLog,
   ) {
     this.needed = Math.max(columns.question, columns.answer);
   }
@@ -233,8 +234,17 @@ class CsvRows {
     file: string,
     name: string,
     delimiter: string,
-    problems: ImportProblem[],
+    problems: ProblemLog,
   ): CsvRows | undefined {
+    if (header.fields.some((field) => field.includes('\0'))) {
+      problems.push({
+        file,
+        line: header.line,
+        kind: 'missing-column',
+        message: 'the header row has NUL bytes (\\0): not a text CSV (a binary file, or a UTF-16 file?)',
+      });
+      return undefined;
+    }
     const columns = mapHeader(header.fields);
     if (columns.question === undefined || columns.answer === undefined) {
       const missing = [
@@ -243,11 +253,19 @@ class CsvRows {
       ]
         .filter(Boolean)
         .join(' and ');
+      const misspelt = header.fields.flatMap((field) => {
+        const near = nearMissField(field);
+        return near && columns[near.field] === undefined
+          ? [`unknown column '${field}' (did you mean '${near.name}'?)`]
+          : [];
+      });
       problems.push({
         file,
         line: header.line,
         kind: 'missing-column',
-        message: `no ${missing} column in the header (${header.fields.join(', ')}); name them e.g. "question" and "answer"`,
+        message: `no ${missing} column in the header (${header.fields.join(', ')}); ${
+          misspelt.length ? misspelt.join('; ') : 'name them e.g. "question" and "answer"'
+        }`,
       });
       return undefined;
     }
@@ -260,6 +278,19 @@ class CsvRows {
     const row = ++this.row;
     const get = (column: number | undefined): string | undefined =>
       column === undefined ? undefined : record.fields[column];
+    // NUL is not text: a binary file, or UTF-16 read as UTF-8. Imported, it would end up in training data.
+    const withNul = record.fields.findIndex((field) => field.includes('\0'));
+    if (withNul !== -1) {
+      problems.push({
+        file,
+        line: record.line,
+        kind: 'bad-row',
+        message: `row ${row} has NUL bytes (\\0) in field ${withNul + 1}${
+          header.fields[withNul] ? ` ("${header.fields[withNul]}")` : ''
+        }: not text (a binary file, or a UTF-16 file?); skipped`,
+      });
+      return;
+    }
     if (record.fields.length <= this.needed) {
       problems.push({
         file,

@@ -3,9 +3,10 @@
  * chat record `{"messages": [{role, content}, …]}` whose last user turn is the question and the assistant turn after
  * it the answer. A line that is not valid JSON or not a usable record becomes a problem; the rest imports.
  */
-import type { ImportProblem, QaPair, SourceDocument } from '../model';
+import type { QaPair, SourceDocument } from '../model';
 import type { FileReadResult } from './medquad';
-import { canonicalField, type QaField } from './fieldNames';
+import { canonicalField, nearMissField, type QaField } from './fieldNames';
+import { ProblemLog } from './problemLog';
 import { splitLines } from './chunks';
 
 interface ChatMessage {
@@ -44,10 +45,26 @@ function fromMessages(messages: ChatMessage[]): { question: string; answer: stri
   return { question, answer };
 }
 
-/** Position of a JSON.parse error inside the line, when the engine tells it. */
-function errorColumn(message: string): number | undefined {
-  const match = /position (\d+)/.exec(message);
-  return match ? Number(match[1]) + 1 : undefined;
+/**
+ * A JSON.parse error as the file's position: the engine counts from the start of the text it parsed (one line,
+ * trimmed) and newer engines add "(line 1 column 80)", which named the wrong line. `offset` is the number of
+ * characters trimmed from the line's start.
+ */
+export function jsonErrorAt(message: string, offset: number): { column?: number; reason: string } {
+  const match = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  if (!match) return { reason: message };
+  return {
+    column: offset + Number(match[1]) + 1,
+    reason: (message.slice(0, match.index) + message.slice(match.index + match[0].length)).trim(),
+  };
+}
+
+/** "unknown key 'qustion' (did you mean 'question'?)" for the keys of `record` that look like `field`'s. */
+function nearMisses(record: object, field: QaField): string[] {
+  return Object.keys(record).flatMap((key) => {
+    const near = nearMissField(key);
+    return near?.field === field ? [`unknown key '${key}' (did you mean '${near.name}'?)`] : [];
+  });
 }
 
 /** A line longer than this is not parsed (no QA record is that long): it is reported and skipped. */
@@ -61,7 +78,7 @@ export function readJsonl(text: string, file: string): FileReadResult {
 /** Reads JSON Lines given in chunks, line by line, so a big file streams through without one giant string. */
 export function readJsonlChunks(chunks: Iterable<string>, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
-  const problems: ImportProblem[] = [];
+  const problems = new ProblemLog(file);
   const pairs: QaPair[] = [];
   const documents = new Map<string, SourceDocument>();
   let records = 0;
@@ -85,13 +102,16 @@ export function readJsonlChunks(chunks: Iterable<string>, file: string): FileRea
     try {
       record = JSON.parse(source);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const { column, reason } = jsonErrorAt(
+        error instanceof Error ? error.message : String(error),
+        raw.length - raw.trimStart().length,
+      );
       problems.push({
         file,
         line,
-        column: errorColumn(message),
+        ...(column !== undefined ? { column } : {}),
         kind: 'bad-json',
-        message: `invalid JSON: ${message}`,
+        message: `invalid JSON at line ${line}${column !== undefined ? `, column ${column}` : ''}: ${reason}`,
       });
       return;
     }
@@ -127,12 +147,21 @@ export function readJsonlChunks(chunks: Iterable<string>, file: string): FileRea
     }
     const question = fields.question?.trim();
     if (!question) {
+      const misspelt = fields.question === undefined ? nearMisses(record, 'question') : [];
       problems.push({
         file,
         line,
         kind: 'bad-row',
-        message: 'no question: expected {"question": …, "answer": …} or {"messages": [...]}',
+        message: misspelt.length
+          ? `no question: ${misspelt.join('; ')}`
+          : 'no question: expected {"question": …, "answer": …} or {"messages": [...]}',
       });
+      return;
+    }
+    // Without this a misspelt answer key imports the pair as unanswered, silently.
+    const misspeltAnswer = fields.answer === undefined ? nearMisses(record, 'answer') : [];
+    if (misspeltAnswer.length) {
+      problems.push({ file, line, kind: 'bad-row', message: `no answer: ${misspeltAnswer.join('; ')}` });
       return;
     }
     const sourceName = fields.source?.trim() || name;
@@ -160,5 +189,5 @@ export function readJsonlChunks(chunks: Iterable<string>, file: string): FileRea
       message: 'the file is empty: expected one JSON object per line',
     });
   }
-  return { pairs, problems, idPrefix: name };
+  return { pairs, problems: problems.list(), idPrefix: name };
 }

@@ -17,6 +17,7 @@ import { CancelledError, runInWorker } from './workerClient';
 import { dedupeRequest, splitRequest } from './workerTasks';
 import { setting } from '../../vscode/settings';
 import { needsFirst, needsFolder } from '../../util/prerequisite';
+import { countProblems } from '../readers/problemLog';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -118,7 +119,7 @@ export function registerDatasetCommands(
     return {
       source: result.root,
       pairs: result.pairs.length,
-      problems: result.problems.length,
+      problems: countProblems(result.problems),
       filesRead: result.filesRead,
     };
   });

@@ -23,6 +23,7 @@ import { CancelledError, runInWorker } from './workerClient';
 import { setting, updateSetting } from '../../vscode/settings';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseDatasetMessage } from '../panelMessages';
+import { countProblems } from '../readers/problemLog';
 
 const MAX_PROBLEM_ROWS = 500;
 const MAX_GROUP_ROWS = 200;
@@ -102,7 +103,7 @@ export class DatasetPanel extends WebviewPanelHost<'dataset'> {
       tokens: this.tokenState(curated),
       duplicates: this.duplicateState(),
       problems: {
-        total: session.problems.length,
+        total: countProblems(session.problems),
         rows: session.problems.slice(0, MAX_PROBLEM_ROWS).map((problem, index) => ({
           index,
           file: problem.path ? vscode.workspace.asRelativePath(problem.path) : problem.file,

@@ -5,6 +5,7 @@ import type { ImportResult } from '../model';
 import type { DatasetPanel } from './datasetPanel';
 import { findImportCandidates } from './importCandidates';
 import type { DatasetSession } from './session';
+import { countProblems } from '../readers/problemLog';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -52,7 +53,7 @@ export async function chooseSource(session: DatasetSession, root: string): Promi
 
 export function reportImport(result: ImportResult, panel: DatasetPanel): void {
   const answered = result.pairs.filter((pair) => pair.answer.trim() !== '').length;
-  const problems = result.problems.length;
+  const problems = countProblems(result.problems);
   const text =
     `MedQA: imported ${fmt(result.pairs.length)} pairs (${fmt(answered)} answered) from ${fmt(result.filesRead)} files in ` +
     `${path.basename(result.root)}.` +
