@@ -20,6 +20,7 @@ import { buildTables } from './tables';
 import { RETRIEVAL_COMPARISON_DIR, RETRIEVAL_SIDE_DIR, modeLabel, type RagSettings } from './retrievalSide';
 import { withRetrieval } from './retrievalTables';
 import { pushAll } from '../util/arrays';
+import { importedRunHome } from './importedRuns';
 
 /**
  * An evaluation lives in its run: `<run>/evaluations/<timestamp>/` holds `evaluation.json` (what was evaluated,
@@ -68,7 +69,8 @@ export interface EvaluationRecord {
 
 /**
  * Where a run's evaluations are written: in the run, except for a run imported read-only (a Hugging Face folder
- * we must not write into), whose evaluations go to `<workspace>/.medqa/imported-runs/<run>/evaluations/`.
+ * we must not write into), whose evaluations go to `<workspace>/.medqa/imported-runs/<run>-<hash>/evaluations/`
+ * (see importedRuns.ts).
  */
 export function evaluationHome(
   run: { dir: string; source?: string },
@@ -77,7 +79,7 @@ export function evaluationHome(
   if (run.source !== 'huggingface') return run.dir;
   if (!workspaceRoot)
     throw new Error(`${run.dir} is imported read-only: open a workspace folder to keep its evaluations.`);
-  return path.join(workspaceRoot, '.medqa', 'imported-runs', path.basename(run.dir));
+  return importedRunHome(run.dir, workspaceRoot);
 }
 
 export function sideDir(evaluationDir: string, side: EvaluationSide): string {

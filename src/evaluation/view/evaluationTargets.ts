@@ -6,6 +6,8 @@ import type { RunInfo, RunRegistry } from '../../runs/registry';
 import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';
 import { needsFirst } from '../../util/prerequisite';
+import { adoptLegacyEvaluations, legacyImportedHomes } from '../importedRuns';
+import { pushAll } from '../../util/arrays';
 
 /**
  * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
@@ -21,13 +23,20 @@ export async function evaluationHomes(
   registry: RunRegistry,
   workspaceRoot: string | undefined,
 ): Promise<string[]> {
-  const homes = (await knownRuns(registry)).flatMap((run) => {
+  const runs = await knownRuns(registry);
+  const homes = runs.flatMap((run) => {
     try {
       return [evaluationHome(run, workspaceRoot)];
     } catch {
       return [];
     }
   });
+  if (workspaceRoot) {
+    // Imported runs' evaluations from before their folders were keyed by path: moved to their run, or still listed.
+    for (const run of runs.filter((r) => r.source === 'huggingface'))
+      await adoptLegacyEvaluations(run.dir, workspaceRoot).catch(() => 0);
+    pushAll(homes, await legacyImportedHomes(workspaceRoot, homes));
+  }
   // Also folders of the runs directory that hold evaluations without the run's own files (results copied in).
   const runsDir = registry.directory;
   if (runsDir) {

@@ -33,6 +33,7 @@ import { GradeLensProvider, type AnswerTarget } from './gradeLenses';
 import { GradeService } from './gradeService';
 import { GradingPanel } from './gradingPanel';
 import { needsFirst } from '../../util/prerequisite';
+import { adoptLegacyEvaluations } from '../../evaluation/importedRuns';
 
 /** What other features (the Metrics panel) and tests use of grading. */
 export interface GradingApi {
@@ -99,14 +100,12 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         ? (arg as { runDir: string }).runDir
         : undefined);
     if (checkpoint) {
-      const entries = (
-        await listEvaluations([
-          evaluationHome(
-            registry.get(checkpoint.runDir) ?? { dir: checkpoint.runDir },
-            services.workspaceRoot(),
-          ),
-        ])
-      ).filter(
+      const run: { dir: string; source?: string } = registry.get(checkpoint.runDir) ?? {
+        dir: checkpoint.runDir,
+      };
+      const root = services.workspaceRoot();
+      if (run.source === 'huggingface' && root) await adoptLegacyEvaluations(run.dir, root).catch(() => 0);
+      const entries = (await listEvaluations([evaluationHome(run, root)])).filter(
         (e) => e.record && path.resolve(e.dir, e.record.checkpoint) === path.resolve(checkpoint.checkpoint),
       );
       if (entries.length === 0)
