@@ -170,6 +170,22 @@ export const OVERRIDABLE_FIELDS = {
     hint: 'preset name or config path; empty = off',
     kind: { type: 'string', nullable: true },
   },
+  // Retrieval-augmented training (issue 18): each prompt gets the top-k sources of an index over the training split.
+  retrieval_index: {
+    label: 'Retrieval index',
+    hint: 'index folder built over the training split (index build); empty = closed-book',
+    kind: { type: 'string', nullable: true },
+  },
+  retrieval_k: {
+    label: 'Retrieved sources (k)',
+    hint: 'sources per prompt with a retrieval index, 1 to 20',
+    kind: { type: 'int', min: 1, max: 20 },
+  },
+  retrieval_context_tokens: {
+    label: 'Source token budget',
+    hint: 'tokens for the sources in each prompt, at least 64 (at most half of max_length)',
+    kind: { type: 'int', min: 64, max: 32768 },
+  },
 } as const satisfies Record<string, FieldSpec>;
 
 export type OverrideField = keyof typeof OVERRIDABLE_FIELDS;

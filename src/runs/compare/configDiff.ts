@@ -7,6 +7,14 @@
 export const RUN_IDENTITY_KEYS: readonly string[] = ['output_dir', 'run_id'];
 
 /**
+ * Keys read together: when one of them differs, all of them are shown. A RAG run beside a closed-book one differs
+ * in `retrieval_index`; its k and source budget say how it was grounded even when they are the defaults.
+ */
+export const KEY_GROUPS: readonly (readonly string[])[] = [
+  ['retrieval_index', 'retrieval_k', 'retrieval_context_tokens'],
+];
+
+/**
  * `{lora: {r: 16, alpha: 32}}` → `{'lora.r': 16, 'lora.alpha': 32}`. Arrays are values (not flattened), and an
  * empty object is kept as one value so that `{}` vs missing still shows.
  */
@@ -64,13 +72,16 @@ export function diffConfigs(
   for (const run of flat) for (const key of Object.keys(run ?? {})) if (!ignore.includes(key)) keys.add(key);
   const all = [...keys].sort((a, b) => a.localeCompare(b));
   const reported = flat.filter((run): run is Record<string, unknown> => run !== undefined);
-  const differing = all.filter((key) => {
+  const differs = (key: string) => {
     if (reported.length < 2) return false;
     const first = reported[0];
     return reported.some(
       (run) => key in run !== key in first || (key in run && !sameValue(run[key], first[key])),
     );
-  });
+  };
+  const differing = all.filter(
+    (key) => differs(key) || KEY_GROUPS.some((group) => group.includes(key) && group.some(differs)),
+  );
   const values = flat.map((run) => {
     const text: Record<string, string> = {};
     for (const key of all) if (run && key in run) text[key] = configText(run[key]);

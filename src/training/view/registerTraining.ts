@@ -20,6 +20,7 @@ import { installCommand } from '../modelCatalog';
 import { trainerEnv } from '../pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
 import { TrainingSessions } from './trainingSessions';
+import { trainingSplitIndex } from './groundingIndex';
 import { registerResume } from './resumeRun';
 import {
   askTrainChoices,
@@ -38,6 +39,8 @@ export interface TrainCommandOptions {
   overrides?: Record<string, unknown>;
   /** Default: `<medqa.runsDirectory>/<timestamp>-<preset>`. Relative paths are relative to the workspace folder. */
   outputDir?: string;
+  /** Train with retrieved sources from the export's training-split index (built when missing). */
+  grounded?: boolean;
 }
 
 export function registerTraining(services: ExtensionServices, runs: RunsFeature): TrainingSessions {
@@ -73,6 +76,7 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
       preset,
       overrides: validateOverrides(options.overrides),
       outputDir: path.resolve(root ?? '/', outputDir),
+      grounded: options.grounded === true,
     };
   }
 
@@ -135,6 +139,11 @@ export function registerTraining(services: ExtensionServices, runs: RunsFeature)
             installModel(python, name),
           );
       if (!choices) return undefined;
+      if (choices.grounded && !choices.overrides.retrieval_index) {
+        const index = await trainingSplitIndex(services, python, choices.exportFolder.trainFile);
+        if (!index) return undefined;
+        choices.overrides.retrieval_index = index;
+      }
       const runDir = choices.outputDir;
       await fs.mkdir(runDir, { recursive: true });
       const configFile = path.join(runDir, 'run.yaml');

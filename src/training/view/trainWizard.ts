@@ -29,6 +29,7 @@ import {
   REFERENCE_HUB_MODEL,
   type LocalModel,
 } from '../modelCatalog';
+import { DEFAULT_RAG_K as RAG_K_DEFAULT } from '../../evaluation/retrievalSide';
 
 /** The "Export for training…" command of the dataset feature; offered when it is registered. */
 export const DATASET_EXPORT_COMMAND = 'medqa.dataset.export';
@@ -41,6 +42,8 @@ export interface TrainChoices {
   preset: PresetName;
   overrides: Overrides;
   outputDir: string;
+  /** "Ground in retrieved sources": train with the top-k sources of the training-split index in each prompt. */
+  grounded?: boolean;
 }
 
 export function recentModels(context: vscode.ExtensionContext): string[] {
@@ -80,11 +83,12 @@ export async function askTrainChoices(
   if (!model) return undefined;
   const preset = await pickPreset();
   if (!preset) return undefined;
-  const overrides = await pickOverrides();
-  if (!overrides) return undefined;
+  const picked = await pickOverrides();
+  if (!picked) return undefined;
+  const { overrides, grounded } = picked;
   const outputDir = await askOutputDir(workspaceRoot, defaultOutputDir(preset));
   if (!outputDir) return undefined;
-  return { exportFolder, model, preset, overrides, outputDir };
+  return { exportFolder, model, preset, overrides, outputDir, grounded };
 }
 
 async function pickExport(workspaceRoot: string | undefined): Promise<ExportFolder | undefined> {
@@ -297,8 +301,10 @@ async function pickPreset(): Promise<PresetName | undefined> {
   return choice?.value;
 }
 
-async function pickOverrides(): Promise<Overrides | undefined> {
-  type FieldItem = vscode.QuickPickItem & { value?: OverrideField };
+const GROUND = 'ground';
+
+async function pickOverrides(): Promise<{ overrides: Overrides; grounded: boolean } | undefined> {
+  type FieldItem = vscode.QuickPickItem & { value?: OverrideField | typeof GROUND };
   const item = (field: OverrideField): FieldItem => ({
     label: OVERRIDABLE_FIELDS[field].label,
     description: field,
@@ -309,6 +315,12 @@ async function pickOverrides(): Promise<Overrides | undefined> {
     (f) => !QUICK_OVERRIDES.includes(f),
   );
   const items: FieldItem[] = [
+    {
+      label: '$(book) Ground in retrieved sources (RAG)',
+      description: 'retrieval_index',
+      detail: `each prompt gets the top-${RAG_K_DEFAULT} answers of an index over this export's training split (built now if missing), pair itself left out`,
+      value: GROUND,
+    },
     ...QUICK_OVERRIDES.map(item),
     { label: 'More settings', kind: vscode.QuickPickItemKind.Separator },
     ...others.map(item),
@@ -321,13 +333,15 @@ async function pickOverrides(): Promise<Overrides | undefined> {
   });
   if (!fields) return undefined;
   const overrides: Overrides = {};
+  let grounded = false;
   for (const { value: field } of fields) {
-    if (!field) continue;
+    if (field === GROUND) grounded = true;
+    if (!field || field === GROUND) continue;
     const value = await askOverride(field);
     if (value === undefined) return undefined;
     overrides[field] = value;
   }
-  return overrides;
+  return { overrides, grounded };
 }
 
 async function askOverride(field: OverrideField): Promise<Overrides[OverrideField] | undefined> {

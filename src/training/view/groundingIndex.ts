@@ -1,0 +1,51 @@
+import * as vscode from 'vscode';
+import { failureText } from '../../evaluation/launcher';
+import { autoIndexDir, fileHash, indexBuildArgs, isIndexReady } from '../../evaluation/retrievalSide';
+import { runTrainerCommand } from '../../util/trainerProcess';
+import type { ExtensionServices } from '../../vscode/services';
+import { trainerEnv } from '../pythonEnvironment';
+
+/**
+ * The index a grounded ("Ground in retrieved sources") run trains with: the one over its export's training split,
+ * `.medqa/retrieval/auto-<hash of train.jsonl>/`, the same folder Evaluate Checkpoint uses for that export, so the
+ * run and its RAG evaluation retrieve from the same index. Built here (seconds) when missing; undefined when the
+ * user cancels. Throws the trainer's own message when the build fails.
+ */
+export async function trainingSplitIndex(
+  services: ExtensionServices,
+  python: string,
+  trainFile: string,
+): Promise<string | undefined> {
+  const root = services.workspaceRoot();
+  if (!root)
+    throw new Error('Open a workspace folder: the retrieval index is kept in its .medqa/retrieval/.');
+  const dir = autoIndexDir(root, await fileHash(trainFile));
+  if (isIndexReady(dir)) return dir;
+  const args = indexBuildArgs(trainFile, dir);
+  services.log.info(`Building the training-split retrieval index: ${python} ${args.join(' ')}`);
+  const result = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: 'MedQA: indexing the training split for retrieval',
+      cancellable: true,
+    },
+    (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return runTrainerCommand({
+        python,
+        args,
+        env: trainerEnv(services.context.extensionPath),
+        graceMs: 5_000,
+        signal: abort.signal,
+        onOutput: (line) => {
+          services.log.info(`[index] ${line}`);
+          progress.report({ message: line.slice(0, 120) });
+        },
+      });
+    },
+  );
+  if (result.cancelled) return undefined;
+  if (result.code !== 0) throw new Error(`Building the retrieval index failed: ${failureText(result)}`);
+  return dir;
+}
