@@ -114,6 +114,17 @@ export interface ValidationProgressEvent extends Base {
   total: number;
 }
 
+/** What a training run is doing, in the order of a normal run (validating and saving come and go). */
+export const TRAINING_PHASES = ['tokenizing', 'loading_model', 'training', 'validating', 'saving'] as const;
+export type TrainingPhase = (typeof TRAINING_PHASES)[number];
+
+/** Training only: the run's phase changed; `step` is the optimizer step it is at (null before training). */
+export interface PhaseEvent extends Base {
+  event: 'phase';
+  phase: TrainingPhase;
+  step: number | null;
+}
+
 export type TrainerEvent =
   | RunStartedEvent
   | NoticeEvent
@@ -126,7 +137,8 @@ export type TrainerEvent =
   | EvalStartedEvent
   | EvalProgressEvent
   | EvalFinishedEvent
-  | ValidationProgressEvent;
+  | ValidationProgressEvent
+  | PhaseEvent;
 
 export type TrainerEventName = TrainerEvent['event'];
 
@@ -144,4 +156,5 @@ export const TRAINER_EVENT_NAMES: readonly TrainerEventName[] = [
   'eval_progress',
   'eval_finished',
   'validation_progress',
+  'phase',
 ];

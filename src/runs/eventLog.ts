@@ -25,6 +25,7 @@ export const REQUIRED_EVENT_FIELDS: Readonly<Record<TrainerEventName, readonly s
   eval_started: ['model', 'adapter', 'total'],
   eval_progress: ['done', 'total'],
   validation_progress: ['step', 'done', 'total'],
+  phase: ['phase', 'step'],
   eval_finished: ['n', 'metrics_path', 'predictions_path'],
 };
 

@@ -1,4 +1,10 @@
-import type { CheckpointEvent, NoticeEvent, RunStartedEvent, TrainerEvent } from '../protocol/trainerEvents';
+import type {
+  CheckpointEvent,
+  NoticeEvent,
+  RunStartedEvent,
+  TrainerEvent,
+  TrainingPhase,
+} from '../protocol/trainerEvents';
 
 /**
  * `unknown`: an imported Hugging Face run whose trainer state has no end (still training elsewhere, or stopped);
@@ -44,6 +50,10 @@ export interface RunProgress {
   validating?: { step: number; done: number; total: number };
   /** A cancel's checkpoint save is under way (the trainer said `saving-checkpoint`). */
   saving?: boolean;
+  /** What the trainer said it is doing (its last `phase` event), and since when; cleared when the run ends. */
+  phase?: { name: TrainingPhase; step: number | null; since: number };
+  /** When (and at which step) the current segment began training: the pace of its first logged steps. */
+  trainingStart?: { step: number; time: number };
   checkpoints: CheckpointEvent[];
   notices: NoticeEvent[];
   /** The terminal event after the last `run_started`, if any (a resumed run starts over). */
@@ -95,6 +105,13 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
         progress.tracebackPath = undefined;
         progress.validating = undefined;
         progress.saving = undefined;
+        // Not the phase: a resumed segment's tokenizing/loading_model comes before its run_started.
+        progress.trainingStart = undefined;
+        break;
+      case 'phase':
+        progress.phase = { name: event.phase, step: event.step, since: time };
+        if (event.phase === 'training' && !progress.trainingStart)
+          progress.trainingStart = { step: event.step ?? 0, time };
         break;
       case 'notice':
         progress.notices.push(event);
@@ -137,6 +154,7 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
         progress.checkpoints.push(event);
         break;
       case 'run_finished':
+        progress.phase = undefined;
         progress.terminal = 'run_finished';
         progress.endedAt = time;
         progress.finalStep = event.step;
@@ -146,12 +164,14 @@ export function applyEvents(progress: RunProgress, events: readonly TrainerEvent
         progress.stoppedEarly = event.stopped_early ?? false;
         break;
       case 'run_failed':
+        progress.phase = undefined;
         progress.terminal = 'run_failed';
         progress.endedAt = time;
         progress.error = event.error;
         progress.tracebackPath = event.traceback_path;
         break;
       case 'run_cancelled':
+        progress.phase = undefined;
         progress.terminal = 'run_cancelled';
         progress.endedAt = time;
         progress.finalStep = event.step;
@@ -190,20 +210,30 @@ export function latestEval(progress: RunProgress): EvalPoint | undefined {
   return progress.evals[progress.evals.length - 1];
 }
 
-/** The step the run has reached: the terminal event's when there is one, else the last logged step. */
+/**
+ * The step the run has reached: the terminal event's when there is one, else the last logged step or the step of
+ * the phase under way (validating or saving at a step between logging steps), whichever is later.
+ */
 export function currentStep(progress: RunProgress): number {
-  return progress.finalStep ?? latestStep(progress)?.step ?? 0;
+  return progress.finalStep ?? Math.max(latestStep(progress)?.step ?? 0, progress.phase?.step ?? 0);
 }
 
 /**
  * Seconds left: the remaining steps at the pace of the recent ones (the first steps include model loading and
- * warm-up, so only the last `window` logged steps count; validation time inside that stretch is taken out),
+ * warm-up, so only the last `window` logged steps count; validation time inside that stretch is taken out; with one
+ * logged step, the pace since training began),
  * plus the validation passes still to come at the length of the finished ones, plus the rest of a pass under way.
- * Undefined until there are two points and a known total.
+ * Undefined until a first step is logged (and the total is known).
  */
 export function estimateSecondsLeft(progress: RunProgress, window = 10): number | undefined {
   const total = progress.totalSteps;
-  const recent = progress.steps.slice(-window);
+  const start = progress.trainingStart;
+  // Only this segment's steps: a resumed run's earlier steps are separated from it by the time it was stopped.
+  const recent: { step: number; time: number }[] = progress.steps
+    .filter((point) => !start || point.time >= start.time)
+    .slice(-window);
+  // Before a second logged step, the time from the start of training to the first one (its warm-up included).
+  if (recent.length === 1 && start && recent[0].step > start.step) recent.unshift(start);
   if (!total || recent.length < 2) return undefined;
   const first = recent[0];
   const last = recent[recent.length - 1];
@@ -241,4 +271,30 @@ export function formatLoss(value: number | null | undefined): string {
   const size = Math.abs(value);
   if (size >= 100) return value.toFixed(0);
   return size >= 0.1 || size === 0 ? value.toFixed(2) : value.toPrecision(2);
+}
+
+const PHASE_TEXT: Readonly<Record<TrainingPhase, string>> = {
+  tokenizing: 'tokenizing…',
+  loading_model: 'loading the model…',
+  training: 'training',
+  validating: 'validating…',
+  saving: 'saving…',
+};
+
+/**
+ * What a running run is doing, for the status bar and the dashboard: "loading the model…", "tokenizing…",
+ * "saving…"; undefined while it trains or validates (the step and the validation progress say that).
+ */
+export function phaseText(progress: RunProgress): string | undefined {
+  const phase = progress.phase?.name;
+  if (!phase || phase === 'training' || (phase === 'validating' && progress.validating)) return undefined;
+  return PHASE_TEXT[phase];
+}
+
+/** "loss 2.58", or "loss 2.58 @ step 10" when the run has moved past the step that loss belongs to. */
+export function lossText(progress: RunProgress, prefix = 'loss '): string | undefined {
+  const last = progress.steps[progress.steps.length - 1];
+  if (!last) return undefined;
+  const at = last.step !== currentStep(progress) ? ` @ step ${last.step}` : '';
+  return `${prefix}${formatLoss(last.loss)}${at}`;
 }

@@ -84,6 +84,35 @@ class EventCallback(TrainerCallback):
         self.diverged: tuple[int, str] | None = None
         self._validation_batches = 0
         self._validation_reported_at = 0.0
+        self._phase: str | None = None
+
+    def phase(self, name: str, step: int | None) -> None:
+        """What the run is doing now (training, validating, saving), once per change: the views show it with a
+        time estimate instead of a step number that stands still through a long validation or save."""
+        if name != self._phase:
+            self._phase = name
+            self.writer.emit("phase", phase=name, step=step)
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        self.phase("training", state.global_step)
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        self.phase("training", state.global_step)
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        # transformers logs only every logging_steps, not at the last step: without this the final stretch of a
+        # run (all of a run shorter than logging_steps) would have no loss point.
+        if state.max_steps and state.global_step >= state.max_steps:
+            control.should_log = True
+        # Validation comes before the save; on_evaluate announces the save then.
+        if control.should_save and not control.should_evaluate:
+            self.phase("saving", state.global_step)
 
     def _diverge(self, state: TrainerState, control: TrainerControl, what: str, value: float) -> None:
         self.diverged = (state.global_step, f"{what} became {value}")
@@ -100,6 +129,7 @@ class EventCallback(TrainerCallback):
         # second (and for its last batch), so the views show "validating n/N" instead of a frozen step.
         dataloader = kw.get("eval_dataloader")
         total = len(dataloader) if dataloader is not None and hasattr(dataloader, "__len__") else 0
+        self.phase("validating", state.global_step)
         self._validation_batches += 1
         now = time.monotonic()
         if self._validation_batches == total or now - self._validation_reported_at >= 1.0:
@@ -178,6 +208,8 @@ class EventCallback(TrainerCallback):
             perplexity=perplexity,
         )
         self._say(f"eval at step {state.global_step}: loss {loss:.4f} perplexity {perplexity:.2f}")
+        if control.should_save:
+            self.phase("saving", state.global_step)
 
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
@@ -238,8 +270,12 @@ class CancelCallback(TrainerCallback):
                     code="saving-checkpoint",
                     message=f"cancel requested: saving checkpoint-{state.global_step} before stopping",
                 )
+            if self.cancelled_at is None and self.writer is not None:
+                self.writer.emit("phase", phase="saving", step=state.global_step)
             self.requested = True
             self.cancelled_at = state.global_step
             control.should_save = True
             control.should_training_stop = True
             control.should_evaluate = False
+            # Log this step too: the cancelled run's last loss is then its own, not that of the last logging step.
+            control.should_log = True

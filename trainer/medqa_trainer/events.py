@@ -33,7 +33,11 @@ EVENT_NAMES = (
     "eval_progress",
     "eval_finished",
     "validation_progress",
+    "phase",
 )
+
+# What a training run is doing, in order of a normal run (`phase` events; validating and saving come and go).
+TRAINING_PHASES = ("tokenizing", "loading_model", "training", "validating", "saving")
 
 
 def utc_now_iso() -> str:

@@ -87,3 +87,22 @@ PRESETS["cpu-small"] = {
 }
 
 DEFAULT_PRESET = "recommended"
+
+# A run of at most this many optimizer steps logs every step, whatever its logging_steps: with the presets'
+# logging_steps of 10 a short run (the demo's 6 steps) would log nothing, leaving its charts empty and its progress
+# at "step 0" until it ends.
+SHORT_RUN_STEPS = 100
+
+
+def effective_logging_steps(logging_steps: int, total_steps: int) -> int:
+    """The logging interval a run really uses: every step for a short run, else the configured one."""
+    return 1 if total_steps <= SHORT_RUN_STEPS else logging_steps
+
+
+def validation_plan(eval_steps: int, total_steps: int) -> list[int]:
+    """The steps at which a run with a validation set validates: every multiple of eval_steps, and the last step
+    (transformers validates at the end of a step-based run when the last step is not a multiple)."""
+    steps = list(range(eval_steps, total_steps + 1, eval_steps)) if eval_steps > 0 else []
+    if total_steps > 0 and (not steps or steps[-1] != total_steps):
+        steps.append(total_steps)
+    return steps

@@ -6,12 +6,13 @@ Shared by the `train` command and bench/train_throughput.py, so the benchmark me
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from medqa_trainer.config import TrainConfig, save_config
 from medqa_trainer.events import EventWriter
+from medqa_trainer.presets import effective_logging_steps, validation_plan
 
 
 @dataclass
@@ -64,6 +65,7 @@ def build_session(
     set_seed(config.seed)
     # A catalogue name stays in config.yaml (portable); the weights load from its installed folder.
     model_path = prepare_model_reference(config.model_name_or_path)
+    writer.emit("phase", phase="tokenizing", step=None)
     tokenizer = load_tokenizer(model_path)
     data = prepare_data(config, tokenizer)  # fills in config.max_length when the preset leaves it to the data
     for code, message in data.notices:
@@ -91,13 +93,17 @@ def build_session(
         save_config(config, Path(config.output_dir) / "config.yaml", run_info)
     steps = total_steps(config, len(data.train), world_size)
     has_eval = data.validation is not None
-    if has_eval and config.eval_steps > steps:
+    if has_eval:
+        for level, code, message in validation_notices(config, steps):
+            notice(code, message, level)
+    logging_steps = effective_logging_steps(config.logging_steps, steps)
+    if logging_steps != config.logging_steps:
         notice(
-            "no-validation-before-end",
-            f"eval_steps ({config.eval_steps}) is more than the run's {steps} steps, so no validation (and no "
-            "early stopping or best checkpoint) will happen; lower eval_steps and save_steps.",
-            "warning",
+            "logging-every-step",
+            f"a short run ({steps} steps): logging every step instead of every {config.logging_steps}, so its "
+            "curves and progress show from the first step.",
         )
+    writer.emit("phase", phase="loading_model", step=None)
     model = load_model(config, plan, model_path)
     trainable, total = count_parameters(model)
     say(
@@ -105,7 +111,7 @@ def build_session(
     )
     trainer = MedQATrainer(
         model=model,
-        args=training_arguments(config, has_eval, plan, deepspeed),
+        args=training_arguments(replace(config, logging_steps=logging_steps), has_eval, plan, deepspeed),
         train_dataset=ChatDataset(data.train),
         eval_dataset=ChatDataset(data.validation) if data.validation is not None else None,
         data_collator=ChatCollator(
@@ -125,6 +131,23 @@ def build_session(
         early = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
         trainer.add_callback(early)
     return Session(trainer, events, early, data, plan, env, steps)
+
+
+def validation_notices(config: TrainConfig, steps: int) -> list[tuple[str, str, str]]:
+    """(level, code, message) for validation plans a user should know of, saying what will really happen."""
+    plan = validation_plan(config.eval_steps, steps)
+    if config.eval_steps <= steps or not plan:
+        return []
+    stopping = " and early stopping cannot act" if config.early_stopping_patience else ""
+    return [
+        (
+            "warning",
+            "validation-only-at-end",
+            f"eval_steps ({config.eval_steps}) is more than the run's {steps} steps, so validation runs once, at "
+            f"the last step ({steps}): the validation curve has one point{stopping}, and the final adapter is "
+            "the last step's weights. Lower eval_steps and save_steps for more.",
+        )
+    ]
 
 
 def _previous_manifest_hash(path: Path) -> str | None:

@@ -158,6 +158,7 @@ def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel:
     if session.events.diverged is not None:
         return _diverged(session.events.diverged, output_dir, writer, say)
     adapter = output_dir / "adapter"
+    session.events.phase("saving", state.global_step)
     # With validation this holds the best checkpoint's weights (load_best_model_at_end).
     trainer.save_model(str(adapter))
     stopped_early = bool(early and early.early_stopping_patience_counter >= early.early_stopping_patience)

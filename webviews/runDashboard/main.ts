@@ -106,6 +106,9 @@ function lineChart(
   yLabel: string,
   logScale = false,
 ): void {
+  // How many points each series has (a canvas cannot be read): tests and assistive tools see empty charts.
+  const canvasOf = document.getElementById(`chart-${id}`) as HTMLCanvasElement;
+  canvasOf.dataset.points = datasets.map((d) => d.data.length).join(',');
   const existing = charts.get(id);
   if (existing) {
     existing.data.datasets.forEach((dataset, i) => (dataset.data = datasets[i].data));
@@ -202,11 +205,16 @@ function renderRun(run: DashboardRun, runs: RunDashboardState['runs']): void {
 
   const lastLoss = run.steps.loss[run.steps.loss.length - 1];
   const lastEval = run.evals.evalLoss[run.evals.evalLoss.length - 1];
+  // A value from an earlier step than the run is at says which step it belongs to ("2.58 @ step 10").
+  const atStep = (steps: number[]) => {
+    const last = steps[steps.length - 1];
+    return last !== undefined && last !== run.step ? ` @ step ${last}` : '';
+  };
   const lastTps = run.steps.tokensPerSecond[run.steps.tokensPerSecond.length - 1];
   const facts: [string, string][] = [
     ['Step', `${run.step}${run.totalSteps ? ` / ${run.totalSteps}` : ''}`],
-    ['Train loss', fmt(lastLoss)],
-    ['Eval loss', fmt(lastEval)],
+    ['Train loss', `${fmt(lastLoss)}${atStep(run.steps.step)}`],
+    ['Eval loss', `${fmt(lastEval)}${atStep(run.evals.step)}`],
     ['Best', run.bestCheckpoint ? `${run.bestCheckpoint} (${fmt(run.bestEvalLoss)})` : '–'],
     ['Tokens/s', fmt(lastTps)],
     ['Model', run.model ?? '–'],

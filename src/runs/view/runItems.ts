@@ -8,6 +8,8 @@ import {
   formatLoss,
   latestEval,
   latestStep,
+  lossText,
+  phaseText,
   type RunStatus,
 } from '../runState';
 
@@ -57,16 +59,18 @@ export function runDescription(run: RunInfo): string {
   const parts: string[] = [];
   if (isReadOnlyRun(run)) parts.push('imported · read-only');
   if (run.status !== 'running') parts.push(STATUS_LABELS[run.status]);
+  const phase = run.status === 'running' ? phaseText(run.progress) : undefined;
   if (run.progress.steps.length > 0 || run.progress.finalStep !== undefined || run.progress.totalSteps) {
     parts.push(stepText(run));
-  } else if (run.status === 'running') {
+  } else if (run.status === 'running' && !phase) {
     parts.push('starting…');
   }
-  const loss = latestStep(run.progress)?.loss;
-  if (loss !== undefined) parts.push(`loss ${formatLoss(loss)}`);
+  const loss = lossText(run.progress);
+  if (loss) parts.push(loss);
   if (run.status === 'running' && run.progress.saving) parts.push('saving checkpoint…');
   else if (run.status === 'running' && run.progress.validating)
     parts.push(`validating ${run.progress.validating.done}/${run.progress.validating.total}`);
+  else if (phase) parts.push(phase);
   if (run.status === 'running') {
     const left = estimateSecondsLeft(run.progress);
     if (left !== undefined) parts.push(`ETA ${formatDuration(left)}`);
@@ -160,7 +164,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
   if (p.totalSteps || last) {
     add('progress', 'Progress', `${stepText(run)}${last ? ` · epoch ${last.epoch.toFixed(2)}` : ''}`);
   }
-  if (last) add('loss', 'Train loss', formatLoss(last.loss));
+  add('loss', 'Train loss', lossText(p, ''));
   const evalPoint = latestEval(p);
   if (evalPoint)
     add(
