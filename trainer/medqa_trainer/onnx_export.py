@@ -66,8 +66,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+PHASES = ("load", "export", "validate", "write")
+
+
 def say(message: str) -> None:
     print(f"export-onnx: {message}", file=sys.stderr, flush=True)
+
+
+def phase_line(name: str, message: str) -> str:
+    """`export-onnx: [2/4] exporting …`: the numbered lines mark where the export is, so the extension can show
+    phases and move its progress by them (docs/protocol.md, "ONNX export folder"); other `export-onnx:` lines are
+    details inside the current phase."""
+    return f"[{PHASES.index(name) + 1}/{len(PHASES)}] {message}"
+
+
+def say_phase(name: str, message: str) -> None:
+    say(phase_line(name, message))
 
 
 def is_previous_export(folder: Path) -> bool:
@@ -234,18 +248,24 @@ def _build(
     from medqa_trainer.onnx_sources import load_merged_model, load_tokenizer
     from medqa_trainer.onnx_validate import LOGIT_TOLERANCE, ValidationFailedError, validate
 
-    say(f"loading {source.given}" + (f" ({source.resolved})" if source.resolved != source.given else ""))
+    say_phase(
+        "load",
+        f"loading {source.given}" + (f" ({source.resolved})" if source.resolved != source.given else ""),
+    )
     tokenizer = load_tokenizer(source)
     model = load_merged_model(source, adapter, say)
     millions = parameter_bytes(model) / 4e6
-    say(
+    say_phase(
+        "export",
         f"exporting {millions:.0f} M parameters with torch.onnx ({args.exporter}), fp32; "
-        f"about {max(5, millions * EXPORT_SECONDS_PER_MILLION_PARAMS * (6 if args.exporter == 'dynamo' else 1)):.0f} s"
+        f"about {max(5, millions * EXPORT_SECONDS_PER_MILLION_PARAMS * (6 if args.exporter == 'dynamo' else 1)):.0f} s",
     )
     record = export_decoder(model, building / ONNX_RELATIVE, args.exporter)
-    say(
-        f"exported in {record['seconds']:.0f} s; validating with onnxruntime on {len(questions)} prompts "
-        f"x {args.validation_max_new_tokens} greedy tokens against PyTorch"
+    say(f"exported in {record['seconds']:.0f} s")
+    say_phase(
+        "validate",
+        f"validating with onnxruntime on {len(questions)} prompts x {args.validation_max_new_tokens} greedy "
+        "tokens against PyTorch",
     )
     tolerance = LOGIT_TOLERANCE if args.tolerance is None else args.tolerance
     report = validate(
@@ -257,7 +277,7 @@ def _build(
     )
     if not report.passed:
         raise ValidationFailedError(f"the ONNX graph does not match PyTorch: {report.failure()}")
-    say("writing config, tokenizer and manifest")
+    say_phase("write", "writing config, tokenizer and manifest")
     model.config.to_json_file(str(building / "config.json"))
     model.generation_config.to_json_file(str(building / "generation_config.json"))
     write_tokenizer_files(tokenizer, Path(source.resolved) if source.local else None, building)

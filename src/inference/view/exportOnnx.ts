@@ -1,6 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Commands } from '../../commands';
 import {
   baseModelOf,
   checkpointOf,
@@ -8,11 +9,21 @@ import {
   type CheckpointTarget,
 } from '../../evaluation/view/evaluationTargets';
 import type { RunRegistry } from '../../runs/registry';
+import { CATALOG } from '../../training/modelCatalog';
 import { trainerEnv } from '../../training/pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../util/trainerProcess';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
 import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSummary } from '../exportIndex';
+import {
+  addTiming,
+  estimateExport,
+  formatSeconds,
+  parseExporterLine,
+  readTimings,
+  type ExporterLine,
+} from '../exportProgress';
+import { ExportTracker } from '../exportTracker';
 import type { OnnxExports } from './onnxExports';
 import { needsFolder } from '../../util/prerequisite';
 
@@ -51,6 +62,34 @@ export function trainerMessage(lines: readonly string[]): string | undefined {
 }
 
 let running = false;
+
+/** Global state: what exports took on this machine, the basis of the next estimate. */
+const TIMINGS_KEY = 'medqa.onnxExport.timings';
+
+/**
+ * The model's parameter count before anything loads it: the catalogue's figure, else a local folder's safetensors
+ * bytes over its dtype's size; null when unknown (a hub id outside the catalogue).
+ */
+async function modelParameters(model: string): Promise<number | null> {
+  const entry = CATALOG.find((e) => e.name === model || e.hub_id === model);
+  if (entry) return entry.parameters;
+  if (!path.isAbsolute(model)) return null;
+  try {
+    const names = await fs.readdir(model);
+    let bytes = 0;
+    for (const name of names.filter((n) => n.endsWith('.safetensors')))
+      bytes += (await fs.stat(path.join(model, name))).size;
+    if (bytes === 0) return null;
+    const config = JSON.parse(await fs.readFile(path.join(model, 'config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
+    return Math.round(bytes / (/16/.test(dtype) ? 2 : 4));
+  } catch {
+    return null;
+  }
+}
 
 /**
  * "Export Checkpoint to ONNX": runs `medqa_trainer export-onnx` through the one process layer for the adapter
@@ -109,31 +148,80 @@ export async function exportCheckpoint(
 
   const python = await trainerPython(services, ONNX_EXPORT);
   if (!python) return undefined;
+  const { globalState } = services.context;
+  let history = readTimings(globalState.get(TIMINGS_KEY));
+  const parameters = await modelParameters(model);
+  const estimates = jobs.map((job) =>
+    estimateExport({ model, adapter: job.adapter !== null, parameters }, history),
+  );
+  const tracker = new ExportTracker(
+    jobs.map((job, index) => ({ label: job.label, estimate: estimates[index] })),
+    Date.now(),
+  );
+  const name = path.basename(target.checkpoint);
+  const estimated = tracker.totalEstimate;
+  for (const [index, job] of jobs.entries()) {
+    const estimate = estimates[index];
+    output.appendLine(
+      `Export ${index + 1}/${jobs.length}, ${job.label}: ${
+        estimate
+          ? `about ${formatSeconds(estimate.seconds)} (${estimate.basis})`
+          : 'no estimate yet (the size of this model is unknown; this export measures it)'
+      }`,
+    );
+  }
   running = true;
   let cancelled = false;
+  const started = Date.now();
   try {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `MedQA: exporting ${path.basename(target.checkpoint)} to ONNX`,
+        title: `MedQA: exporting ${name} to ONNX${estimated !== undefined ? ` (about ${formatSeconds(estimated)})` : ''}`,
         cancellable: true,
       },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        for (const [index, job] of jobs.entries()) {
-          if (abort.signal.aborted) break;
-          progress.report({ message: `${job.label} (${index + 1}/${jobs.length})…` });
-          cancelled = !(await runJob(
-            services,
-            python,
-            job,
-            force || existsSync(job.out),
-            output,
-            abort.signal,
-            (line) => progress.report({ message: `${job.label}: ${line}` }),
-          ));
-          if (cancelled) break;
+        let shown = 0;
+        const update = () => {
+          const now = Date.now();
+          const percent = tracker.fraction(now) * 100;
+          progress.report({ increment: percent - shown, message: tracker.message(now) });
+          shown = percent;
+        };
+        // The bar moves between the exporter's lines too: torch.onnx can be silent for a minute.
+        const timer = setInterval(update, 1000);
+        try {
+          for (const [index, job] of jobs.entries()) {
+            if (abort.signal.aborted) break;
+            tracker.startJob(index, Date.now());
+            update();
+            cancelled = !(await runJob(
+              services,
+              python,
+              job,
+              force || existsSync(job.out),
+              output,
+              abort.signal,
+              (line) => {
+                tracker.line(line, Date.now());
+                update();
+              },
+            ));
+            if (cancelled) break;
+            const measured = tracker.finishJob(Date.now());
+            history = addTiming(history, {
+              model,
+              adapter: job.adapter !== null,
+              parameters: measured.parameters ?? parameters,
+              seconds: measured.seconds,
+              phaseSeconds: measured.phaseSeconds,
+            });
+            await globalState.update(TIMINGS_KEY, history);
+          }
+        } finally {
+          clearInterval(timer);
         }
       },
     );
@@ -145,6 +233,25 @@ export async function exportCheckpoint(
     void vscode.window.showInformationMessage('MedQA: ONNX export cancelled; nothing half-written was kept.');
     return undefined;
   }
+  const took = formatSeconds((Date.now() - started) / 1000);
+  output.appendLine(
+    `Exported ${name} in ${took}${estimated !== undefined ? ` (estimated ${formatSeconds(estimated)})` : ''}.`,
+  );
+  void vscode.window
+    .showInformationMessage(
+      `MedQA: ${name} of ${run} is exported to ONNX (${took}). Ask it and the base model in the playground.`,
+      'Open Playground',
+      'Show Output',
+    )
+    .then((choice) => {
+      if (choice === 'Open Playground')
+        void vscode.commands.executeCommand(Commands.inferenceOpenPlayground, {
+          kind: 'onnxExport',
+          checkpointPath: target.checkpoint,
+          runDir: target.runDir,
+        });
+      else if (choice === 'Show Output') output.show(true);
+    });
   return { adapter: adapterOut, base: baseOut };
 }
 
@@ -155,7 +262,7 @@ async function runJob(
   force: boolean,
   output: vscode.OutputChannel,
   signal: AbortSignal,
-  onPhase: (line: string) => void,
+  onPhase: (line: ExporterLine) => void,
 ): Promise<boolean> {
   const existedBefore = existsSync(job.out);
   const args = trainerArgs('export-onnx', [
@@ -176,8 +283,9 @@ async function runJob(
     signal,
     onOutput: (line, stream) => {
       output.appendLine(stream === 'stderr' ? `[stderr] ${line}` : line);
-      // The exporter's phase lines (whichever stream it prints them on) are the progress message.
-      onPhase(line);
+      // Only the exporter's own lines are progress; warnings (and their `warnings.warn(` source lines) are not.
+      const parsed = parseExporterLine(line);
+      if (parsed) onPhase(parsed);
     },
   });
   if (exit.cancelled || exit.code !== 0) {
