@@ -20,7 +20,7 @@ import {
   ragProblem,
   trainingDataFor,
 } from '../../../src/evaluation/retrievalSide';
-import { fixturesDir } from '../../support/paths';
+import { fixturesDir, repoRoot } from '../../support/paths';
 
 const sample = path.join(fixturesDir, 'evaluation', 'sample-run', 'evaluations', '20260115-101500');
 
@@ -324,5 +324,108 @@ describe('evaluation: runs with a retrieval side', function () {
       ['evaluate', 'evaluate', 'compare'],
     );
     assert.equal(existsSync(path.join(plan.evaluationDir, 'retrieval')), false);
+  });
+});
+
+describe('evaluation: the retrieval side with the real trainer (index build, baseline, compare)', function () {
+  this.timeout(120_000);
+  const realPython = path.join(repoRoot, '.venv', 'bin', 'python');
+  const exportDir = path.join(fixturesDir, 'evaluation', 'export');
+  let root: string;
+  let plan: EvaluationPlan;
+
+  beforeEach(() => {
+    assert.ok(existsSync(realPython), `this test needs the project venv at ${realPython}`);
+    root = mkdtempSync(path.join(os.tmpdir(), 'medqa-retrieval-real-'));
+    // The models' answers come from the fixture (no model to run here); every other command is the real trainer.
+    const python = path.join(root, 'python');
+    writeFileSync(
+      python,
+      `#!${process.execPath}
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const args = process.argv.slice(2);
+if (args[2] === 'evaluate') {
+  const out = args[args.indexOf('--out') + 1];
+  const side = args.includes('--adapter') ? 'adapter' : 'base';
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of ['predictions.jsonl', 'metrics.json']) fs.copyFileSync(path.join(process.env.FAKE_SAMPLE, side, f), path.join(out, f));
+  process.exit(0);
+}
+const result = spawnSync(process.env.REAL_PYTHON, args, { stdio: 'inherit' });
+process.exit(result.status ?? 1);
+`,
+    );
+    chmodSync(python, 0o755);
+    const evaluationDir = path.join(root, 'run', 'evaluations', 'e1');
+    mkdirSync(evaluationDir, { recursive: true });
+    plan = {
+      python,
+      env: {
+        ...process.env,
+        FAKE_SAMPLE: sample,
+        REAL_PYTHON: realPython,
+        PYTHONPATH: path.join(repoRoot, 'trainer'),
+      },
+      runDir: path.join(root, 'run'),
+      evaluationDir,
+      checkpoint: path.join(root, 'run', 'checkpoint-3'),
+      baseModel: '/models/tiny',
+      testFile: path.join(exportDir, 'test.jsonl'),
+      settings: { maxNewTokens: 8, batchSize: 4, limit: null, evaluateBase: true },
+      retrieval: {
+        index: path.join(root, '.medqa', 'retrieval', 'auto-0123456789abcdef'),
+        trainData: path.join(exportDir, 'train.jsonl'),
+      },
+    };
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes a retrieval column the Metrics panel reads, paired with the fine-tuned answers', async () => {
+    const outcome = await runEvaluation(plan);
+    assert.deepEqual(outcome, { status: 'finished' });
+    assert.ok(isIndexReady(plan.retrieval?.index ?? ''));
+    const metrics = JSON.parse(
+      readFileSync(path.join(plan.evaluationDir, 'retrieval', 'metrics.json'), 'utf8'),
+    ) as { source: string; overall: Record<string, { value: number }> };
+    assert.equal(metrics.source, 'retrieval-baseline');
+    const summary = await loadEvaluation(plan.evaluationDir);
+    assert.deepEqual(summary.problems, []);
+    assert.equal(summary.retrieval?.paired, true);
+    assert.equal(summary.retrieval?.n, 6);
+    const f1 = summary.overall.find((row) => row.metric === 'f1');
+    assert.ok(Math.abs((f1?.retrieval?.value ?? NaN) - metrics.overall.f1.value) < 1e-9);
+    const versus = JSON.parse(
+      readFileSync(path.join(plan.evaluationDir, 'versus-retrieval', 'comparison.json'), 'utf8'),
+    ) as { metrics: { f1: { absolute_change: number; p_value: number | null } } };
+    // compare ran with the retrieval side as its base and the fine-tuned answers as its candidate.
+    assert.equal(f1?.versusRetrieval?.change, versus.metrics.f1.absolute_change);
+    assert.ok(
+      Math.abs(
+        (f1?.adapter?.value ?? NaN) - (f1?.retrieval?.value ?? NaN) - versus.metrics.f1.absolute_change,
+      ) < 1e-9,
+    );
+    assert.equal(f1?.versusRetrieval?.pValue, versus.metrics.f1.p_value);
+  });
+
+  it('an index that holds a test pair is refused by the trainer, in its own words, and no column is shown', async () => {
+    const leaky = path.join(root, 'train-and-test.jsonl');
+    writeFileSync(
+      leaky,
+      readFileSync(path.join(exportDir, 'train.jsonl'), 'utf8') +
+        readFileSync(path.join(exportDir, 'test.jsonl'), 'utf8'),
+    );
+    plan.retrieval = { index: path.join(root, 'leaky-index'), trainData: leaky };
+    const outcome = await runEvaluation(plan);
+    assert.deepEqual(outcome, { status: 'finished' });
+    const record = await readEvaluationRecord(plan.evaluationDir);
+    assert.equal(record?.retrieval?.status, 'failed');
+    assert.match(
+      record?.retrieval?.error ?? '',
+      /^The retrieval baseline failed: .*A test answer must never be retrieved for itself/s,
+    );
+    const summary = await loadEvaluation(plan.evaluationDir);
+    assert.ok(summary.overall.every((row) => !row.retrieval));
   });
 });
