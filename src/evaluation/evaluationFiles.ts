@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { MetricValue } from '../protocol/metricsPanel';
 import { JsonSyntaxError, parseLocatedJson, pathText, type JsonPath, type LocatedJson } from './jsonDocument';
 
@@ -49,7 +50,10 @@ class Checker {
 
   problem(path: JsonPath, message: string): void {
     const line = this.doc.lineOf(path);
-    this.found.push({ line, text: `${this.file}:${line}: ${pathText(path)} ${message}` });
+    this.found.push({
+      line,
+      text: `${this.file}:${line}: ${pathText(path)} ${message}`,
+    });
   }
 
   record(value: unknown, path: JsonPath): Record<string, unknown> | undefined {
@@ -89,7 +93,9 @@ function locate(text: string, file: string): { doc?: LocatedJson; problems: stri
     return { doc: parseLocatedJson(text), problems: [] };
   } catch (error) {
     if (error instanceof JsonSyntaxError)
-      return { problems: [`${file}:${error.line}: not valid JSON (${error.message})`] };
+      return {
+        problems: [`${file}:${error.line}: not valid JSON (${error.message})`],
+      };
     throw error;
   }
 }
@@ -112,7 +118,12 @@ function checkFormat(check: Checker, top: Record<string, unknown>, expected: str
 export interface HygieneReport {
   checked: number;
   flagged: number;
-  flags: { name: string; count: number | null; examples: string[]; note?: string }[];
+  flags: {
+    name: string;
+    count: number | null;
+    examples: string[];
+    note?: string;
+  }[];
 }
 
 export interface MetricsDocument {
@@ -174,6 +185,17 @@ function hygieneReport(check: Checker, value: unknown): HygieneReport | null {
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
+/**
+ * A path recorded in a result file: `./…` and `../…` are relative to the file's folder (docs/protocol.md,
+ * section 3); absolute paths and hub ids (`org/model`) are kept as written.
+ */
+export function recordedPath(value: unknown, file: string): string | null {
+  const text = stringOrNull(value);
+  if (text === null) return null;
+  const relative = text === '.' || text === '..' || text.startsWith('./') || text.startsWith('../');
+  return relative ? path.resolve(path.dirname(file), text) : text;
+}
+
 export async function readMetrics(file: string): Promise<Read<MetricsDocument | null>> {
   const text = await readText(file);
   if (Array.isArray(text)) return { value: null, problems: text };
@@ -195,7 +217,10 @@ export function parseMetrics(text: string, file: string): Read<MetricsDocument |
     if (!record) continue;
     const count = check.number(record.n, ['by_qtype', qtype, 'n']);
     if (count == null) continue;
-    byQtype[qtype] = { n: count, metrics: metricValues(check, record, ['by_qtype', qtype]) };
+    byQtype[qtype] = {
+      n: count,
+      metrics: metricValues(check, record, ['by_qtype', qtype]),
+    };
   }
   const runtime = isRecord(top.runtime)
     ? {
@@ -210,12 +235,15 @@ export function parseMetrics(text: string, file: string): Read<MetricsDocument |
     overall: overall ? metricValues(check, overall, ['overall']) : {},
     byQtype,
     hygiene: hygieneReport(check, top.hygiene),
-    model: stringOrNull(top.model),
-    adapter: stringOrNull(top.adapter),
+    model: recordedPath(top.model, file),
+    adapter: recordedPath(top.adapter, file),
     decoding: isRecord(top.decoding) ? top.decoding : null,
     runtime,
   };
-  return { value: n === undefined && !overall ? null : document, problems: check.problems };
+  return {
+    value: n === undefined && !overall ? null : document,
+    problems: check.problems,
+  };
 }
 
 export interface PairedEntry {
@@ -260,17 +288,24 @@ function pairedEntries(check: Checker, value: unknown, path: JsonPath): Record<s
     const ci = check.interval(fields.ci, [...at, 'ci']);
     const pValue = check.number(fields.p_value, [...at, 'p_value'], true);
     if ([base, candidate, absoluteChange, relativeChange, ci, pValue].includes(undefined)) continue;
-    entries[name] = { base, candidate, absoluteChange, relativeChange, ci, pValue } as PairedEntry;
+    entries[name] = {
+      base,
+      candidate,
+      absoluteChange,
+      relativeChange,
+      ci,
+      pValue,
+    } as PairedEntry;
   }
   return entries;
 }
 
-function comparisonSide(value: unknown): ComparisonSide {
+function comparisonSide(value: unknown, file: string): ComparisonSide {
   const side = isRecord(value) ? value : {};
   return {
-    dir: stringOrNull(side.dir),
-    model: stringOrNull(side.model),
-    adapter: stringOrNull(side.adapter),
+    dir: recordedPath(side.dir, file),
+    model: recordedPath(side.model, file),
+    adapter: recordedPath(side.adapter, file),
     decodingHash: stringOrNull(side.decoding_hash),
     n: typeof side.n === 'number' ? side.n : null,
   };
@@ -308,8 +343,8 @@ export function parseComparison(text: string, file: string): Read<ComparisonDocu
     n: n ?? 0,
     onlyInBase: typeof top.only_in_base === 'number' ? top.only_in_base : 0,
     onlyInCandidate: typeof top.only_in_candidate === 'number' ? top.only_in_candidate : 0,
-    base: comparisonSide(top.base),
-    candidate: comparisonSide(top.candidate),
+    base: comparisonSide(top.base, file),
+    candidate: comparisonSide(top.candidate, file),
     metrics: pairedEntries(check, top.metrics, ['metrics']),
     byQtype,
     higherIsBetter,

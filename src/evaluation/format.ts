@@ -12,12 +12,20 @@ export interface MetricInfo {
 }
 
 export const METRIC_INFO: Readonly<Record<string, MetricInfo>> = {
-  exact_match: { label: 'Exact match (%)', unit: 'percent', higherIsBetter: true },
+  exact_match: {
+    label: 'Exact match (%)',
+    unit: 'percent',
+    higherIsBetter: true,
+  },
   f1: { label: 'Token F1 (%)', unit: 'percent', higherIsBetter: true },
   bleu: { label: 'BLEU', unit: '0-100', higherIsBetter: true },
   rouge_l: { label: 'ROUGE-L', unit: '0-1', higherIsBetter: true },
   meteor: { label: 'METEOR', unit: '0-1', higherIsBetter: true },
-  perplexity: { label: 'Perplexity', unit: 'perplexity', higherIsBetter: false },
+  perplexity: {
+    label: 'Perplexity',
+    unit: 'perplexity',
+    higherIsBetter: false,
+  },
 };
 
 export const METRIC_ORDER = Object.keys(METRIC_INFO);
@@ -90,6 +98,20 @@ export function formatInterval(
 export function formatPValue(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return '—';
   return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+/**
+ * Fewer pairs than this get no p-value (the trainer's compare.py writes `p_value: null` and a `note`): a paired
+ * bootstrap of 3 or 5 pairs claims p < 0.001 for a change that one more example could reverse.
+ */
+export const MIN_PAIRS_FOR_P_VALUE = 10;
+export const SMALL_SAMPLE_NOTE = `fewer than ${MIN_PAIRS_FOR_P_VALUE} pairs: no p-value`;
+
+/** The p cell of a group of `n` pairs: its p-value, or "n < 10" (with the reason as a tooltip). */
+export function pValueCell(p: number | null | undefined, n: number | null): { text: string; title?: string } {
+  if (n !== null && n < MIN_PAIRS_FOR_P_VALUE)
+    return { text: `n < ${MIN_PAIRS_FOR_P_VALUE}`, title: SMALL_SAMPLE_NOTE };
+  return { text: formatPValue(p) };
 }
 
 export const VERDICT_TEXT = {

@@ -1,6 +1,6 @@
 import type { ComparisonRow, MetricValue, QtypeRows } from '../protocol/metricsPanel';
 import type { ComparisonDocument, MetricsDocument, PairedEntry } from './evaluationFiles';
-import { higherIsBetter, orderMetrics } from './format';
+import { MIN_PAIRS_FOR_P_VALUE, higherIsBetter, orderMetrics } from './format';
 
 /** Two-sided level of the paired bootstrap test behind "better"/"worse". */
 export const SIGNIFICANCE_LEVEL = 0.05;
@@ -12,6 +12,11 @@ export const MIN_TESTED_EXAMPLES = 2;
 
 function withoutTest(row: ComparisonRow): ComparisonRow {
   return { ...row, changeCi: null, pValue: null, verdict: null };
+}
+
+/** Fewer than MIN_PAIRS_FOR_P_VALUE pairs: no p-value, so no verdict (also for files written before that rule). */
+function withoutPValue(row: ComparisonRow): ComparisonRow {
+  return { ...row, pValue: null, verdict: null };
 }
 
 const NO_INTERVAL: [null, null] = [null, null];
@@ -62,7 +67,7 @@ export function unpairedRow(
 }
 
 /** A side's interval from its metrics file applies only when the comparison saw the same examples (same value). */
-export function sideValue(value: number | null, fromMetrics: MetricValue | undefined): MetricValue {
+function sideValue(value: number | null, fromMetrics: MetricValue | undefined): MetricValue {
   const same =
     fromMetrics &&
     fromMetrics.value !== null &&
@@ -130,12 +135,18 @@ export function buildTables(
             );
         }
         if (group.n < MIN_TESTED_EXAMPLES) for (const m of Object.keys(rows)) rows[m] = withoutTest(rows[m]);
+        else if (group.n < MIN_PAIRS_FOR_P_VALUE)
+          for (const m of Object.keys(rows)) rows[m] = withoutPValue(rows[m]);
         return { qtype, n: group.n, rows };
       });
     const tested = comparison.n >= MIN_TESTED_EXAMPLES;
     return {
       metrics,
-      overall: tested ? overall : overall.map(withoutTest),
+      overall: !tested
+        ? overall.map(withoutTest)
+        : comparison.n < MIN_PAIRS_FOR_P_VALUE
+          ? overall.map(withoutPValue)
+          : overall,
       byQtype,
       paired: true,
       n: comparison.n,

@@ -1,5 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, promises as fs, statSync, watch, type FSWatcher } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  promises as fs,
+  statSync,
+  watch,
+  type FSWatcher,
+} from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,13 +48,43 @@ export function forwardLines(stream: Readable | null, onLine: (line: string) => 
   });
 }
 
+/** A real directory (not a symlink) owned by `uid` that neither group nor others may write. */
+export function isPrivateDirectory(dir: string, uid: number): boolean {
+  try {
+    const stat = lstatSync(dir);
+    if (!stat.isDirectory()) return false;
+    // Windows has no POSIX owner or mode bits; its %TEMP% is per user already.
+    return process.platform === 'win32' || (stat.uid === uid && (stat.mode & 0o022) === 0);
+  } catch {
+    return false;
+  }
+}
+
+const chosenDirectories = new Map<string, string>();
+
 /**
  * The working directory trainer processes start in: an empty folder only this user can write. A run folder (or a
  * shared workspace) as working directory would let a `transformers.py` placed there be imported by `python -m`.
+ * Python 3.11+ also gets PYTHONSAFEPATH; Python 3.10 (which the trainer supports) ignores it and puts the working
+ * directory first on sys.path, so there this folder being private is the whole protection: on a shared /tmp
+ * another user could create `medqa-trainer-cwd-<uid>` first, or a symlink of that name. Such a folder is never
+ * used: a fresh private one (mkdtemp, mode 0700) is made instead.
  */
-export function neutralDirectory(): string {
-  const dir = path.join(os.tmpdir(), `medqa-trainer-cwd-${os.userInfo().uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+export function neutralDirectory(base: string = os.tmpdir(), uid: number = os.userInfo().uid): string {
+  const known = chosenDirectories.get(base);
+  if (known && isPrivateDirectory(known, uid)) return known;
+  let dir = path.join(base, `medqa-trainer-cwd-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (!isPrivateDirectory(dir, uid)) {
+    dir = mkdtempSync(path.join(base, `medqa-trainer-cwd-${uid}-`));
+    if (!isPrivateDirectory(dir, uid))
+      throw new Error(`MedQA: ${dir} is not a private folder of this user; cannot start the trainer safely.`);
+  }
+  chosenDirectories.set(base, dir);
   return dir;
 }
 
@@ -52,7 +92,10 @@ export interface TrainerCommandOptions {
   python: string;
   args: readonly string[];
   env: NodeJS.ProcessEnv;
-  /** Default: `neutralDirectory()`. */
+  /**
+   * Default: `neutralDirectory()`. Only tests pass another: on Python 3.10 (no PYTHONSAFEPATH) any module in this
+   * folder can be imported by `python -m`, so it must be a folder only this user can write.
+   */
   cwd?: string;
   /** How long a cancelled command may take to finish (save a checkpoint, write metrics) before SIGKILL. */
   graceMs: number;

@@ -10,8 +10,9 @@ import {
   formatChange,
   formatInterval,
   formatMetric,
-  formatPValue,
   formatRelative,
+  MIN_PAIRS_FOR_P_VALUE,
+  pValueCell,
   higherIsBetter,
   hygieneLabel,
   metricLabel,
@@ -36,6 +37,12 @@ function changeClass(row: ComparisonRow): string {
   return '';
 }
 
+/** The p cell; a group of fewer than MIN_PAIRS_FOR_P_VALUE pairs shows "n < 10" and why. */
+function pCell(p: number | null, n: number | null): string {
+  const cell = pValueCell(p, n);
+  return num(cell.text, cell.title, cell.title ? 'muted' : '');
+}
+
 function valueCells(metric: string, value: MetricValue | null): string {
   return num(formatMetric(metric, value?.value)) + num(formatInterval(metric, value?.ci), undefined, 'muted');
 }
@@ -43,7 +50,8 @@ function valueCells(metric: string, value: MetricValue | null): string {
 export function overallTableHtml(e: EvaluationSummary): string {
   if (e.overall.length === 0) return '<p class="muted">No metrics yet.</p>';
   const hasBase = e.overall.some((r) => r.base);
-  const hasTest = e.overall.some((r) => r.pValue !== null);
+  // A paired table keeps its p column even when every p is withheld (fewer than 10 pairs): it says why.
+  const hasTest = e.paired || e.overall.some((r) => r.pValue !== null);
   const header = [
     '<th scope="col">Metric</th>',
     ...(hasBase ? ['<th scope="col" class="num">Base</th>', '<th scope="col" class="num">95% CI</th>'] : []),
@@ -75,22 +83,31 @@ export function overallTableHtml(e: EvaluationSummary): string {
       ...(hasTest
         ? [
             num(formatInterval(row.metric, row.changeCi, true), undefined, 'muted'),
-            num(formatPValue(row.pValue)),
+            pCell(row.pValue, e.paired ? e.n : null),
             `<td class="${changeClass(row)}">${row.verdict ? VERDICT_TEXT[row.verdict] : '—'}</td>`,
           ]
         : []),
     ];
     return `<tr data-metric="${escapeHtml(row.metric)}">${cells.join('')}</tr>`;
   });
-  const caption = e.paired
+  const pairedCaption = e.paired
     ? `Paired on ${e.n} examples: both models answered the same questions. p from a paired bootstrap; “better”/“worse” at p < 0.05.`
     : hasBase
       ? 'No paired comparison (comparison.json) yet: intervals are per model, no significance test.'
       : 'Fine-tuned model only.';
+  const caption =
+    pairedCaption +
+    (e.paired && e.n !== null && e.n < MIN_PAIRS_FOR_P_VALUE
+      ? ` With fewer than ${MIN_PAIRS_FOR_P_VALUE} pairs there is no p-value and no verdict.`
+      : '');
   return `<table id="overall-table"><caption class="muted">${escapeHtml(caption)}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-const QTYPE_COLUMNS: { column: QtypeColumn; label: string; numeric: boolean }[] = [
+const QTYPE_COLUMNS: {
+  column: QtypeColumn;
+  label: string;
+  numeric: boolean;
+}[] = [
   { column: 'qtype', label: 'Question type', numeric: false },
   { column: 'n', label: 'n', numeric: true },
   { column: 'base', label: 'Base', numeric: true },
@@ -129,12 +146,12 @@ export function qtypeTableHtml(e: EvaluationSummary, metric: string, sort: Metri
           changeClass(row),
         ),
         relative: num(formatRelative(row.relativeChange), undefined, changeClass(row)),
-        p: num(formatPValue(row.pValue)),
+        p: pCell(row.pValue, g.n),
       };
       return `<tr data-qtype="${escapeHtml(g.qtype)}">${columns.map((c) => cells[c.column]).join('')}</tr>`;
     })
     .join('');
-  return `<table id="qtype-table"><caption class="muted">${escapeHtml(metricLabel(metric))} per question type; click a header to sort. Small groups have wide intervals; groups of one example get no test.</caption><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table id="qtype-table"><caption class="muted">${escapeHtml(metricLabel(metric))} per question type; click a header to sort. Small groups have wide intervals; groups of fewer than ${MIN_PAIRS_FOR_P_VALUE} pairs get no p-value (n < ${MIN_PAIRS_FOR_P_VALUE}).</caption><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export function hygieneHtml(e: EvaluationSummary): string {
