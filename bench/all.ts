@@ -3,6 +3,7 @@
  * Each prints a ratio against a reference measured in the same run (see bench/import.ts, tokens.ts, dedupe.ts).
  */
 import { benchDedupe } from './dedupe';
+import { benchGrades } from './grades';
 import { benchImport } from './import';
 import { benchOnnxGeneration } from './onnx_generation';
 import { benchTokens } from './tokens';
@@ -13,6 +14,7 @@ async function main(): Promise<number> {
     await benchTokens(),
     await benchDedupe(),
     await benchOnnxGeneration(),
+    await benchGrades(),
   ];
   return results.every(Boolean) ? 0 : 1;
 }

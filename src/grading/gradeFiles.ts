@@ -21,8 +21,8 @@ import { pushAll } from '../util/arrays';
 
 // O_NOFOLLOW does not exist on Windows; the lstat checks below cover the folders there.
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-// A FIFO named `x.jsonl` would block an open for reading forever; non-blocking, it opens and is then refused as
-// not a regular file.
+// A FIFO named `x.jsonl` would block an open forever (for writing, until someone reads it); non-blocking, the open
+// fails or the FIFO is then refused as not a regular file. It changes nothing for a regular file.
 const NONBLOCK = constants.O_NONBLOCK ?? 0;
 /** Bytes read at a time: a 50 MB grade file is parsed a megabyte at a time, not as one 50 MB string. */
 const CHUNK = 1 << 20;
@@ -95,12 +95,15 @@ export async function appendRecord(
   try {
     handle = await fs.open(
       file,
-      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW | NONBLOCK,
       0o644,
     );
   } catch (error) {
     if (isLinkError(error))
       throw new Error(`The grade was not saved: ${file} is a symbolic link; ${SYMLINK_FIX}.`);
+    // A folder, or a FIFO with no reader (non-blocking: it would otherwise hang the extension host).
+    if (['EISDIR', 'ENXIO'].includes((error as NodeJS.ErrnoException).code ?? ''))
+      throw new Error(`The grade was not saved: ${file} is not a regular file.`);
     throw error;
   }
   try {

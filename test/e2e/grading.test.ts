@@ -1,8 +1,18 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { repoRoot } from '../support/paths';
+import {
+  answer,
+  focusWorkbench,
+  markLensUnder,
+  pressedFlag,
+  pressedGrade,
+  revealAnswer,
+  setMode,
+  shownExample,
+  until,
+} from './support/gradingPanel';
 import { pick, quickInput, runCommandAndPick, webviewFrame } from './support/quickPick';
 import { startWorkbench, type Workbench } from './support/workbench';
 
@@ -47,34 +57,6 @@ function fineTunedGrades(workspaceDir: string): Map<string, GradeLine> {
   return latest;
 }
 
-/** The answer card of a slot ('adapter' / 'base', or 'A' / 'B' in blind mode). */
-const answer = (frame: FrameLocator, slot: string): Locator =>
-  frame.locator(`section.answer[data-slot="${slot}"]`);
-
-/** A grade button of a slot, shown pressed (the host wrote the grade and pushed the new state). */
-const pressedGrade = (frame: FrameLocator, slot: string, grade: number): Locator =>
-  answer(frame, slot).locator(`button.grade[data-grade="${grade}"][aria-pressed="true"]`);
-
-const pressedFlag = (frame: FrameLocator, slot: string, flag: string): Locator =>
-  answer(frame, slot).locator(`button.flag[data-flag="${flag}"][aria-pressed="true"]`);
-
-/** The `#example` id shown now. */
-async function shownExample(frame: FrameLocator): Promise<string> {
-  const id = await frame.locator('#example').getAttribute('data-id');
-  assert.ok(id, 'the panel shows an example');
-  return id;
-}
-
-/**
- * Gives the keyboard back to the workbench (a click on the side bar's title) before using the command palette. From
- * inside a webview the palette is reached too, but it may then give the focus back to the webview as it closes,
- * which closes the quick pick the command opens right after (seen under load), or, in a webview still loading
- * after a reload, F1 does not reach the workbench at all.
- */
-async function focusWorkbench(page: Page): Promise<void> {
-  await page.locator('.part.sidebar .composite.title').first().click();
-}
-
 /**
  * Runs a command that asks "which evaluation?" only when it cannot tell (the Grading panel already open, e.g.
  * restored by a reload, answers for it): picks the evaluation when asked, until `ready` holds.
@@ -110,57 +92,6 @@ async function runAndPickIfAsked(
   }
 }
 
-/**
- * The CodeLens row of the answers document that sits under the heading "## <number> · …" (the lens is above that
- * answer's "### Answer" line): marks it with data-e2e-lens so that a locator finds it, and returns its text.
- * Undefined while the heading or its lens is not rendered.
- */
-async function markLensUnder(page: Page, number: number): Promise<string | undefined> {
-  return page.evaluate((n) => {
-    document.querySelectorAll('[data-e2e-lens]').forEach((e) => e.removeAttribute('data-e2e-lens'));
-    const heading = Array.from(document.querySelectorAll<HTMLElement>('.view-line')).find((line) =>
-      new RegExp(`^##\\s${n}\\s·\\s`).test(line.textContent ?? ''),
-    );
-    if (!heading) return undefined;
-    const top = heading.getBoundingClientRect().top;
-    const below = Array.from(document.querySelectorAll<HTMLElement>('.codelens-decoration'))
-      .map((lens) => ({ lens, top: lens.getBoundingClientRect().top }))
-      .filter((l) => l.top > top)
-      .sort((a, b) => a.top - b.top)[0];
-    if (!below) return undefined;
-    below.lens.setAttribute('data-e2e-lens', String(n));
-    return (below.lens.textContent ?? '').replace(/\u00a0/g, ' ');
-  }, number);
-}
-
-/** The text of the heading "## <number> · <id> · …" of the answers document (rendered), spaces normalized. */
-async function headingText(page: Page, number: number): Promise<string | undefined> {
-  return page.evaluate((n) => {
-    const line = Array.from(document.querySelectorAll<HTMLElement>('.view-line')).find((l) =>
-      new RegExp(`^##\\s${n}\\s·\\s`).test(l.textContent ?? ''),
-    );
-    return line?.textContent?.replace(/\u00a0/g, ' ');
-  }, number);
-}
-
-/** Polls `probe` until `accept` takes its value (generous, for a loaded machine). */
-async function until<T>(
-  page: Page,
-  what: string,
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!accept(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${String(value)}`);
-    await page.waitForTimeout(250);
-    value = await probe();
-  }
-  return value;
-}
-
 describe('grading: a researcher grades the answers of the shipped evaluation', function () {
   this.timeout(240_000);
   let workbench: Workbench;
@@ -168,6 +99,8 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
   /** Examples graded in the panel (file order 1–3) and through the CodeLens (the 4th), with their grades. */
   const graded = new Map<string, { grade: number; flags: string[] }>();
   let first = '';
+  /** The blind grade the fine-tuned answer got (3 when it was shown as A, else 2). */
+  let blindAdapterGrade = 0;
 
   const gradingFrame = () => webviewFrame(workbench.page);
   const progress = (text: string) =>
@@ -256,25 +189,8 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
     await page.locator('.tab.active', { hasText: 'Fine-tuned answers' }).waitFor({ timeout: 60_000 });
     await page.locator('.editor-instance .codelens-decoration').first().waitFor({ timeout: 60_000 });
 
-    // Bring the 4th answer into view with the find widget, then step down to its "### Answer" line.
-    // (A click on the title line: a click lower could land on a CodeLens.)
-    await page.locator('.editor-instance .view-line', { hasText: 'Fine-tuned answers ·' }).first().click();
-    await page.keyboard.press('Control+f');
-    const find = page.locator('.find-widget .input').first();
-    await find.waitFor();
-    await find.fill('## 4 · ');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Escape');
-    for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowDown');
-
-    const heading = await until(
-      page,
-      'the heading of the 4th answer',
-      () => headingText(page, 4),
-      (text) => text !== undefined,
-    );
-    const fourth = /^## 4 · (\S+) · /.exec(heading ?? '')?.[1];
-    assert.ok(fourth, `an example id in "${heading}"`);
+    // Bring the 4th answer into view.
+    const fourth = await revealAnswer(page, 4, 'Fine-tuned answers ·');
     assert.ok(!graded.has(fourth), 'the 4th answer was not graded in the panel');
     const before = await until(
       page,
@@ -350,10 +266,7 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
     await page.locator('.tab', { hasText: 'MedQA Grading' }).first().click();
     const frame = gradingFrame();
     await progress(`4 / ${TOTAL} graded`).waitFor({ timeout: 60_000 });
-    await frame.locator('#mode').evaluate((select) => {
-      (select as HTMLElement & { value: string }).value = 'blind';
-      select.dispatchEvent(new Event('change'));
-    });
+    await setMode(frame, 'blind');
     await answer(frame, 'A').waitFor();
     await answer(frame, 'B').waitFor();
     await progress(`0 / ${TOTAL} graded`).waitFor();
@@ -364,16 +277,22 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
     const shown = (await frame.locator('#answers').textContent()) ?? '';
     assert.ok(!shown.includes('Fine-tuned') && !shown.includes('Base model'), 'blind cards name no model');
     assert.match((await frame.locator('#reveal').textContent()) ?? '', /Identities are hidden/);
-    // A blind grade is kept apart from the open one: the first example starts ungraded here.
+    // Blind mode starts on an example graded neither blind nor openly, not on the one on screen.
+    assert.ok(
+      ![...graded.keys()].includes(await shownExample(frame)),
+      'blind A/B starts on an ungraded example',
+    );
     assert.equal(await answer(frame, 'A').locator('button.grade[aria-pressed="true"]').count(), 0);
 
     await frame.locator('#question').click();
     await page.keyboard.press('a');
     await page.keyboard.press('3');
     await pressedGrade(frame, 'A', 3).waitFor();
-    // Having graded A, the keys move on to B.
-    await frame.locator('section.answer.focused[data-slot="B"]').waitFor();
+    // The keys stay on A (its flags may follow); B is chosen with its key.
+    await frame.locator('section.answer.focused[data-slot="A"]').waitFor();
     assert.equal(await frame.locator('#preference button[data-preference="A"]').isDisabled(), true);
+    await page.keyboard.press('b');
+    await frame.locator('section.answer.focused[data-slot="B"]').waitFor();
     await page.keyboard.press('2');
     await pressedGrade(frame, 'B', 2).waitFor();
     await frame.locator('#preference button[data-preference="A"]:not([disabled])').waitFor();
@@ -384,6 +303,7 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
       hasText: /^A was (Fine-tuned · B was Base model|Base model · B was Fine-tuned)$/,
     });
     await reveal.waitFor();
+    blindAdapterGrade = /^A was Fine-tuned/.test((await reveal.textContent()) ?? '') ? 3 : 2;
     await frame.locator('#preference button[data-preference="A"][aria-pressed="true"]').waitFor();
     await progress(`1 / ${TOTAL} graded`).waitFor();
     await workbench.screenshot('grading-blind-revealed');
@@ -397,10 +317,12 @@ describe('grading: a researcher grades the answers of the shipped evaluation', f
     const fineTuned = frame.locator('#grades-table tr[data-side="adapter"]');
     await fineTuned.waitFor({ timeout: 60_000 });
     const count = Number(await fineTuned.locator('td').first().textContent());
-    assert.ok(count >= 4, `fine-tuned graded count ${count}`);
+    assert.equal(count, 5, 'four open grades and one blind one');
     assert.match((await fineTuned.locator('th').textContent()) ?? '', /Fine-tuned/);
-    // Its mean is that of the open grades 3, 2, 4 and 1 (an open grade counts before a blind one).
-    assert.match((await fineTuned.locator('td').nth(1).textContent()) ?? '', /^2\.50/);
+    // Its mean is that of the open grades 3, 2, 4 and 1 and the blind grade of the fifth answer (blind mode starts on
+    // an answer not graded openly).
+    const mean = ((3 + 2 + 4 + 1 + blindAdapterGrade) / 5).toFixed(2);
+    assert.match((await fineTuned.locator('td').nth(1).textContent()) ?? '', new RegExp(`^${mean}`));
     const base = Number(await frame.locator('#grades-table tr[data-side="base"] td').first().textContent());
     assert.ok(base >= 1, `base graded count ${base}`);
     await frame
