@@ -50,10 +50,7 @@ class Checker {
 
   problem(path: JsonPath, message: string): void {
     const line = this.doc.lineOf(path);
-    this.found.push({
-      line,
-      text: `${this.file}:${line}: ${pathText(path)} ${message}`,
-    });
+    this.found.push({ line, text: `${this.file}:${line}: ${pathText(path)} ${message}` });
   }
 
   record(value: unknown, path: JsonPath): Record<string, unknown> | undefined {
@@ -93,9 +90,7 @@ function locate(text: string, file: string): { doc?: LocatedJson; problems: stri
     return { doc: parseLocatedJson(text), problems: [] };
   } catch (error) {
     if (error instanceof JsonSyntaxError)
-      return {
-        problems: [`${file}:${error.line}: not valid JSON (${error.message})`],
-      };
+      return { problems: [`${file}:${error.line}: not valid JSON (${error.message})`] };
     throw error;
   }
 }
@@ -118,12 +113,7 @@ function checkFormat(check: Checker, top: Record<string, unknown>, expected: str
 export interface HygieneReport {
   checked: number;
   flagged: number;
-  flags: {
-    name: string;
-    count: number | null;
-    examples: string[];
-    note?: string;
-  }[];
+  flags: { name: string; count: number | null; examples: string[]; note?: string }[];
 }
 
 export interface MetricsDocument {
@@ -217,10 +207,7 @@ export function parseMetrics(text: string, file: string): Read<MetricsDocument |
     if (!record) continue;
     const count = check.number(record.n, ['by_qtype', qtype, 'n']);
     if (count == null) continue;
-    byQtype[qtype] = {
-      n: count,
-      metrics: metricValues(check, record, ['by_qtype', qtype]),
-    };
+    byQtype[qtype] = { n: count, metrics: metricValues(check, record, ['by_qtype', qtype]) };
   }
   const runtime = isRecord(top.runtime)
     ? {
@@ -240,10 +227,7 @@ export function parseMetrics(text: string, file: string): Read<MetricsDocument |
     decoding: isRecord(top.decoding) ? top.decoding : null,
     runtime,
   };
-  return {
-    value: n === undefined && !overall ? null : document,
-    problems: check.problems,
-  };
+  return { value: n === undefined && !overall ? null : document, problems: check.problems };
 }
 
 export interface PairedEntry {
@@ -288,14 +272,7 @@ function pairedEntries(check: Checker, value: unknown, path: JsonPath): Record<s
     const ci = check.interval(fields.ci, [...at, 'ci']);
     const pValue = check.number(fields.p_value, [...at, 'p_value'], true);
     if ([base, candidate, absoluteChange, relativeChange, ci, pValue].includes(undefined)) continue;
-    entries[name] = {
-      base,
-      candidate,
-      absoluteChange,
-      relativeChange,
-      ci,
-      pValue,
-    } as PairedEntry;
+    entries[name] = { base, candidate, absoluteChange, relativeChange, ci, pValue } as PairedEntry;
   }
   return entries;
 }

@@ -12,20 +12,12 @@ export interface MetricInfo {
 }
 
 export const METRIC_INFO: Readonly<Record<string, MetricInfo>> = {
-  exact_match: {
-    label: 'Exact match (%)',
-    unit: 'percent',
-    higherIsBetter: true,
-  },
+  exact_match: { label: 'Exact match (%)', unit: 'percent', higherIsBetter: true },
   f1: { label: 'Token F1 (%)', unit: 'percent', higherIsBetter: true },
   bleu: { label: 'BLEU', unit: '0-100', higherIsBetter: true },
   rouge_l: { label: 'ROUGE-L', unit: '0-1', higherIsBetter: true },
   meteor: { label: 'METEOR', unit: '0-1', higherIsBetter: true },
-  perplexity: {
-    label: 'Perplexity',
-    unit: 'perplexity',
-    higherIsBetter: false,
-  },
+  perplexity: { label: 'Perplexity', unit: 'perplexity', higherIsBetter: false },
 };
 
 export const METRIC_ORDER = Object.keys(METRIC_INFO);

@@ -67,7 +67,7 @@ export function unpairedRow(
 }
 
 /** A side's interval from its metrics file applies only when the comparison saw the same examples (same value). */
-function sideValue(value: number | null, fromMetrics: MetricValue | undefined): MetricValue {
+export function sideValue(value: number | null, fromMetrics: MetricValue | undefined): MetricValue {
   const same =
     fromMetrics &&
     fromMetrics.value !== null &&

@@ -103,11 +103,7 @@ export function overallTableHtml(e: EvaluationSummary): string {
   return `<table id="overall-table"><caption class="muted">${escapeHtml(caption)}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-const QTYPE_COLUMNS: {
-  column: QtypeColumn;
-  label: string;
-  numeric: boolean;
-}[] = [
+const QTYPE_COLUMNS: { column: QtypeColumn; label: string; numeric: boolean }[] = [
   { column: 'qtype', label: 'Question type', numeric: false },
   { column: 'n', label: 'n', numeric: true },
   { column: 'base', label: 'Base', numeric: true },
