@@ -17,6 +17,9 @@ from medqa_trainer.atomic import write_text_atomic
 from medqa_trainer.events import utc_now_iso
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, paired_comparison
 from medqa_trainer.metrics.aggregate import CONFIDENCE, group_rows
+from medqa_trainer.metrics.grounding_rows import arrays_for
+from medqa_trainer.metrics.grounding_stats import HIGHER_IS_BETTER as GROUNDING_HIGHER_IS_BETTER
+from medqa_trainer.metrics.grounding_stats import paired_grounding
 from medqa_trainer.recorded_paths import recorded_model, recorded_path, resolve_recorded
 from medqa_trainer.score import UNKNOWN_QTYPE, PredictionsFileError, load_predictions, score_rows, write_json
 
@@ -155,15 +158,29 @@ def compare(
             f"{len(different)} matched id(s) have different references (e.g. {', '.join(different[:5])}); "
             "the two evaluations used different data"
         )
-    base = score_rows(common, _texts(common, cleaned, base_dir))
-    cand = score_rows(paired_cand, _texts(paired_cand, cleaned, candidate_dir))
+    base_texts = _texts(common, cleaned, base_dir)
+    cand_texts = _texts(paired_cand, cleaned, candidate_dir)
+    base = score_rows(common, base_texts)
+    cand = score_rows(paired_cand, cand_texts)
+    # Grounding measures (support, fabrication, ...) on the same resamples; each side against its own sources.
+    base_grounding = arrays_for(common, base_texts)
+    cand_grounding = arrays_for(paired_cand, cand_texts)
     qtypes = [str(r.get("qtype") or UNKNOWN_QTYPE) for r in common]
     by_qtype = {
         qtype: {
             "n": len(rows),
-            "metrics": paired_comparison(
-                base.subset(rows), cand.subset(rows), f"qtype:{qtype}", resamples=resamples, seed=seed
-            ),
+            "metrics": {
+                **paired_comparison(
+                    base.subset(rows), cand.subset(rows), f"qtype:{qtype}", resamples=resamples, seed=seed
+                ),
+                **paired_grounding(
+                    base_grounding.subset(rows),
+                    cand_grounding.subset(rows),
+                    f"qtype:{qtype}",
+                    resamples=resamples,
+                    seed=seed,
+                ),
+            },
         }
         for qtype, rows in group_rows(qtypes).items()
     }
@@ -199,9 +216,12 @@ def compare(
         "n": len(common),
         "only_in_base": len(base_rows) - len(common),
         "only_in_candidate": len(cand_rows) - len(common),
-        "metrics": paired_comparison(base, cand, "overall", resamples=resamples, seed=seed),
+        "metrics": {
+            **paired_comparison(base, cand, "overall", resamples=resamples, seed=seed),
+            **paired_grounding(base_grounding, cand_grounding, "overall", resamples=resamples, seed=seed),
+        },
         "by_qtype": by_qtype,
-        "higher_is_better": HIGHER_IS_BETTER,
+        "higher_is_better": {**HIGHER_IS_BETTER, **GROUNDING_HIGHER_IS_BETTER},
         "settings": {
             "bootstrap": {"resamples": resamples, "seed": seed, "confidence": CONFIDENCE, "paired": True},
             "min_pairs_for_p_value": MIN_PAIRS_FOR_P,
