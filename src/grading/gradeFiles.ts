@@ -306,7 +306,10 @@ export class GradeFiles {
     }
   }
 
-  /** The folder's book: each file holds one grader's records, so their maps are put side by side. */
+  /**
+   * The folder's book: each file holds one grader's records, so their maps are put side by side. The maps are the
+   * files' own and later appends update them in place: a book is a view of the store as last read, not a snapshot.
+   */
   private compose(): GradeBook {
     const book = emptyBook();
     if (this.dirProblem) book.problems.push(this.dirProblem);
