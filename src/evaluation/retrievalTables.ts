@@ -1,6 +1,6 @@
 import type { ComparisonRow, MetricValue, RetrievalChange } from '../protocol/metricsPanel';
 import type { ComparisonDocument, MetricsDocument, PairedEntry } from './evaluationFiles';
-import { orderMetrics } from './format';
+import { MIN_PAIRS_FOR_P_VALUE, orderMetrics } from './format';
 import { MIN_TESTED_EXAMPLES, absoluteChange, sideValue, verdict, type ComparisonTables } from './tables';
 
 /**
@@ -11,18 +11,20 @@ import { MIN_TESTED_EXAMPLES, absoluteChange, sideValue, verdict, type Compariso
 function pairedChange(
   metric: string,
   entry: PairedEntry,
-  tested: boolean,
+  pairs: number,
   overrides: Readonly<Record<string, boolean>>,
 ): RetrievalChange {
   const change = entry.absoluteChange ?? absoluteChange(entry.base, entry.candidate);
-  return tested
-    ? {
-        change,
-        changeCi: entry.ci,
-        pValue: entry.pValue,
-        verdict: verdict(metric, change, entry.pValue, overrides),
-      }
-    : { change, changeCi: null, pValue: null, verdict: null };
+  // The rules of base vs fine-tuned (tables.ts): one example gets no test at all; fewer than
+  // MIN_PAIRS_FOR_P_VALUE pairs keep the interval but get no p-value, so no verdict.
+  if (pairs < MIN_TESTED_EXAMPLES) return { change, changeCi: null, pValue: null, verdict: null };
+  if (pairs < MIN_PAIRS_FOR_P_VALUE) return { change, changeCi: entry.ci, pValue: null, verdict: null };
+  return {
+    change,
+    changeCi: entry.ci,
+    pValue: entry.pValue,
+    verdict: verdict(metric, change, entry.pValue, overrides),
+  };
 }
 
 function retrievalCells(
@@ -30,13 +32,13 @@ function retrievalCells(
   adapter: MetricValue | null,
   retrieval: MetricValue | undefined,
   entry: PairedEntry | undefined,
-  tested: boolean,
+  pairs: number,
   overrides: Readonly<Record<string, boolean>>,
 ): Pick<ComparisonRow, 'retrieval' | 'versusRetrieval'> {
   if (entry) {
     return {
       retrieval: sideValue(entry.base, retrieval),
-      versusRetrieval: pairedChange(metric, entry, tested, overrides),
+      versusRetrieval: pairedChange(metric, entry, pairs, overrides),
     };
   }
   if (!retrieval) return { retrieval: null, versusRetrieval: null };
@@ -66,7 +68,6 @@ export function withRetrieval(
 ): ComparisonTables {
   if (!retrieval && !versus) return tables;
   const overrides = versus?.higherIsBetter ?? {};
-  const tested = (versus?.n ?? 0) >= MIN_TESTED_EXAMPLES;
   const metrics = orderMetrics([
     ...tables.metrics,
     ...Object.keys(retrieval?.overall ?? {}).filter((m) => !tables.metrics.includes(m)),
@@ -80,14 +81,13 @@ export function withRetrieval(
         row.adapter,
         retrieval?.overall[metric],
         versus?.metrics[metric],
-        tested,
+        versus?.n ?? 0,
         overrides,
       ),
     };
   });
   const byQtype = tables.byQtype.map((group) => {
     const paired = versus?.byQtype[group.qtype];
-    const groupTested = (paired?.n ?? 0) >= MIN_TESTED_EXAMPLES;
     const rows: Record<string, ComparisonRow> = {};
     for (const [metric, row] of Object.entries(group.rows)) {
       rows[metric] = {
@@ -97,7 +97,7 @@ export function withRetrieval(
           row.adapter,
           retrieval?.byQtype[group.qtype]?.metrics[metric],
           paired?.metrics[metric],
-          groupTested,
+          paired?.n ?? 0,
           overrides,
         ),
       };

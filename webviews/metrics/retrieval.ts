@@ -6,13 +6,24 @@ import {
   formatChange,
   formatInterval,
   formatMetric,
-  formatPValue,
   higherIsBetter,
+  pValueCell,
 } from '../../src/evaluation/format';
 import { escapeHtml } from '../shared/host';
 
 function cell(text: string, title?: string, extraClass = ''): string {
   return `<td class="num ${extraClass}"${title ? ` title="${escapeHtml(title)}"` : ''}>${escapeHtml(text)}</td>`;
+}
+
+/** The p of fine-tuned vs retrieval-only; fewer than 10 pairs show "n < 10", as the base vs fine-tuned p does. */
+function pCell(
+  p: number | null | undefined,
+  n: number | null,
+  verdict: string | undefined,
+  extraClass: string,
+) {
+  const shown = pValueCell(p, n);
+  return cell(shown.text, shown.title ?? verdict, shown.title ? 'muted' : extraClass);
 }
 
 /** Whether the table has a retrieval side to show (older evaluations have none). */
@@ -55,7 +66,7 @@ export function retrievalCells(e: EvaluationSummary, row: ComparisonRow): string
       versus?.changeCi ? `95% CI ${formatInterval(row.metric, versus.changeCi, true)}` : undefined,
       versusClass(row),
     ),
-    cell(formatPValue(versus?.pValue), verdict, versusClass(row)),
+    pCell(versus?.pValue, e.retrieval?.paired ? e.retrieval.n : null, verdict, versusClass(row)),
   ];
 }
 

@@ -20,6 +20,7 @@ import {
   type QtypeColumn,
 } from '../../src/evaluation/format';
 import { escapeHtml } from '../shared/host';
+import { retrievalCaption, retrievalCells, retrievalHeader } from './retrieval';
 
 export const DEFAULT_SORT: MetricsSort = { column: 'n', descending: true };
 
@@ -67,6 +68,7 @@ export function overallTableHtml(e: EvaluationSummary): string {
           '<th scope="col">Verdict</th>',
         ]
       : []),
+    ...retrievalHeader(e),
   ];
   const rows = e.overall.map((row) => {
     const direction = higherIsBetter(row.metric) ? 'higher is better' : 'lower is better';
@@ -87,6 +89,7 @@ export function overallTableHtml(e: EvaluationSummary): string {
             `<td class="${changeClass(row)}">${row.verdict ? VERDICT_TEXT[row.verdict] : '—'}</td>`,
           ]
         : []),
+      ...retrievalCells(e, row),
     ];
     return `<tr data-metric="${escapeHtml(row.metric)}">${cells.join('')}</tr>`;
   });
@@ -100,7 +103,7 @@ export function overallTableHtml(e: EvaluationSummary): string {
     (e.paired && e.n !== null && e.n < MIN_PAIRS_FOR_P_VALUE
       ? ` With fewer than ${MIN_PAIRS_FOR_P_VALUE} pairs there is no p-value and no verdict.`
       : '');
-  return `<table id="overall-table"><caption class="muted">${escapeHtml(caption)}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table id="overall-table"><caption class="muted">${escapeHtml(caption + retrievalCaption(e))}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 const QTYPE_COLUMNS: { column: QtypeColumn; label: string; numeric: boolean }[] = [

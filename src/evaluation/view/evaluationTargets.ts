@@ -6,6 +6,7 @@ import type { RunInfo, RunRegistry } from '../../runs/registry';
 import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';
 import { needsFirst } from '../../util/prerequisite';
+import { modeLabel } from '../retrievalSide';
 import { adoptLegacyEvaluations, legacyImportedHomes } from '../importedRuns';
 import { pushAll } from '../../util/arrays';
 
@@ -203,6 +204,7 @@ export async function pickEvaluation(
         entry.record ? path.basename(entry.record.checkpoint) : '',
         entry.record && entry.record.status !== 'finished' ? entry.record.status : '',
         entry.record && !entry.record.settings.evaluateBase ? 'adapter only' : '',
+        entry.record?.settings.rag ? modeLabel(entry.record.settings.rag) : '',
       ]
         .filter(Boolean)
         .join(' · '),

@@ -229,8 +229,9 @@ describe('evaluation: runs with a retrieval side', function () {
     assert.deepEqual(f1?.versusRetrieval, {
       change: comparison.metrics.f1.absolute_change,
       changeCi: comparison.metrics.f1.ci,
-      pValue: comparison.metrics.f1.p_value,
-      verdict: 'better',
+      // 6 pairs: fewer than MIN_PAIRS_FOR_P_VALUE, so no p-value and no verdict (the interval stays).
+      pValue: null,
+      verdict: null,
     });
     // The retrieval side's own interval applies: the comparison saw the same examples (same value).
     assert.notDeepEqual(f1?.retrieval?.ci, [null, null]);
