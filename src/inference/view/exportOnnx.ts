@@ -194,7 +194,11 @@ export async function exportCheckpoint(
         const timer = setInterval(update, 1000);
         try {
           for (const [index, job] of jobs.entries()) {
-            if (abort.signal.aborted) break;
+            // Cancelled between two jobs: no "exported" notification for a checkpoint that was not.
+            if (abort.signal.aborted) {
+              cancelled = true;
+              break;
+            }
             tracker.startJob(index, Date.now());
             update();
             cancelled = !(await runJob(
