@@ -3,22 +3,22 @@
  * - `<name>/`: the index folder `index build` writes atomically (its `manifest.json` names pairs, data hash, size);
  * - `<name>.pairs.jsonl`: the pairs it was built from, as the export writes them (overlay edits applied, excluded and
  *   unanswered pairs left out) with their document metadata;
- * - `<name>.build.json`: the extension's record of that build: scope, split file, and the sha256 of the pairs file.
+ * - `<name>.build.json`: the extension's record of that build: scope, split file, and the hash of the pairs file.
  *
- * Staleness compares that sha256 with the pairs file the curated data would give now: any edit, exclusion, import or
- * new split assignment that changes what would be indexed makes the index stale, and nothing else does (a flag or a
- * note does not). The manifest's own `data_hash` is the trainer's and is only shown.
+ * Staleness (freshness.ts) compares that hash with the pairs file the curated data would give now: any edit,
+ * exclusion, import or new split assignment that changes what would be indexed makes the index stale, and nothing
+ * else does (a flag or a note does not). The manifest's own `data_hash` is the trainer's and is only shown.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as v from 'valibot';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
 import { trainerArgs } from '../util/trainerProcess';
-import { chatRecord, type ExportInput } from '../dataset/export';
+import type { ExportInput } from '../dataset/export';
 import { compareIds } from '../dataset/hash';
 import type { SplitFile } from '../dataset/split';
 import { IndexManifestSchema, type IndexManifest } from './contract';
+import { retrievalLine, type Freshness } from './freshness';
 
 export const RETRIEVAL_DIR = path.join('.medqa', 'retrieval');
 export const BUILD_FORMAT = 'medqa-retrieval-build';
@@ -33,7 +33,7 @@ const BuildRecordSchema = v.object({
   /** The split file, relative to the workspace folder (train scope). */
   splitFile: v.nullable(v.string()),
   splitHash: v.nullable(v.string()),
-  /** sha256 of the pairs file as written. */
+  /** `pairsHash` of the pairs file as written (freshness.ts). */
   pairsHash: v.string(),
   pairs: v.number(),
   createdAt: v.string(),
@@ -79,19 +79,12 @@ export function indexPaths(workspaceDir: string, name: string): IndexPaths {
 export function retrievalLines(pairs: readonly ExportInput[], split?: SplitFile): string[] {
   const assigned = split ? new Map(split.assignments.map((a) => [a.id, a.split])) : undefined;
   return [...pairs]
-    .filter((pair) => !pair.excluded && pair.answer.trim() !== '')
     .sort((a, b) => compareIds(a.id, b.id))
-    .map((pair) => chatRecord(pair, undefined, { split: assigned?.get(pair.id) }));
+    .flatMap((pair) => retrievalLine(pair, assigned) ?? []);
 }
 
 export function pairsText(lines: readonly string[]): string {
   return lines.length ? lines.join('\n') + '\n' : '';
-}
-
-export function pairsHash(lines: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const line of lines) hash.update(line + '\n');
-  return hash.digest('hex');
 }
 
 export async function writePairsFile(file: string, lines: readonly string[]): Promise<void> {
@@ -163,31 +156,6 @@ async function readJson(file: string): Promise<unknown> {
 export function preferredIndex(entries: readonly IndexEntry[]): IndexEntry | undefined {
   const usable = entries.filter((e) => e.manifest);
   return usable.find((e) => e.record?.scope === 'all' || e.paths.name === 'all') ?? usable[0];
-}
-
-export type Freshness =
-  | { state: 'fresh' }
-  | { state: 'stale'; why: string }
-  /** Built outside the extension, or its split file cannot be read: nothing to compare with. */
-  | { state: 'unknown'; why: string };
-
-/**
- * Whether an index still matches the curated data. `pairs`: the pairs as the export sees them now; `split`: the
- * index's split file as it is now (train scope), undefined when it is gone.
- */
-export function freshness(
-  entry: IndexEntry,
-  pairs: readonly ExportInput[],
-  split: SplitFile | undefined,
-): Freshness {
-  const record = entry.record;
-  if (!record) return { state: 'unknown', why: 'built outside MedQA Studio' };
-  if (record.scope === 'train') {
-    if (!split) return { state: 'stale', why: `its split file ${record.splitFile ?? ''} is gone` };
-    if (split.splitHash !== record.splitHash) return { state: 'stale', why: 'the split was made again' };
-  }
-  const now = pairsHash(retrievalLines(pairs, record.scope === 'train' ? split : undefined));
-  return now === record.pairsHash ? { state: 'fresh' } : { state: 'stale', why: 'the curated data changed' };
 }
 
 /** Removes an index, its pairs file and its build record. */

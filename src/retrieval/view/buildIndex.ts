@@ -15,12 +15,12 @@ import {
   buildArgs,
   indexName,
   indexPaths,
-  pairsHash,
   retrievalLines,
   writeBuildRecord,
   writePairsFile,
   type IndexScope,
 } from '../indexes';
+import { pairsHash } from '../freshness';
 
 /** `index build` needs bm25s and PyStemmer; the doctor does not report them, so the trainer says when they lack. */
 export const RETRIEVAL: TrainerNeeds = { action: 'build a retrieval index', packages: [] };

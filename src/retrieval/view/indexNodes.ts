@@ -1,14 +1,15 @@
 /**
  * Retrieval indexes in the QA Pairs view: one node per index above the groups, with pairs, size, short data hash,
- * scope and "stale" once the curated data changed since it was built. Freshness is computed off the UI path
- * (debounced after curation changes), since it renders every pair once.
+ * scope and "stale" once the curated data changed since it was built. Freshness is checked shortly after curation
+ * changes; only the changed pairs are rendered again.
  */
 import * as vscode from 'vscode';
 import { TreeNode } from '../../dataset/view/pairTree';
 import type { DatasetSession } from '../../dataset/view/session';
 import { readSplit, type SplitFile } from '../../dataset/split';
 import { formatBytes } from '../../inference/exportIndex';
-import { describeIndex, freshness, listIndexes, type Freshness, type IndexEntry } from '../indexes';
+import { describeIndex, listIndexes, type IndexEntry } from '../indexes';
+import { CuratedLines, freshness, type Freshness } from '../freshness';
 import * as path from 'node:path';
 
 export class IndexNode extends TreeNode {
@@ -61,6 +62,8 @@ export class IndexNode extends TreeNode {
 export class IndexList implements vscode.Disposable {
   entries: IndexEntry[] = [];
   private fresh = new Map<string, Freshness>();
+  /** The curated lines per scope ("all", or "train:<split hash>"), kept up to date pair by pair. */
+  private lines = new Map<string, CuratedLines>();
   private timer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -70,8 +73,13 @@ export class IndexList implements vscode.Disposable {
     private readonly root: string,
     private readonly session: DatasetSession,
   ) {
-    // Data, overlay and split changes may make an index stale; flags and notes do not, but checking is cheap.
-    this.subscription = session.onDidChange(() => this.scheduleCheck());
+    this.subscription = session.onDidChange((change) => {
+      if (change.kind === 'overlay') this.updatePairs([change.change.id]);
+      else if (change.kind === 'overlayExternal') this.updatePairs(change.ids);
+      else if (change.kind === 'data') this.lines.clear();
+      else if (change.kind === 'duplicates') return;
+      this.scheduleCheck();
+    });
   }
 
   nodes(): IndexNode[] {
@@ -87,10 +95,14 @@ export class IndexList implements vscode.Disposable {
     await this.check();
   }
 
+  private updatePairs(ids: readonly string[]): void {
+    for (const lines of this.lines.values()) for (const id of ids) lines.update(id, this.session.curated(id));
+  }
+
   private scheduleCheck(): void {
     if (this.entries.length === 0) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check(), 500);
+    this.timer = setTimeout(() => void this.check(), 300);
   }
 
   /** Compares every index with what the curated data would give now (nothing while the dataset loads). */
@@ -99,15 +111,28 @@ export class IndexList implements vscode.Disposable {
     this.timer = undefined;
     await this.session.whenLoaded().catch(() => undefined);
     const next = new Map<string, Freshness>();
+    const used = new Set<string>();
     if (this.entries.length && this.session.pairs.length) {
-      const pairs = this.session.curatedPairs();
       for (const entry of this.entries) {
         const split = entry.record?.splitFile ? await this.splitAt(entry.record.splitFile) : undefined;
-        next.set(entry.paths.name, freshness(entry, pairs, split));
+        next.set(
+          entry.paths.name,
+          freshness(entry, split, (s) => this.linesFor(s, used).hash()),
+        );
       }
     }
+    // Lines of a split no index uses any more are dropped.
+    for (const key of this.lines.keys()) if (!used.has(key)) this.lines.delete(key);
     this.fresh = next;
     this.changed.fire();
+  }
+
+  private linesFor(split: SplitFile | undefined, used: Set<string>): CuratedLines {
+    const key = split ? `train:${split.splitHash}` : 'all';
+    used.add(key);
+    let lines = this.lines.get(key);
+    if (!lines) this.lines.set(key, (lines = new CuratedLines(split).reset(this.session.curatedPairs())));
+    return lines;
   }
 
   /** The split file as it is now: the session's when it is the same file, else read from disk. */

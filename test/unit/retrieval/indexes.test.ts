@@ -12,17 +12,22 @@ import {
   buildArgs,
   deleteIndex,
   describeIndex,
-  freshness,
   indexName,
   indexPaths,
   listIndexes,
-  pairsHash,
   preferredIndex,
   retrievalLines,
   writeBuildRecord,
   writePairsFile,
   type IndexEntry,
 } from '../../../src/retrieval/indexes';
+import { CuratedLines, freshness, pairsHash } from '../../../src/retrieval/freshness';
+import type { ExportInput } from '../../../src/dataset/export';
+import type { SplitFile } from '../../../src/dataset/split';
+
+/** The hash the curated data gives now, rendered in full (what `CuratedLines` keeps up to date pair by pair). */
+const hashOf = (pairs: readonly ExportInput[]) => (split: SplitFile | undefined) =>
+  pairsHash(retrievalLines(pairs, split));
 import { fixturesDir } from '../../support/paths';
 
 const medquad = path.join(fixturesDir, 'medquad', 'MedQuAD');
@@ -138,12 +143,12 @@ describe('retrieval indexes in the workspace (.medqa/retrieval/)', () => {
     const curated = () => pairs.map((p) => overlay.apply(p));
     const paths = await built('all', retrievalLines(curated()));
     const [entry] = await listIndexes(dir);
-    assert.deepEqual(freshness(entry, curated(), undefined), { state: 'fresh' });
+    assert.deepEqual(freshness(entry, undefined, hashOf(curated())), { state: 'fresh' });
 
     await overlay.setFlag('9_CDC_QA/0000002/1', 'check the source');
     await overlay.setNote('9_CDC_QA/0000002/1', 'a note');
     assert.deepEqual(
-      freshness(entry, curated(), undefined),
+      freshness(entry, undefined, hashOf(curated())),
       { state: 'fresh' },
       'flags and notes change nothing',
     );
@@ -152,18 +157,18 @@ describe('retrieval indexes in the workspace (.medqa/retrieval/)', () => {
       pairs.find((p) => p.id === '9_CDC_QA/0000002/1')!,
       'How can tick bites be prevented?',
     );
-    assert.deepEqual(freshness(entry, curated(), undefined), {
+    assert.deepEqual(freshness(entry, undefined, hashOf(curated())), {
       state: 'stale',
       why: 'the curated data changed',
     });
     await overlay.revert('9_CDC_QA/0000002/1');
-    assert.equal(freshness(entry, curated(), undefined).state, 'fresh', 'undone: fresh again');
+    assert.equal(freshness(entry, undefined, hashOf(curated())).state, 'fresh', 'undone: fresh again');
     await overlay.setExcluded('2_GARD_QA/0000004/1', 'wrong');
-    assert.equal(freshness(entry, curated(), undefined).state, 'stale');
+    assert.equal(freshness(entry, undefined, hashOf(curated())).state, 'stale');
 
     rmSync(paths.buildFile);
     const [unknown] = await listIndexes(dir);
-    assert.equal(freshness(unknown, curated(), undefined).state, 'unknown');
+    assert.equal(freshness(unknown, undefined, hashOf(curated())).state, 'unknown');
   });
 
   it('a training-split index is stale when its split is made again or its file is gone', async () => {
@@ -175,10 +180,13 @@ describe('retrieval indexes in the workspace (.medqa/retrieval/)', () => {
       splitHash: split.splitHash,
     });
     const [entry] = await listIndexes(dir);
-    assert.deepEqual(freshness(entry, pairs, split), { state: 'fresh' });
+    assert.deepEqual(freshness(entry, split, hashOf(pairs)), { state: 'fresh' });
     const other = createSplit(pairs, hashes, { seed: 2, ratios: [60, 20, 20] });
-    assert.deepEqual(freshness(entry, pairs, other), { state: 'stale', why: 'the split was made again' });
-    assert.equal(freshness(entry, pairs, undefined).state, 'stale');
+    assert.deepEqual(freshness(entry, other, hashOf(pairs)), {
+      state: 'stale',
+      why: 'the split was made again',
+    });
+    assert.equal(freshness(entry, undefined, hashOf(pairs)).state, 'stale');
   });
 
   it('lists index folders with checked manifests, skips the trainer temp folders, prefers the "all" index', async () => {
@@ -239,13 +247,45 @@ describe('retrieval indexes in the workspace (.medqa/retrieval/)', () => {
     );
   });
 
-  it('writes the pairs file whose sha256 the record keeps', async () => {
+  it('writes the pairs file whose hash the record keeps; kept up to date pair by pair, it stays equal', async () => {
     const lines = retrievalLines(pairs);
     const paths = indexPaths(dir, 'all');
     await writePairsFile(paths.pairsFile, lines);
     const text = readFileSync(paths.pairsFile, 'utf8');
     assert.equal(text, lines.join('\n') + '\n');
-    const { createHash } = await import('node:crypto');
-    assert.equal(pairsHash(lines), createHash('sha256').update(text).digest('hex'));
+    assert.equal(pairsHash(text.trimEnd().split('\n')), pairsHash(lines));
+
+    const overlay = await OverlayStore.load(dir);
+    const split = createSplit(pairs, { sourceHash: sourceHash(pairs), overlayHash: '' }, { seed: 9 });
+    const all = new CuratedLines().reset(pairs);
+    const train = new CuratedLines(split).reset(pairs);
+    const curated = () => pairs.map((p) => overlay.apply(p));
+    const same = (what: string) => {
+      assert.equal(all.hash(), pairsHash(retrievalLines(curated())), what);
+      assert.equal(train.hash(), pairsHash(retrievalLines(curated(), split)), `${what} (with the split)`);
+    };
+    same('as imported');
+    assert.equal(all.size, 11);
+    const changed = async (id: string, change: Promise<unknown>) => {
+      await change;
+      for (const lines of [all, train]) lines.update(id, overlay.apply(pairs.find((p) => p.id === id)!));
+    };
+    const tick = pairs.find((p) => p.id === '9_CDC_QA/0000002/1')!;
+    await changed(tick.id, overlay.editAnswer(tick, 'Edited.'));
+    same('after an edit');
+    await changed('2_GARD_QA/0000004/1', overlay.setExcluded('2_GARD_QA/0000004/1', 'x'));
+    same('after an exclusion');
+    assert.equal(all.size, 10);
+    const unanswered = pairs.find((p) => p.answer.trim() === '')!;
+    await changed(unanswered.id, overlay.editAnswer(unanswered, 'Now it has an answer.'));
+    same('after answering an unanswered pair');
+    assert.equal(all.size, 11);
+    await changed('2_GARD_QA/0000004/1', overlay.revert('2_GARD_QA/0000004/1'));
+    same('after a revert');
+    const before = all.hash();
+    await changed(tick.id, overlay.setFlag(tick.id, 'check'));
+    assert.equal(all.hash(), before, 'a flag changes nothing');
+    all.update(tick.id, undefined);
+    assert.notEqual(all.hash(), before, 'a pair gone from the source');
   });
 });
