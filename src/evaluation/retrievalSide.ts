@@ -91,13 +91,15 @@ export function ragProblem(rag: RagSettings): string | undefined {
 }
 
 /**
- * The training data an evaluation's retrieval side indexes: the run's `train_file` (run config), else the
+ * The training data an evaluation's retrieval side indexes: the run's `train_file` (run config; relative to the run
+ * folder), else the
  * `train.jsonl` beside the test file (an export folder). Undefined when neither exists: then no retrieval side.
  * Never the test file itself: an index over it would hold every evaluated pair.
  */
-export function trainingDataFor(trainFile: unknown, testFile: string): string | undefined {
+export function trainingDataFor(trainFile: unknown, testFile: string, runDir: string): string | undefined {
   const candidates = [
-    typeof trainFile === 'string' && trainFile ? path.resolve(trainFile) : undefined,
+    // A shipped run's config.yaml holds paths relative to the run folder (the demo's `../../data/train.jsonl`).
+    typeof trainFile === 'string' && trainFile ? path.resolve(runDir, trainFile) : undefined,
     path.join(path.dirname(testFile), 'train.jsonl'),
   ];
   return candidates.find(

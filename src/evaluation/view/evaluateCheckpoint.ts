@@ -138,12 +138,14 @@ function stageText(stage: EvaluationStage): string {
  */
 async function retrievalPlan(
   services: ExtensionServices,
+  runDir: string,
   config: Record<string, unknown>,
   trainData: string | undefined,
 ): Promise<EvaluationPlan['retrieval']> {
   const root = services.workspaceRoot();
   if (!trainData) return undefined;
-  const own = typeof config.retrieval_index === 'string' ? path.resolve(config.retrieval_index) : undefined;
+  const own =
+    typeof config.retrieval_index === 'string' ? path.resolve(runDir, config.retrieval_index) : undefined;
   if (own && isIndexReady(own)) return { index: own, trainData };
   if (!root) return undefined;
   return { index: autoIndexDir(root, await fileHash(trainData)), trainData };
@@ -208,7 +210,7 @@ export async function evaluateCheckpoint(
     if (!go) return undefined;
   }
 
-  const trainData = trainingDataFor(config.train_file, testFile);
+  const trainData = trainingDataFor(config.train_file, testFile, target.runDir);
   const remembered = services.context.workspaceState.get<EvaluationSettings>(SETTINGS_KEY);
   const presetDecoding = PRESETS[config.preset as PresetName]?.decoding;
   const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered, ...presetDecoding };
@@ -230,7 +232,7 @@ export async function evaluateCheckpoint(
   const problem = settingsProblem(settings) ?? (settings.rag ? ragProblem(settings.rag) : undefined);
   if (problem) throw new Error(problem);
   const { log } = services;
-  const retrieval = await retrievalPlan(services, config, trainData);
+  const retrieval = await retrievalPlan(services, target.runDir, config, trainData);
   if (settings.rag && !retrieval)
     throw new Error(
       `A RAG evaluation retrieves from the run's training data, and none is known for ${target.runDir}: its config has no train_file and ${path.dirname(testFile)} has no train.jsonl.`,

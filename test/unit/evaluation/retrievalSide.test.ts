@@ -121,15 +121,18 @@ describe('evaluation: retrieval side (arguments, index cache, training data)', (
     const train = path.join(exportDir, 'train.jsonl');
     const own = path.join(root, 'own-train.jsonl');
     writeFileSync(test, '');
-    assert.equal(trainingDataFor(undefined, test), undefined);
+    const runDir = path.join(root, 'runs', 'r1');
+    assert.equal(trainingDataFor(undefined, test, runDir), undefined);
     writeFileSync(train, '');
-    assert.equal(trainingDataFor(undefined, test), train);
-    assert.equal(trainingDataFor(path.join(root, 'missing.jsonl'), test), train);
+    assert.equal(trainingDataFor(undefined, test, runDir), train);
+    assert.equal(trainingDataFor(path.join(root, 'missing.jsonl'), test, runDir), train);
     writeFileSync(own, '');
-    assert.equal(trainingDataFor(own, test), own);
+    assert.equal(trainingDataFor(own, test, runDir), own);
+    // A shipped run's config.yaml names its data relative to the run folder.
+    assert.equal(trainingDataFor('../../own-train.jsonl', test, runDir), own);
     // A run "trained" on its test file gets no index over it: every evaluated pair would retrieve itself.
     rmSync(train);
-    assert.equal(trainingDataFor(test, test), undefined);
+    assert.equal(trainingDataFor(test, test, runDir), undefined);
   });
 });
 
