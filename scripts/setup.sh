@@ -60,37 +60,82 @@ setup_code_server() {
   mark_built "$CODE_SERVER_PREFIX"
 }
 
-# The venv sits at .venv (the extension and the docs look there). A clone without one gets a symlink to a cached
-# venv keyed by the requirements, so CI's fresh clone skips the install; an existing real .venv is updated in place.
+# The venv sits at .venv (the extension and the docs look there). A clone without one gets a symlink to its own
+# small venv (layered_venv below) on top of a cached full one keyed by the requirements, so CI's fresh clone skips
+# the install; an existing real .venv is updated in place.
 setup_venv() {
   command -v python3 >/dev/null || die "python3 is missing; install Python 3.10+ with venv (apt-get install -y python3 python3-venv)"
   local hash target stamp
   hash=$(requirements_hash)
   if [ -L "$VENV_DIR" ] || [ ! -e "$VENV_DIR" ]; then
     target="$TOOLS_DIR/venv-$hash"
-    [ "$(readlink "$VENV_DIR" 2>/dev/null)" = "$target" ] || { rm -f "$VENV_DIR" && ln -s "$target" "$VENV_DIR"; }
   else
     target="$VENV_DIR"
   fi
   stamp="$target/.medqa-requirements.sha"
-  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && [ -x "$target/bin/python" ] && return 0
-  say "installing the trainer's Python packages into $target (trainer/requirements-dev.txt)"
-  [ -x "$target/bin/python" ] || python3 -m venv "$target" || die "python3 -m venv failed; install python3-venv"
-  # Exact pins only: torch==2.13.0 resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
-  quietly "$TOOLS_DIR/logs/pip-install.log" "$target/bin/python" -m pip install --disable-pip-version-check \
-    -r "$REPO_ROOT/trainer/requirements-dev.txt" || die "pip install -r trainer/requirements-dev.txt failed"
-  echo "$hash" >"$stamp"
+  if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && [ -x "$target/bin/python" ]; }; then
+    say "installing the trainer's Python packages into $target (trainer/requirements-dev.txt)"
+    [ -x "$target/bin/python" ] || python3 -m venv "$target" || die "python3 -m venv failed; install python3-venv"
+    # Exact pins only: torch==2.13.0 resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
+    quietly "$TOOLS_DIR/logs/pip-install.log" "$target/bin/python" -m pip install --disable-pip-version-check \
+      -r "$REPO_ROOT/trainer/requirements-dev.txt" || die "pip install -r trainer/requirements-dev.txt failed"
+    echo "$hash" >"$stamp"
+  fi
+  [ "$target" = "$VENV_DIR" ] && return 0
+  local layer
+  layer=$(layered_venv "$target" "$hash")
+  # Swapped in one rename: a process starting .venv/bin/python meanwhile gets the old venv or the new, never none.
+  [ "$(readlink "$VENV_DIR" 2>/dev/null)" = "$layer" ] && return 0
+  ln -sfn "$layer" "$VENV_DIR.tmp-$$" && mv -Tf "$VENV_DIR.tmp-$$" "$VENV_DIR" || die "cannot link $VENV_DIR to $layer"
 }
 
-# medqa_trainer installed (editable) into the venv, so `python -m medqa_trainer` and `medqa-trainer` work from any
-# folder as trainer/README.md says. The venv may be shared by clones (it is keyed by the requirements), so the
-# install is redone when it points at another clone's trainer/.
+# The cached venv is shared by every clone with the same requirements, so it cannot hold an editable medqa_trainer:
+# that would point at whichever clone ran setup last, and `python -m medqa_trainer` in one clone would run another's
+# code. Each clone gets a venv of its own without packages (made in a second, no pip): a .pth puts this clone's
+# trainer/ on sys.path ahead of the cached venv's site-packages, which a second .pth adds (with their .pth files).
+# Its bin/ holds the cached venv's tools, their Python scripts re-pointed at this venv's python.
+layered_venv() {
+  local shared="$1" hash="$2" layer id site shared_site name file want
+  id=$(content_hash "$REPO_ROOT" -- /dev/null)
+  layer="$TOOLS_DIR/clone-venvs/$id-$hash"
+  want="$shared $REPO_ROOT"
+  if [ -f "$layer/.medqa-layer" ] && [ "$(cat "$layer/.medqa-layer")" = "$want" ] && [ -x "$layer/bin/python" ]; then
+    echo "$layer"
+    return 0
+  fi
+  say "making this clone's venv $layer (on top of $shared)" >&2
+  rm -rf "$layer"
+  mkdir -p "$TOOLS_DIR/clone-venvs"
+  "$shared/bin/python" -m venv --without-pip "$layer" >&2 || die "python -m venv --without-pip $layer failed"
+  site=$("$layer/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  shared_site=$("$shared/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  # .pth files are read in name order: this clone's trainer first, then the cached packages.
+  echo "$REPO_ROOT/trainer" >"$site/00-medqa-trainer-clone.pth"
+  echo "import site; site.addsitedir('$shared_site')" >"$site/zz-medqa-shared-venv.pth"
+  for file in "$shared"/bin/*; do
+    name=$(basename "$file")
+    case "$name" in python* | activate* | Activate* | pip | pip3*) continue ;; esac
+    if head -c 2 "$file" | grep -q '#!' && head -n 1 "$file" | grep -qF "$shared/bin/python"; then
+      { echo "#!$layer/bin/python"; tail -n +2 "$file"; } >"$layer/bin/$name" && chmod +x "$layer/bin/$name"
+    else
+      ln -s "$file" "$layer/bin/$name"
+    fi
+  done
+  printf '#!%s\nimport sys\nfrom medqa_trainer.cli import main\nsys.exit(main())\n' "$layer/bin/python" >"$layer/bin/medqa-trainer"
+  chmod +x "$layer/bin/medqa-trainer"
+  echo "$want" >"$layer/.medqa-layer"
+  echo "$layer"
+}
+
+# medqa_trainer importable from the venv, so `python -m medqa_trainer` and `medqa-trainer` work from any folder as
+# trainer/README.md says: a clone's own venv has it already (layered_venv); a real .venv gets an editable install.
 setup_trainer_package() {
   local where
   where=$(cd / && env -u PYTHONPATH PYTHONSAFEPATH=1 "$VENV_PYTHON" -c \
     'import medqa_trainer, os; print(os.path.dirname(os.path.dirname(os.path.realpath(medqa_trainer.__file__))))' \
     2>/dev/null || true)
   [ "$where" = "$(cd "$REPO_ROOT/trainer" && pwd -P)" ] && [ -x "$VENV_DIR/bin/medqa-trainer" ] && return 0
+  [ -L "$VENV_DIR" ] && die "$VENV_DIR imports medqa_trainer from '${where:-nowhere}', not $REPO_ROOT/trainer; remove $VENV_DIR and run ./studio setup again"
   say "installing medqa_trainer (editable) into the venv"
   # The venv's own setuptools when it has one (no download); else pip fetches it from the registry.
   quietly "$TOOLS_DIR/logs/pip-install-trainer.log" "$VENV_PYTHON" -m pip install --disable-pip-version-check \
