@@ -64,7 +64,8 @@ export async function adoptLegacyEvaluations(runDir: string, workspaceRoot: stri
     if (!entry.isDirectory()) continue;
     const from = path.join(legacy, entry.name);
     const recorded = await recordedRunDir(from);
-    if (recorded === undefined || realPath(recorded) !== real) continue;
+    // A record may hold paths relative to its folder; the move keeps the folder's depth, so they still resolve.
+    if (recorded === undefined || realPath(path.resolve(from, recorded)) !== real) continue;
     const to = path.join(target, entry.name);
     if (existsSync(to)) continue;
     await fs.mkdir(target, { recursive: true });

@@ -51,7 +51,9 @@ describe('evaluations of imported (read-only) runs', () => {
 
   it("moves each run's evaluations out of the folder older versions shared by name, and keeps the rest listed", async () => {
     legacyEvaluation('20261201-100000', first);
-    legacyEvaluation('20261202-100000', second);
+    // Records may hold the run's path relative to the evaluation folder.
+    const relative = legacyEvaluation('20261202-100000', undefined);
+    legacyEvaluation('20261202-100000', path.relative(relative, second));
     legacyEvaluation('20261203-100000', undefined);
     assert.equal(await adoptLegacyEvaluations(first, workspace), 1);
     assert.equal(await adoptLegacyEvaluations(second, workspace), 1);
