@@ -19,6 +19,7 @@ import { compareIds } from '../dataset/hash';
 import type { SplitFile } from '../dataset/split';
 import { IndexManifestSchema, type IndexManifest } from './contract';
 import { retrievalLine, type Freshness } from './freshness';
+import { needsFirst } from '../util/prerequisite';
 
 export const RETRIEVAL_DIR = path.join('.medqa', 'retrieval');
 export const BUILD_FORMAT = 'medqa-retrieval-build';
@@ -55,7 +56,8 @@ export function retrievalRoot(workspaceDir: string): string {
 /** `all`, or `train-split-<seed>` for a split's training pairs: one index per scope, rebuilt in place. */
 export function indexName(scope: IndexScope, split?: Pick<SplitFile, 'seed'>): string {
   if (scope === 'all') return 'all';
-  if (!split) throw new Error('An index of the training split needs a split: create one first.');
+  if (!split)
+    throw needsFirst('createSplit', 'An index of the training split needs a split: create one first.');
   return `train-split-${split.seed}`;
 }
 

@@ -20,6 +20,7 @@ export const REMEDIES = {
   exportDataset: { label: 'Export for Training…', command: Commands.datasetExport },
   trainAdapter: { label: 'Train adapter', command: Commands.trainingTrain },
   compareRuns: { label: 'Compare Runs', command: Commands.runsCompare },
+  buildRetrievalIndex: { label: 'Build Retrieval Index…', command: Commands.retrievalBuildIndex },
   evaluateCheckpoint: { label: 'Evaluate Checkpoint…', command: Commands.evaluationEvaluateCheckpoint },
   gradeAnswers: { label: 'Grade Answers…', command: Commands.gradingGradeAnswers },
 } as const satisfies Record<string, Remedy>;

@@ -21,6 +21,7 @@ import {
   type IndexScope,
 } from '../indexes';
 import { pairsHash } from '../freshness';
+import { needsFirst, needsFolder } from '../../util/prerequisite';
 
 /** `index build` needs bm25s and PyStemmer; the doctor does not report them, so the trainer says when they lack. */
 export const RETRIEVAL: TrainerNeeds = { action: 'build a retrieval index', packages: [] };
@@ -49,18 +50,17 @@ export async function buildRetrievalIndex(
 ): Promise<BuildResult | undefined> {
   if (!services.requireTrust('Building a retrieval index')) return undefined;
   const root = services.workspaceRoot();
-  if (!root)
-    throw new Error('Open a folder first: retrieval indexes are kept in its .medqa/retrieval/ folder.');
+  if (!root) throw needsFolder('retrieval indexes are kept in its .medqa/retrieval/ folder');
   if (running) throw new Error('A retrieval index is already being built. Wait for it or cancel it.');
   await session.whenLoaded();
   if (session.pairs.length === 0)
-    throw new Error('Import a dataset first: the index is built from its pairs.');
+    throw needsFirst('importDataset', 'Import a dataset first: the index is built from its pairs.');
   const scope = options.scope ?? (await pickScope(session, root));
   if (!scope) return undefined;
   const split = scope === 'train' ? session.split : undefined;
   const splitFile = scope === 'train' ? (await session.workspace()).lastSplit?.path : undefined;
   if (scope === 'train' && (!split || !splitFile))
-    throw new Error('An index of the training split needs a split: run "Create Split…" first.');
+    throw needsFirst('createSplit', 'An index of the training split needs a split: create one first.');
 
   const paths = indexPaths(root, indexName(scope, split));
   const lines = retrievalLines(session.curatedPairs(), split);

@@ -16,6 +16,7 @@ import { deleteIndex, preferredIndex, readIndex, indexPaths, type IndexEntry } f
 import { ServerSlot } from '../serverSlot';
 import { buildRetrievalIndex, RETRIEVAL, type BuildResult } from './buildIndex';
 import { IndexList, IndexNode } from './indexNodes';
+import { needsFirst, needsFolder } from '../../util/prerequisite';
 
 /** The most hits a search asks for (the server's limit); filters then narrow them. */
 const SEARCH_K = 100;
@@ -130,8 +131,7 @@ export function registerRetrieval(services: ExtensionServices, dataset: DatasetA
 
   /** The index a command is about: a tree node, `{name}`, a name, or the only/picked one. */
   async function entryOf(arg: unknown): Promise<IndexEntry | undefined> {
-    if (!root)
-      throw new Error('Open a folder first: retrieval indexes live in its .medqa/retrieval/ folder.');
+    if (!root) throw needsFolder('retrieval indexes live in its .medqa/retrieval/ folder');
     const name =
       arg instanceof IndexNode
         ? arg.entry.paths.name
@@ -140,7 +140,8 @@ export function registerRetrieval(services: ExtensionServices, dataset: DatasetA
           : (arg as { name?: unknown } | undefined)?.name;
     if (typeof name === 'string') return readIndex(indexPaths(root, name));
     await indexes.refresh();
-    if (indexes.entries.length === 0) throw new Error('There is no retrieval index yet: build one first.');
+    if (indexes.entries.length === 0)
+      throw needsFirst('buildRetrievalIndex', 'There is no retrieval index yet: build one first.');
     if (indexes.entries.length === 1) return indexes.entries[0];
     const picked = await vscode.window.showQuickPick(
       indexes.entries.map((entry) => ({ label: entry.paths.name, entry })),
