@@ -52,6 +52,15 @@ export const CSV_COLUMNS = [
   'change_ci_high',
   'p_value',
   'verdict',
+  // The retrieval-only baseline and fine-tuned vs it (empty for evaluations without a retrieval side).
+  'retrieval',
+  'retrieval_ci_low',
+  'retrieval_ci_high',
+  'vs_retrieval_change',
+  'vs_retrieval_ci_low',
+  'vs_retrieval_ci_high',
+  'vs_retrieval_p_value',
+  'vs_retrieval_verdict',
 ] as const;
 
 function csvRow(group: string, n: number | null, row: ComparisonRow): (string | number | null)[] {
@@ -71,6 +80,51 @@ function csvRow(group: string, n: number | null, row: ComparisonRow): (string | 
     row.changeCi?.[1] ?? null,
     row.pValue,
     row.verdict,
+    row.retrieval?.value ?? null,
+    row.retrieval?.ci[0] ?? null,
+    row.retrieval?.ci[1] ?? null,
+    row.versusRetrieval?.change ?? null,
+    row.versusRetrieval?.changeCi?.[0] ?? null,
+    row.versusRetrieval?.changeCi?.[1] ?? null,
+    row.versusRetrieval?.pValue ?? null,
+    row.versusRetrieval?.verdict ?? null,
+  ];
+}
+
+/** "Fine-tuned vs retrieval-only": does the generator beat returning the nearest training answer? */
+function retrievalTable(summary: EvaluationSummary): string[] {
+  const rows = summary.overall.filter((row) => row.retrieval);
+  if (rows.length === 0) return [];
+  const paired = summary.retrieval?.paired
+    ? `Paired on ${summary.retrieval.n ?? '?'} examples.`
+    : 'No paired comparison yet: no p-value.';
+  return [
+    '',
+    '## Fine-tuned vs retrieval-only',
+    '',
+    `Retrieval-only answers each question with the answer of the best-matching training pair (no model). ${paired}`,
+    '',
+    ...table(
+      [
+        'Metric',
+        'Retrieval-only [95% CI]',
+        'Fine-tuned [95% CI]',
+        'Change',
+        '95% CI of change',
+        'p',
+        'Verdict',
+      ],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+      rows.map((row) => [
+        markdownText(metricLabel(row.metric)),
+        valueWithInterval(row.metric, row.retrieval ?? null),
+        valueWithInterval(row.metric, row.adapter),
+        formatChange(row.metric, row.versusRetrieval?.change),
+        formatInterval(row.metric, row.versusRetrieval?.changeCi ?? null, true),
+        formatPValue(row.versusRetrieval?.pValue),
+        row.versusRetrieval?.verdict ? VERDICT_TEXT[row.versusRetrieval.verdict] : '—',
+      ]),
+    ),
   ];
 }
 
@@ -136,6 +190,7 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
   fact('Test data', summary.testFile);
   fact('Created', summary.createdAt);
   fact('Status', summary.status);
+  fact('Mode', summary.mode ?? null);
   if (summary.n !== null) {
     lines.push(
       `- Examples: ${summary.n}${summary.paired ? ' (paired: both models answered the same questions; 95% paired-bootstrap intervals)' : ''}`,
@@ -169,6 +224,7 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
       ]),
     ),
   );
+  pushAll(lines, retrievalTable(summary));
   for (const metric of summary.metrics) {
     const groups = summary.byQtype.filter((g) => g.rows[metric]);
     if (groups.length === 0) continue;

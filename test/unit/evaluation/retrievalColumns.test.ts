@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadEvaluation } from '../../../src/evaluation/evaluationFolder';
+import { CSV_COLUMNS, evaluationCsv, evaluationMarkdown } from '../../../src/evaluation/export';
 import { formatMetric, formatPValue } from '../../../src/evaluation/format';
 import { escapeHtml } from '../../../webviews/shared/host';
 import { overallTableHtml } from '../../../webviews/metrics/tables';
@@ -68,7 +69,26 @@ describe('Metrics panel: the retrieval-only column', () => {
   });
 
   it('an evaluation without a retrieval side keeps its table as it was', async () => {
-    const html = overallTableHtml(await loadEvaluation(sample));
-    assert.doesNotMatch(html, /Retrieval-only|vs retrieval/);
+    const summary = await loadEvaluation(sample);
+    assert.doesNotMatch(overallTableHtml(summary), /Retrieval-only|vs retrieval/);
+    assert.doesNotMatch(evaluationMarkdown(summary), /retrieval-only/i);
+    const csv = evaluationCsv(summary).trim().split('\r\n');
+    const f1 = csv.find((line) => line.startsWith('overall,6,f1,'))?.split(',') ?? [];
+    assert.deepEqual(f1.slice(CSV_COLUMNS.indexOf('retrieval')), ['', '', '', '', '', '', '', '']);
+  });
+
+  it('the CSV and Markdown exports carry the retrieval column and fine-tuned vs retrieval-only', async () => {
+    const summary = await loadEvaluation(withRetrieval());
+    const f1 = summary.overall.find((row) => row.metric === 'f1');
+    const csv = evaluationCsv(summary).trim().split('\r\n');
+    assert.deepEqual(csv[0].split(','), [...CSV_COLUMNS]);
+    const line = csv.find((l) => l.startsWith('overall,6,f1,'))?.split(',') ?? [];
+    const at = (column: (typeof CSV_COLUMNS)[number]) => line[CSV_COLUMNS.indexOf(column)];
+    assert.equal(Number(at('retrieval')), f1?.retrieval?.value);
+    assert.equal(Number(at('vs_retrieval_change')), f1?.versusRetrieval?.change);
+    assert.equal(at('vs_retrieval_p_value'), '', '6 pairs: no p-value');
+    const markdown = evaluationMarkdown(summary);
+    assert.match(markdown, /## Fine-tuned vs retrieval-only\n\n.*Paired on 6 examples/);
+    assert.match(markdown, /\| Token F1 \(%\) \| 13\.7 \[5\.20, 22\.0\] \| 89\.1 /);
   });
 });
