@@ -5,6 +5,7 @@ import type { EvaluationSide } from '../../protocol/metricsPanel';
 import type { ExtensionServices } from '../../vscode/services';
 import { readPredictions, type PredictionRow } from '../predictionsFile';
 import { sideDir } from '../evaluationFolder';
+import { RETRIEVAL_SIDE_DIR } from '../retrievalSide';
 import { formatMetric, hygieneLabel, metricLabel, orderMetrics } from '../format';
 
 export const PREDICTION_SCHEME = 'medqa-prediction';
@@ -70,6 +71,17 @@ export async function predictionMarkdown(
     ].filter(Boolean);
     if (facts.length > 0) lines.push(facts.join('  \n'), '');
     lines.push(fence(row.prediction || '(empty answer)'));
+  }
+  // The retrieval-only baseline answered the same question with the nearest training answer: what to beat.
+  const retrievalFile = path.join(evaluationDir, RETRIEVAL_SIDE_DIR, 'predictions.jsonl');
+  const retrieved = existsSync(retrievalFile)
+    ? (await readPredictions(retrievalFile)).value.find((r) => r.id === id)
+    : undefined;
+  if (retrieved) {
+    lines.push('', '## Retrieval-only answer (the best-matching training pair, no model)', '');
+    const scores = scoresText(retrieved);
+    if (scores) lines.push(scores, '');
+    lines.push(fence(retrieved.prediction || '(nothing retrieved)'));
   }
   return lines.join('\n') + '\n';
 }
