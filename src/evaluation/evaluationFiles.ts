@@ -186,6 +186,31 @@ export function recordedPath(value: unknown, file: string): string | null {
   return relative ? path.resolve(path.dirname(file), text) : text;
 }
 
+/**
+ * metrics.json `grounding` (support, fabrication, citation validity; issue 18) joins the other metrics of each
+ * group, so every table shows it as rows. Files written before it have none, which is not a problem.
+ */
+function addGrounding(
+  check: Checker,
+  value: unknown,
+  overall: Record<string, MetricValue>,
+  byQtype: MetricsDocument['byQtype'],
+): void {
+  if (value === undefined || value === null) return;
+  const grounding = check.record(value, ['grounding']);
+  if (!grounding) return;
+  const groupOverall = check.record(grounding.overall, ['grounding', 'overall']);
+  if (groupOverall) Object.assign(overall, metricValues(check, groupOverall, ['grounding', 'overall']));
+  const groups =
+    grounding.by_qtype === undefined ? {} : check.record(grounding.by_qtype, ['grounding', 'by_qtype']);
+  for (const [qtype, group] of Object.entries(groups ?? {})) {
+    const record = check.record(group, ['grounding', 'by_qtype', qtype]);
+    const target = byQtype[qtype];
+    if (record && target)
+      Object.assign(target.metrics, metricValues(check, record, ['grounding', 'by_qtype', qtype]));
+  }
+}
+
 export async function readMetrics(file: string): Promise<Read<MetricsDocument | null>> {
   const text = await readText(file);
   if (Array.isArray(text)) return { value: null, problems: text };
@@ -215,11 +240,13 @@ export function parseMetrics(text: string, file: string): Read<MetricsDocument |
         seconds: typeof top.runtime.seconds === 'number' ? top.runtime.seconds : null,
       }
     : null;
+  const overallValues = overall ? metricValues(check, overall, ['overall']) : {};
+  addGrounding(check, top.grounding, overallValues, byQtype);
   const document: MetricsDocument = {
     n: n ?? 0,
     total: typeof top.total === 'number' ? top.total : null,
     cancelled: top.cancelled === true,
-    overall: overall ? metricValues(check, overall, ['overall']) : {},
+    overall: overallValues,
     byQtype,
     hygiene: hygieneReport(check, top.hygiene),
     model: recordedPath(top.model, file),

@@ -6,10 +6,16 @@ import type { MetricsSort, QtypeRows } from '../protocol/metricsPanel';
 
 export interface MetricInfo {
   label: string;
-  /** Unit as written by the evaluator (metrics.json `settings.units`). */
-  unit: 'percent' | '0-100' | '0-1' | 'perplexity';
+  /** Unit as written by the evaluator (metrics.json `settings.units`, `grounding.settings.units`). */
+  unit: 'percent' | '0-100' | '0-1' | 'perplexity' | 'per 100 words' | 'per answer';
   higherIsBetter: boolean;
+  /** What the number means, for a tooltip (the grounding measures say they are proxies). */
+  note?: string;
 }
+
+/** Said wherever the grounding measures are shown: they point graders at answers, they do not judge them. */
+export const GROUNDING_NOTE =
+  'A lexical proxy, not truth: what can be found in the question and the passages the model was given.';
 
 export const METRIC_INFO: Readonly<Record<string, MetricInfo>> = {
   exact_match: { label: 'Exact match (%)', unit: 'percent', higherIsBetter: true },
@@ -18,7 +24,58 @@ export const METRIC_INFO: Readonly<Record<string, MetricInfo>> = {
   rouge_l: { label: 'ROUGE-L', unit: '0-1', higherIsBetter: true },
   meteor: { label: 'METEOR', unit: '0-1', higherIsBetter: true },
   perplexity: { label: 'Perplexity', unit: 'perplexity', higherIsBetter: false },
+  // Grounding (metrics.json `grounding`, issue 18); definitions in the trainer README, "Measures of grounding".
+  support: {
+    label: 'Support (grounding)',
+    unit: '0-1',
+    higherIsBetter: true,
+    note: `Share of the answer's content words found in its sources (the question alone when closed-book). ${GROUNDING_NOTE}`,
+  },
+  fabrication: {
+    label: 'Fabrication proxy (per 100 words)',
+    unit: 'per 100 words',
+    higherIsBetter: false,
+    note: `Names, numbers and disease-like terms found neither in the question nor in the passages, per 100 answer words. ${GROUNDING_NOTE}`,
+  },
+  fabrication_count: {
+    label: 'Unsupported claims per answer',
+    unit: 'per answer',
+    higherIsBetter: false,
+    note: `The fabrication proxy's claims, counted per answer. ${GROUNDING_NOTE}`,
+  },
+  citation_valid: {
+    label: 'Citation validity',
+    unit: '0-1',
+    higherIsBetter: true,
+    note: `Share of the cited numbers [n] that name a passage the model was given (answers that cite). ${GROUNDING_NOTE}`,
+  },
+  citing: {
+    label: 'Answers citing a source',
+    unit: '0-1',
+    higherIsBetter: true,
+    note: `Share of the answers given passages that cite at least one. ${GROUNDING_NOTE}`,
+  },
 };
+
+/** The grounding measures, in display order (after the text metrics). */
+export const GROUNDING_METRICS: readonly string[] = [
+  'support',
+  'fabrication',
+  'fabrication_count',
+  'citation_valid',
+  'citing',
+];
+
+export function isGroundingMetric(name: string): boolean {
+  return GROUNDING_METRICS.includes(name);
+}
+
+/** The tooltip of a metric's row: its direction and, for a proxy, what it is. */
+export function metricTitle(name: string, overrides: Readonly<Record<string, boolean>> = {}): string {
+  const direction = higherIsBetter(name, overrides) ? 'higher is better' : 'lower is better';
+  const note = METRIC_INFO[name]?.note;
+  return note ? `${direction}. ${note}` : direction;
+}
 
 export const METRIC_ORDER = Object.keys(METRIC_INFO);
 

@@ -9,7 +9,7 @@ import type {
   MetricsPanelState,
   MetricsPanelUiState,
 } from '../../src/protocol/metricsPanel';
-import { metricLabel } from '../../src/evaluation/format';
+import { isGroundingMetric, metricLabel } from '../../src/evaluation/format';
 import { connect, escapeHtml, themeColor } from '../shared/host';
 import { gradesHtml } from './grades';
 import { hygieneHtml, overallTableHtml, qtypeTableHtml, DEFAULT_SORT } from './tables';
@@ -191,7 +191,8 @@ function renderQtypes(): void {
 }
 
 function renderChart(e: EvaluationSummary): void {
-  const rows = e.overall.filter((r) => r.metric !== 'perplexity');
+  // Perplexity and the grounding proxies have other scales than the text metrics: the table shows them.
+  const rows = e.overall.filter((r) => r.metric !== 'perplexity' && !isGroundingMetric(r.metric));
   const scale = (metric: string, value: number | null | undefined) =>
     value === null || value === undefined
       ? null

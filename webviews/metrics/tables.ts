@@ -13,9 +13,12 @@ import {
   formatRelative,
   MIN_PAIRS_FOR_P_VALUE,
   pValueCell,
+  GROUNDING_NOTE,
   higherIsBetter,
   hygieneLabel,
+  isGroundingMetric,
   metricLabel,
+  metricTitle,
   sortQtypeRows,
   type QtypeColumn,
 } from '../../src/evaluation/format';
@@ -71,9 +74,9 @@ export function overallTableHtml(e: EvaluationSummary): string {
     ...retrievalHeader(e),
   ];
   const rows = e.overall.map((row) => {
-    const direction = higherIsBetter(row.metric) ? 'higher is better' : 'lower is better';
+    const grounding = isGroundingMetric(row.metric);
     const cells = [
-      `<th scope="row" title="${direction}">${escapeHtml(metricLabel(row.metric))}</th>`,
+      `<th scope="row" title="${escapeHtml(metricTitle(row.metric))}"${grounding ? ' class="grounding"' : ''}>${escapeHtml(metricLabel(row.metric))}${grounding ? ' <span class="muted" aria-hidden="true">ⓘ</span>' : ''}</th>`,
       ...(hasBase ? [valueCells(row.metric, row.base)] : []),
       valueCells(row.metric, row.adapter),
       ...(hasBase
@@ -103,7 +106,11 @@ export function overallTableHtml(e: EvaluationSummary): string {
     (e.paired && e.n !== null && e.n < MIN_PAIRS_FOR_P_VALUE
       ? ` With fewer than ${MIN_PAIRS_FOR_P_VALUE} pairs there is no p-value and no verdict.`
       : '');
-  return `<table id="overall-table"><caption class="muted">${escapeHtml(caption + retrievalCaption(e))}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  // The grounding rows are cheap signals that grading checks; the table says so once, beside the numbers.
+  const groundingCaption = e.overall.some((r) => isGroundingMetric(r.metric))
+    ? ` Support, fabrication and citation rows: ${GROUNDING_NOTE}`
+    : '';
+  return `<table id="overall-table"><caption class="muted">${escapeHtml(caption + retrievalCaption(e) + groundingCaption)}</caption><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 const QTYPE_COLUMNS: { column: QtypeColumn; label: string; numeric: boolean }[] = [
