@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findImportCandidates } from '../../../src/dataset/view/importCandidates';
@@ -78,7 +78,7 @@ describe('retrieval index: built from the QA Pairs data by the command, shown in
         () => undefined,
       );
     await vscode.commands.executeCommand('medqa.dataset.removeSource', source);
-    for (const name of ['retrieval', 'overlay.json', 'workspace.json'])
+    for (const name of ['retrieval', 'overlay.json', 'workspace.json', 'splits/split-11.json'])
       rmSync(path.join(root, '.medqa', name), { recursive: true, force: true });
   });
 
@@ -135,6 +135,36 @@ describe('retrieval index: built from the QA Pairs data by the command, shown in
     assert.match(String(indexItem()?.contextValue), /\bstale\b/);
     await overlay.revert(pair.id);
     await waitFor(() => !/stale/.test(String(indexItem()?.description)), 'the index is fresh again');
+  });
+
+  it('builds a training-split index from the current split: only its training pairs, named after the split', async () => {
+    const splitFile = await vscode.commands.executeCommand<string>('medqa.dataset.split', {
+      seed: 11,
+      ratios: [0.6, 0.2, 0.2],
+    });
+    assert.ok(splitFile, 'the split was made');
+    const split = api.dataset.session.split!;
+    const train = new Set(split.assignments.filter((a) => a.split === 'train').map((a) => a.id));
+    const result = await vscode.commands.executeCommand<{ name: string; dir: string }>(
+      'medqa.retrieval.buildIndex',
+      'train',
+    );
+    assert.equal(result?.name, 'train-split-11');
+    const manifest = JSON.parse(readFileSync(path.join(result.dir, 'manifest.json'), 'utf8')) as {
+      pairs: number;
+      source: { splits: string[] };
+    };
+    assert.equal(manifest.pairs, train.size);
+    assert.deepEqual(manifest.source.splits, ['train']);
+    const node = roots().find((n) => n.id === 'retrieval:train-split-11');
+    assert.ok(node, 'the view lists the training-split index');
+    assert.equal(label(item(node)), 'Retrieval index: training split of split-11.json');
+    assert.match(String(item(node).description), new RegExp(`^${train.size} pairs · `));
+    const deleted = await vscode.commands.executeCommand('medqa.retrieval.deleteIndex', {
+      name: 'train-split-11',
+      confirmed: true,
+    });
+    assert.equal(deleted, true);
   });
 
   it('Delete removes the index, its pairs file and its server', async () => {
