@@ -72,7 +72,8 @@ export function trainerEnv(extensionPath: string, base: NodeJS.ProcessEnv = proc
     ...base,
     PYTHONPATH: [trainerDir, ...existing].join(path.delimiter),
     PYTHONUNBUFFERED: '1',
-    // Nothing is imported from the working directory or a script's folder (Python ≥ 3.11).
+    // Nothing is imported from the working directory or a script's folder (Python ≥ 3.11). Python 3.10 ignores
+    // it: there the working directory, a folder only this user can write (neutralDirectory), is what keeps it safe.
     PYTHONSAFEPATH: '1',
     // The trainer refuses to start (exit 3, which side to update) when it writes another protocol version.
     MEDQA_EXPECT_PROTOCOL: String(TRAINER_PROTOCOL_VERSION),

@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import {
   chmodSync,
   chownSync,
+  existsSync,
+  readdirSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -11,7 +13,19 @@ import {
 } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isPrivateDirectory, neutralDirectory } from '../../../src/util/trainerProcess';
+import { isPrivateDirectory, neutralDirectory, runTrainerCommand } from '../../../src/util/trainerProcess';
+
+/** A Python 3.10 interpreter (PATH, or pyenv's folder), which has no PYTHONSAFEPATH; undefined when none. */
+function python310(): string | undefined {
+  const pyenv = path.join(os.homedir(), '.pyenv', 'versions');
+  const candidates = [
+    ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'python3.10')),
+    ...(existsSync(pyenv) ? readdirSync(pyenv) : [])
+      .filter((v) => v.startsWith('3.10'))
+      .map((v) => path.join(pyenv, v, 'bin', 'python3.10')),
+  ];
+  return candidates.find((file) => existsSync(file) && !file.includes('shims'));
+}
 
 /**
  * The trainer's working directory is the only thing keeping `python -m` on Python 3.10 (no PYTHONSAFEPATH) from
@@ -76,5 +90,21 @@ describe('the trainer working directory is private (issue 22, adversary 8)', () 
     chmodSync(first, 0o777);
     const second = neutralDirectory(base, uid);
     assertFreshPrivate(second);
+  });
+
+  it('on Python 3.10, where the working folder is on sys.path despite PYTHONSAFEPATH, runs in the private one', async function () {
+    const python = python310();
+    if (!python) this.skip(); // no 3.10 here; the folder checks above still hold
+    const lines: string[] = [];
+    const exit = await runTrainerCommand({
+      python,
+      args: ['-c', 'import os, sys; print(os.getcwd()); print(repr(sys.path[0]))'],
+      env: process.env,
+      graceMs: 1_000,
+      onOutput: (line) => lines.push(line),
+    });
+    assert.equal(exit.code, 0);
+    assert.deepEqual(lines, [neutralDirectory(), "''"]); // '' is the working folder: only this user can write it
+    assert.ok(isPrivateDirectory(neutralDirectory(), uid));
   });
 });
