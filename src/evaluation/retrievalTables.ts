@@ -60,7 +60,7 @@ const emptyRow = (metric: string): ComparisonRow => ({
   verdict: null,
 });
 
-/** Adds the retrieval columns to base-vs-fine-tuned tables; metrics only the baseline has get rows of their own. */
+/** Adds the retrieval columns to the base-vs-fine-tuned tables. */
 export function withRetrieval(
   tables: ComparisonTables,
   retrieval: MetricsDocument | null,
@@ -68,10 +68,10 @@ export function withRetrieval(
 ): ComparisonTables {
   if (!retrieval && !versus) return tables;
   const overrides = versus?.higherIsBetter ?? {};
-  const metrics = orderMetrics([
-    ...tables.metrics,
-    ...Object.keys(retrieval?.overall ?? {}).filter((m) => !tables.metrics.includes(m)),
-  ]);
+  // The rows are the models' metrics; the baseline's own rows show only before any model side has metrics (while
+  // the models still answer). A metric only the baseline has (its trivial grounding) has nothing to compare with.
+  const metrics =
+    tables.metrics.length > 0 ? tables.metrics : orderMetrics(Object.keys(retrieval?.overall ?? {}));
   const overall = metrics.map((metric) => {
     const row = tables.overall.find((r) => r.metric === metric) ?? emptyRow(metric);
     return {

@@ -213,7 +213,8 @@ export async function evaluateCheckpoint(
   const trainData = trainingDataFor(config.train_file, testFile, target.runDir);
   const remembered = services.context.workspaceState.get<EvaluationSettings>(SETTINGS_KEY);
   const presetDecoding = PRESETS[config.preset as PresetName]?.decoding;
-  const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered, ...presetDecoding };
+  // RAG is chosen each time (a separate kind of evaluation), not carried over from the last one.
+  const defaults: EvaluationSettings = { ...DEFAULT_SETTINGS, ...remembered, ...presetDecoding, rag: null };
   let settings: EvaluationSettings | undefined;
   if (options) {
     settings = {
@@ -222,7 +223,8 @@ export async function evaluateCheckpoint(
       limit: options.limit === undefined ? defaults.limit : options.limit,
       evaluateBase: options.evaluateBase ?? true,
       repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
-      rag: options.ragK ? { k: options.ragK } : null,
+      // Closed-book records stay as they were before RAG evaluations existed.
+      ...(options.ragK ? { rag: { k: options.ragK } } : {}),
     };
   } else {
     settings = await pickSettings(defaults, await countLines(testFile), trainData !== undefined);

@@ -144,6 +144,27 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
     };
     assert.equal(comparison.n, 4);
     assert.ok('perplexity' in comparison.metrics && 'f1' in comparison.metrics);
+
+    // The retrieval-only baseline over the run's training data, on the same 4 examples, compared with the adapter.
+    const retrieval = record.retrieval as { index: string; trainData: string; status: string };
+    assert.equal(retrieval.status, 'finished');
+    assert.equal(
+      retrieval.trainData,
+      path.join(workspace, '.medqa', 'exports', 'evaluation-fixture', 'train.jsonl'),
+    );
+    assert.match(retrieval.index, /[/\\]\.medqa[/\\]retrieval[/\\]auto-[0-9a-f]{16}$/);
+    const baseline = jsonl(path.join(dir, 'retrieval', 'predictions.jsonl'));
+    assert.deepEqual(
+      baseline.map((r) => r.id).sort(),
+      jsonl(path.join(dir, 'adapter', 'predictions.jsonl'))
+        .map((r) => r.id)
+        .sort(),
+      'the baseline answered the same sample',
+    );
+    const versus = JSON.parse(
+      readFileSync(path.join(dir, 'versus-retrieval', 'comparison.json'), 'utf8'),
+    ) as { n: number };
+    assert.equal(versus.n, 4);
     await waitForMetricsTab();
   });
 
@@ -159,7 +180,8 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
     const lines = readFileSync(csvFile, 'utf8').trimEnd().split('\r\n');
     assert.equal(
       lines[0],
-      'group,n,metric,base,base_ci_low,base_ci_high,fine_tuned,fine_tuned_ci_low,fine_tuned_ci_high,absolute_change,relative_change,change_ci_low,change_ci_high,p_value,verdict',
+      'group,n,metric,base,base_ci_low,base_ci_high,fine_tuned,fine_tuned_ci_low,fine_tuned_ci_high,absolute_change,relative_change,change_ci_low,change_ci_high,p_value,verdict,' +
+        'retrieval,retrieval_ci_low,retrieval_ci_high,vs_retrieval_change,vs_retrieval_ci_low,vs_retrieval_ci_high,vs_retrieval_p_value,vs_retrieval_verdict',
     );
     const overall = lines.filter((l) => l.startsWith('overall,'));
     assert.deepEqual(
