@@ -22,6 +22,8 @@ PACKAGES = (
     "nltk",
     "onnx",
     "onnxruntime",
+    "bm25s",  # index build / retrieve / baseline
+    "PyStemmer",
 )
 OPTIONAL_PACKAGES = ("bitsandbytes", "deepspeed")
 

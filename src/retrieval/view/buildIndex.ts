@@ -24,7 +24,10 @@ import { pairsHash } from '../freshness';
 import { needsFirst, needsFolder } from '../../util/prerequisite';
 
 /** `index build` needs bm25s and PyStemmer; the doctor does not report them, so the trainer says when they lack. */
-export const RETRIEVAL: TrainerNeeds = { action: 'build a retrieval index', packages: [] };
+export const RETRIEVAL: TrainerNeeds = {
+  action: 'build a retrieval index',
+  packages: ['bm25s', 'PyStemmer'],
+};
 
 /** How long a cancelled build may take to stop before SIGKILL (it writes into a temp folder, so nothing is lost). */
 const CANCEL_GRACE_MS = 3_000;
