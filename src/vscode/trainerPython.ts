@@ -18,7 +18,8 @@ export const TRAINING: TrainerNeeds = {
 
 export const EVALUATION: TrainerNeeds = {
   action: 'evaluate',
-  packages: ['torch', 'transformers', 'peft', 'sacrebleu', 'rouge-score', 'nltk'],
+  // bm25s: every evaluation gets a retrieval baseline (and RAG evaluations retrieve).
+  packages: ['torch', 'transformers', 'peft', 'sacrebleu', 'rouge-score', 'nltk', 'bm25s', 'PyStemmer'],
 };
 
 let cached: { key: string; python: string; report: TrainerDoctorReport } | undefined;
