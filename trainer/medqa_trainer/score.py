@@ -198,6 +198,8 @@ def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, Any]
 
 def load_predictions(path: Path) -> list[dict[str, Any]]:
     """Rows of a predictions file, validated; raises PredictionsFileError listing every bad line."""
+    if path.is_dir():
+        raise PredictionsFileError(path, [f"{path}: is a folder; give the predictions .jsonl file inside it"])
     if not path.is_file():
         raise PredictionsFileError(path, [f"{path}: no such file"])
     rows: list[dict[str, Any]] = []
@@ -376,6 +378,9 @@ def run(args: argparse.Namespace) -> int:
     except PredictionsFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # e.g. a file this user may not read
+        print(f"error: {source}: cannot be read ({error.strerror or error})", file=sys.stderr)
+        return 2
     scored = score_rows(rows)
     cleaned = None
     if args.strip_prompt:
@@ -392,9 +397,13 @@ def run(args: argparse.Namespace) -> int:
         cleaned=cleaned,
         extra={"predictions_source": recorded_path(source, out_dir)},
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out_dir / "predictions.jsonl", output_rows(rows, scored, cleaned))
-    write_json(out_dir / "metrics.json", document)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(out_dir / "predictions.jsonl", output_rows(rows, scored, cleaned))
+        write_json(out_dir / "metrics.json", document)
+    except OSError as error:  # --out is a file, a read-only folder, a full disk
+        print(f"error: cannot write into {out_dir}: {error.strerror or error}", file=sys.stderr)
+        return 2
     hint = None if args.strip_prompt else "Run `score --strip-prompt` to also score cleaned answers."
     hygiene.warn(document["hygiene"], hint=hint)
     warn_long_texts(document)

@@ -121,8 +121,22 @@ def test_corrupt_predictions_are_messages(tmp_path: Path, capsys: pytest.Capture
     assert main(["score", "--predictions", str(candidate / "predictions.jsonl"), "--out", str(out)]) == 2
     assert "cannot be scored (3 problem(s))" in capsys.readouterr().err
     assert main(["score", "--predictions", str(candidate), "--out", str(out)]) == 2  # a folder
-    assert f"{candidate}: no such file" in capsys.readouterr().err
+    assert f"{candidate}: is a folder; give the predictions .jsonl file inside it" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_score_into_an_unwritable_out_is_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_side(tmp_path / "side", {"symptoms": 2}, right=True) / "predictions.jsonl"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where --out should be a folder")
+    assert main(["score", "--predictions", str(source), "--out", str(blocker), "--bootstrap", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write into {blocker}: ") and "Traceback" not in err
+    base = write_side(tmp_path / "base", {"symptoms": 2}, right=False)
+    assert compare(base, source.parent, blocker) == 2
+    assert capsys.readouterr().err.startswith(f"error: cannot write into {blocker}: ")
 
 
 def test_paths_are_recorded_relative_to_the_result_file(tmp_path: Path) -> None:
