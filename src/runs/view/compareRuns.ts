@@ -45,7 +45,8 @@ async function newestEvaluation(runDir: string): Promise<ComparedEvaluation | nu
     for (const metric of EVALUATION_METRICS)
       metrics[metric] = summary.overall.find((row) => row.metric === metric)?.adapter ?? null;
     if (Object.values(metrics).some((value) => value !== null))
-      return { dir: entry.dir, name: entry.name, metrics };
+      // "… · RAG k=3": the scores of a RAG evaluation are not closed-book scores; the cell's title says which.
+      return { dir: entry.dir, name: `${entry.name} · ${summary.mode ?? 'closed-book'}`, metrics };
   }
   return null;
 }
