@@ -9,7 +9,12 @@ import { EVALUATION, trainerPython } from '../../vscode/trainerPython';
 import { pickModel } from '../../training/view/trainWizard';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
-import { createEvaluationFolder, evaluationHome, type EvaluationSettings } from '../evaluationFolder';
+import {
+  createEvaluationFolder,
+  evaluationHome,
+  readEvaluationRecord,
+  type EvaluationSettings,
+} from '../evaluationFolder';
 import {
   leftText,
   planStages,
@@ -328,5 +333,10 @@ export async function evaluateCheckpoint(
       'MedQA: evaluation cancelled. The answers generated so far were kept and scored.',
     );
   }
+  const retrievalError = (await readEvaluationRecord(evaluationDir))?.retrieval?.error;
+  if (retrievalError && outcome.status === 'finished')
+    void vscode.window.showWarningMessage(
+      `MedQA: no retrieval-only baseline in this evaluation. ${retrievalError}`,
+    );
   return evaluationDir;
 }
