@@ -7,6 +7,18 @@ import * as path from 'node:path';
 export const SHIPPED_STATE = ['.medqa/runs/smollm2-medquad-cpu-small'];
 
 /**
+ * Everything demo/ ships, as `./studio demo` opens it: the run, the imported, split and exported dataset, and the
+ * first-start file that opens the run and the walkthrough. Other tests start from SHIPPED_STATE (no dataset state).
+ */
+export const DEMO_STATE = [
+  ...SHIPPED_STATE,
+  '.medqa/workspace.json',
+  '.medqa/open-on-start.json',
+  '.medqa/splits/split-42.json',
+  '.medqa/exports/split-42-demo',
+];
+
+/**
  * A temp copy of a folder, without the state (.medqa/, runs/) that an earlier demo session left in it, but with
  * what the repository ships there (`keep`, paths relative to `source`).
  */

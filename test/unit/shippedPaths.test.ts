@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../support/paths';
+import { DEMO_STATE } from '../support/workspace';
 
 /**
  * An absolute path of the machine that made a file: its home, checkout or temp folders, a user cache. Preceded by
@@ -59,5 +60,21 @@ describe('shipped demo and examples hold no absolute paths of the machine that m
       'git lists the shipped run',
     );
     assert.deepEqual(files.flatMap(absolutePaths), []);
+  });
+});
+
+describe('what the demo ships in .medqa/', () => {
+  it('is what the demo tests copy (DEMO_STATE), so the e2e opens the demo as ./studio demo does', () => {
+    const shipped = shippedFiles(['demo/.medqa']).map((f) => f.slice('demo/'.length));
+    for (const entry of DEMO_STATE)
+      assert.ok(
+        shipped.some((f) => f === entry || f.startsWith(`${entry}/`)),
+        `${entry} is not shipped`,
+      );
+    const covered = (f: string) => DEMO_STATE.some((entry) => f === entry || f.startsWith(`${entry}/`));
+    assert.deepEqual(
+      shipped.filter((f) => !covered(f)),
+      [],
+    );
   });
 });

@@ -18,6 +18,8 @@ export interface WorkbenchOptions {
   freshServer?: boolean;
   /** Extra user settings; implies freshServer. */
   userSettings?: Record<string, unknown>;
+  /** What of the folder's .medqa/ state to copy (default: SHIPPED_STATE, the shipped run only). */
+  shippedState?: readonly string[];
 }
 
 export interface Workbench {
@@ -90,7 +92,11 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
   const server = ownServer
     ? await startCodeServer(serverOptions(options.userSettings))
     : await (state.sharedServer ??= startCodeServer(serverOptions()));
-  const workspaceDir = copyWorkspace(options.workspace ?? path.join(repoRoot, 'demo'));
+  const workspaceDir = copyWorkspace(
+    options.workspace ?? path.join(repoRoot, 'demo'),
+    undefined,
+    options.shippedState,
+  );
   let browser: BrowserSession | undefined;
   try {
     browser = await launchBrowser();
