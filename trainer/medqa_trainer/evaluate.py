@@ -282,7 +282,7 @@ def evaluate(
             "adapter": recorded_path(args.adapter, args.out) if args.adapter else None,
             "data": recorded_path(args.data, args.out),
             "decoding": decoding_info,
-            "retrieval": setup.describe(args.retrieval_index) if setup is not None else None,
+            "retrieval": setup.describe(args.retrieval_index, args.out) if setup is not None else None,
             "cancelled": cancelled,
             "total": len(examples),
             "runtime": {

@@ -191,3 +191,15 @@ def test_no_project_marker_keeps_siblings_relative_and_far_paths_absolute(tmp_pa
     assert recorded_path(folder / "x", folder) == "./x"
     assert recorded_path(tmp_path / "b" / "p.jsonl", folder) == str(tmp_path / "b" / "p.jsonl")
     assert recorded_path("/", folder) == "/"
+
+
+def test_the_retrieval_index_is_recorded_relative_to_metrics_json(tmp_path: Path) -> None:
+    from medqa_trainer.retrieval.augment import RetrievalSetup
+
+    project = tmp_path / "project"
+    (project / ".medqa").mkdir(parents=True)
+    index = project / ".medqa" / "indexes" / "train"
+    out = project / ".medqa" / "runs" / "r1" / "evaluations" / "e1" / "adapter"
+    setup = RetrievalSetup(index=None, manifest={"data_hash": "h", "settings": {}})  # type: ignore[arg-type]
+    assert setup.describe(index, out)["index"] == "../../../../../indexes/train"
+    assert "index" not in setup.describe()  # the decoding hash's part: no path at all

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medqa_trainer.recorded_paths import recorded_path
 from medqa_trainer.retrieval.corpus import CorpusError, Passage, passage_from_chat
 from medqa_trainer.retrieval.index import RetrievalIndex, leaked_pairs, same_question_or_group
 from medqa_trainer.retrieval.rag import Source, fit_sources, render_user_content, sources_from_hits
@@ -32,14 +33,18 @@ class RetrievalSetup:
     k: int = DEFAULT_K
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
 
-    def describe(self, folder: Path | None = None) -> dict[str, Any]:
+    def describe(self, folder: Path | None = None, out_dir: Path | None = None) -> dict[str, Any]:
+        """The setup as metrics.json records it; `index` relative to `out_dir` (the file's folder) when near it."""
+        index = (
+            None if folder is None else recorded_path(folder, out_dir) if out_dir is not None else str(folder)
+        )
         return {
             "index_data_hash": self.manifest["data_hash"],
             "index_settings": self.manifest["settings"],
             "splits": (self.manifest.get("source") or {}).get("splits"),
             "k": self.k,
             "context_tokens": self.context_tokens,
-            **({"index": str(folder)} if folder is not None else {}),
+            **({"index": index} if index is not None else {}),
         }
 
     def hash_part(self) -> str:

@@ -67,7 +67,7 @@ def baseline_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
     decoding["hash"] = hashlib.sha256(json.dumps(decoding, sort_keys=True).encode()).hexdigest()[:16]
     for row in rows:
         row["decoding_hash"] = decoding["hash"]
-    return rows, {**setup.describe(args.index), "decoding": decoding}
+    return rows, {**setup.describe(args.index, args.out), "decoding": decoding}
 
 
 # The baseline gives whole answers, never cut; load_setup still checks a budget, so pass the smallest it takes.
