@@ -236,3 +236,10 @@ def test_any_text_gives_measures_in_range(answer: str, question: str, passage: s
     assert g.fabrication >= 0.0 and g.unsupported_count >= len(g.unsupported)
     # Adding the answer itself as a source leaves nothing unsupported.
     assert ground(answer, question, [{"n": 1, "text": answer}]).unsupported == []
+
+
+def test_a_huge_answer_is_read_in_part_and_says_so() -> None:
+    answer = "Kubecoff syndrome affects 1 in 250,000 newborns (KBS). " * 20_000  # 1.1 million characters
+    g = ground(answer, QUESTION, PASSAGES)
+    assert g.cut and g.unsupported == ["Kubecoff syndrome", "1 in 250,000", "(KBS)"]
+    assert not ground("Short.", QUESTION, PASSAGES).cut

@@ -28,6 +28,10 @@ MAX_LISTED_CLAIMS = 20  # unsupported claims listed per answer (the count is alw
 MAX_CITATION_RANGE = 20  # [1-100000] is not expanded (same bound as retrieval.rag)
 # A claim is only as long as a few words; a pathological one-line "word" must not make the work quadratic.
 _MAX_TOKEN = 200
+# Work bounds (recorded in metrics.json settings; a row read only in part says `cut`): 40x MedQuAD's longest answer,
+# so only broken or hostile files reach them, and a 1,000,000-character answer still scores in seconds.
+MAX_ANSWER_CHARS = 200_000
+MAX_SOURCE_CHARS = 1_000_000
 
 # NLTK's English stopword list (nltk.corpus.stopwords, 179 words), inlined: its corpus is a separate
 # download, and scoring must work offline.
@@ -140,6 +144,7 @@ class Grounding:
     unsupported: list[str] = field(default_factory=list)
     unsupported_count: int = 0
     sources: str = "none"
+    cut: bool = False  # the answer or its sources were longer than MAX_ANSWER_CHARS / MAX_SOURCE_CHARS
 
     @property
     def fabrication(self) -> float:
@@ -215,7 +220,7 @@ def _phrase_spans(text: str, sources: Sources) -> list[tuple[int, int, str, bool
     Lower-case phrases ("genetic disorders") are descriptions, not names, and are left out."""
     spans: list[tuple[int, int, str, bool]] = []
     for head in _HEADS.finditer(text):
-        before = text[max(0, head.start() - 3 * _MAX_TOKEN) : head.start()]
+        before = text[max(0, head.start() - 160) : head.start()]  # three words; longer ones are not names
         run = re.search(r"((?:[A-Za-z0-9][\w'\u2019/-]*[ \t]+){1,3})$", before)
         if not run:
             continue
@@ -226,7 +231,9 @@ def _phrase_spans(text: str, sources: Sources) -> list[tuple[int, int, str, bool
         run_start = head.start() - len(run.group(1))
         # "Like Huntington disease": a sentence's first word is capitalised anyway; start at the next
         # capitalised one when there is one ("Rexlone endotheliotic disease" keeps its first word).
-        before_run = text[:run_start]
+        before_run = before[
+            : len(before) - len(run.group(1))
+        ]  # the window only: a whole-text slice is quadratic
         gap = before_run[len(before_run.rstrip()) :]
         at_start = first == 0 and _sentence_start(before_run.split()[-1] if before_run.strip() else None, gap)
         if at_start:
@@ -295,7 +302,10 @@ def passage_texts(passages: Sequence[Mapping[str, Any]] | None) -> list[str]:
 def ground(answer: str, question: str | None, passages: Sequence[Mapping[str, Any]] | None) -> Grounding:
     """All grounding measures of one answer. `passages=None`: closed-book (checked against the question only)."""
     texts = ([question] if question else []) + passage_texts(passages)
-    sources = Sources.of(texts)
+    joined = "\n".join(texts)
+    cut = len(answer) > MAX_ANSWER_CHARS or len(joined) > MAX_SOURCE_CHARS
+    answer, joined = answer[:MAX_ANSWER_CHARS], joined[:MAX_SOURCE_CHARS]
+    sources = Sources.of([joined])
     cited = cited_numbers(answer)
     citation_valid = None
     if passages is not None and cited:
@@ -318,4 +328,5 @@ def ground(answer: str, question: str | None, passages: Sequence[Mapping[str, An
         unsupported=claims[:MAX_LISTED_CLAIMS],
         unsupported_count=len(claims),
         sources=kind or "none",
+        cut=cut,
     )

@@ -71,6 +71,7 @@ def add_to_record(record: dict[str, Any], grounding: Grounding, with_passages: b
         "words": grounding.words,
         "unsupported_count": grounding.unsupported_count,
         "unsupported": grounding.unsupported,
+        "cut": grounding.cut,
     }
 
 

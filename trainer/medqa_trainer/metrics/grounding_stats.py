@@ -31,7 +31,9 @@ from medqa_trainer.metrics.aggregate import (
 )
 from medqa_trainer.metrics.grounding import (
     DISEASE_SUFFIXES,
+    MAX_ANSWER_CHARS,
     MAX_CITATION_RANGE,
+    MAX_SOURCE_CHARS,
     STEMMER,
     STOPWORDS,
     Grounding,
@@ -192,6 +194,8 @@ def grounding_settings() -> dict[str, Any]:
         "stopwords": f"nltk english ({len(STOPWORDS)} words)",
         "disease_suffixes": list(DISEASE_SUFFIXES),
         "max_citation_range": MAX_CITATION_RANGE,
+        "max_answer_chars": MAX_ANSWER_CHARS,
+        "max_source_chars": MAX_SOURCE_CHARS,
         "units": {
             "support": "0-1",
             "fabrication": "per 100 words",
