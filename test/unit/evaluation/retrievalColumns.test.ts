@@ -36,6 +36,9 @@ describe('Metrics panel: the retrieval-only column', () => {
     assert.match(html, />Retrieval-only</);
     assert.match(html, />p vs retrieval</);
     assert.match(html, /best-matching training pair/);
+    const columns = (html.match(/<th scope="col"/g) ?? []).length;
+    for (const tr of html.match(/<tr data-metric="[^"]+">.*?<\/tr>/g) ?? [])
+      assert.equal((tr.match(/<t[hd][ >]/g) ?? []).length, columns, `every row has a cell per column: ${tr}`);
     const f1 = summary.overall.find((row) => row.metric === 'f1');
     const row = html.match(/<tr data-metric="f1">(.*?)<\/tr>/)?.[1] ?? '';
     assert.ok(row.includes(`>${formatMetric('f1', f1?.retrieval?.value)}<`), row);
