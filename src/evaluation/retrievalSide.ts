@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { INDEX_FORMAT } from '../retrieval/contract';
 import { RETRIEVAL_DIR } from '../retrieval/indexes';
-import { trainerArgs } from '../util/trainerProcess';
+import { runTrainerCommand, trainerArgs, type CommandExit } from '../util/trainerProcess';
 
 /**
  * The retrieval side of an evaluation (issue 18): an index over the run's training data, and the trainer's
@@ -105,4 +105,29 @@ export function trainingDataFor(trainFile: unknown, testFile: string, runDir: st
   return candidates.find(
     (file): file is string => !!file && file !== path.resolve(testFile) && existsSync(file),
   );
+}
+
+/**
+ * The training-split index of `trainFile` for a workspace, built when missing (a grounded training run needs it before
+ * it starts). `index`: its folder; `exit`: the build's exit when one ran (undefined when the index was reused).
+ */
+export async function ensureTrainingIndex(options: {
+  python: string;
+  env: NodeJS.ProcessEnv;
+  workspaceRoot: string;
+  trainFile: string;
+  signal?: AbortSignal;
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+}): Promise<{ index: string; exit?: CommandExit }> {
+  const index = autoIndexDir(options.workspaceRoot, await fileHash(options.trainFile));
+  if (isIndexReady(index)) return { index };
+  const exit = await runTrainerCommand({
+    python: options.python,
+    args: indexBuildArgs(options.trainFile, index),
+    env: options.env,
+    graceMs: 5_000,
+    signal: options.signal,
+    onOutput: options.onOutput,
+  });
+  return { index, exit };
 }

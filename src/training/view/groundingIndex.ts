@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { failureText } from '../../evaluation/launcher';
-import { autoIndexDir, fileHash, indexBuildArgs, isIndexReady } from '../../evaluation/retrievalSide';
-import { runTrainerCommand } from '../../util/trainerProcess';
+import { ensureTrainingIndex } from '../../evaluation/retrievalSide';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerEnv } from '../pythonEnvironment';
 
@@ -19,11 +18,7 @@ export async function trainingSplitIndex(
   const root = services.workspaceRoot();
   if (!root)
     throw new Error('Open a workspace folder: the retrieval index is kept in its .medqa/retrieval/.');
-  const dir = autoIndexDir(root, await fileHash(trainFile));
-  if (isIndexReady(dir)) return dir;
-  const args = indexBuildArgs(trainFile, dir);
-  services.log.info(`Building the training-split retrieval index: ${python} ${args.join(' ')}`);
-  const result = await vscode.window.withProgress(
+  const { index, exit } = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
       title: 'MedQA: indexing the training split for retrieval',
@@ -32,11 +27,11 @@ export async function trainingSplitIndex(
     (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      return runTrainerCommand({
+      return ensureTrainingIndex({
         python,
-        args,
         env: trainerEnv(services.context.extensionPath),
-        graceMs: 5_000,
+        workspaceRoot: root,
+        trainFile,
         signal: abort.signal,
         onOutput: (line) => {
           services.log.info(`[index] ${line}`);
@@ -45,7 +40,9 @@ export async function trainingSplitIndex(
       });
     },
   );
-  if (result.cancelled) return undefined;
-  if (result.code !== 0) throw new Error(`Building the retrieval index failed: ${failureText(result)}`);
-  return dir;
+  if (!exit) return index;
+  if (exit.cancelled) return undefined;
+  if (exit.code !== 0) throw new Error(`Building the retrieval index failed: ${failureText(exit)}`);
+  services.log.info(`Built the training-split retrieval index ${index}`);
+  return index;
 }

@@ -12,6 +12,7 @@ import {
 import {
   autoIndexDir,
   baselineArgs,
+  ensureTrainingIndex,
   fileHash,
   indexBuildArgs,
   isIndexReady,
@@ -320,6 +321,27 @@ describe('evaluation: runs with a retrieval side', function () {
     const record = await readEvaluationRecord(plan.evaluationDir);
     assert.equal(record?.status, 'failed');
     assert.equal(record?.retrieval?.status, 'failed');
+  });
+
+  it("a grounded training run's index: built once over the training split, then reused", async () => {
+    const trainFile = path.join(root, 'train.jsonl');
+    writeFileSync(trainFile, '{"id": "a"}\n');
+    const options = { python: plan.python, env: plan.env, workspaceRoot: root, trainFile };
+    const first = await ensureTrainingIndex(options);
+    assert.equal(first.exit?.code, 0);
+    assert.match(first.index, /auto-[0-9a-f]{16}$/);
+    assert.equal(isIndexReady(first.index), true);
+    assert.deepEqual(commands(), [['index', 'build', '--data', trainFile, '--out', first.index]]);
+    const again = await ensureTrainingIndex(options);
+    assert.deepEqual(again, { index: first.index }, 'reused: no build');
+    assert.equal(commands().length, 1);
+    // Another training split, another index; a failed build says so through its exit.
+    writeFileSync(trainFile, '{"id": "b"}\n');
+    plan.env.FAKE_MODE = 'no-bm25';
+    const failed = await ensureTrainingIndex({ ...options, env: plan.env });
+    assert.notEqual(failed.index, first.index);
+    assert.equal(failed.exit?.code, 2);
+    assert.match(failed.exit?.stderrTail.join('\n') ?? '', /needs bm25s/);
   });
 
   it('without training data there is no retrieval side, as before', () => {
