@@ -72,13 +72,26 @@ def test_evaluate_writes_predictions_metrics_and_events(base_run: Path, validate
             "answer_tokens",
             "decoding_hash",
         }
-        assert set(row["scores"]) == {"exact_match", "f1", "bleu", "rouge_l", "meteor", "perplexity"}
+        # Text metrics, and the grounding proxies of a closed-book answer (no citation validity: no passages).
+        assert set(row["scores"]) == {
+            "exact_match",
+            "f1",
+            "bleu",
+            "rouge_l",
+            "meteor",
+            "perplexity",
+            "support",
+            "fabrication",
+        }
+        assert row["grounding"]["sources"] == "question"
         assert 0 < row["new_tokens"] <= 12
     assert any(r["prediction"] for r in rows)
     metrics = json.loads((base_run / "metrics.json").read_text())
     assert metrics["n"] == 6 and metrics["total"] == 6 and metrics["cancelled"] is False
     assert set(metrics["overall"]) == {"exact_match", "f1", "bleu", "rouge_l", "meteor", "perplexity"}
     assert metrics["overall"]["perplexity"]["value"] > 1
+    assert set(metrics["grounding"]["overall"]) == {"support", "fabrication", "fabrication_count"}
+    assert metrics["grounding"]["n"] == 6
     assert set(metrics["by_qtype"]) == {
         "information",
         "symptoms",
