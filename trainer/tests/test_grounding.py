@@ -5,8 +5,10 @@ Each hand-made case states what a reader would say about the answer; the measure
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,6 +58,17 @@ def test_citation_forms() -> None:
     assert cited_numbers("see [2], [1, 3] and [4-6] or [2\u20133]; not (1) or [a]") == [2, 1, 3, 4, 5, 6]
     assert cited_numbers("[1-100000]") == [1, 100000]  # a huge range is not expanded
     assert cited_numbers("[" + "9" * 5000 + "]") == []  # not a citation; must not crash int()
+
+
+@pytest.mark.parametrize(
+    "case",
+    json.loads((Path(__file__).resolve().parents[2] / "test/fixtures/retrieval/citations.json").read_text())[
+        "cases"
+    ],
+    ids=lambda c: str(c["text"]),
+)
+def test_citations_read_as_evaluate_and_the_extension_read_them(case: dict[str, Any]) -> None:
+    assert cited_numbers(str(case["text"])) == case["cited"]
 
 
 def test_a_number_not_in_the_sources_is_a_claim() -> None:

@@ -47,7 +47,8 @@ STOPWORDS = frozenset(
     shan shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't""".split()  # noqa: SIM905 (the list as NLTK prints it, easy to check)
 )
 
-_CITATION = re.compile(r"\[\s*(\d{1,6}(?:\s*[-\u2013,]\s*\d{1,6})*)\s*\]")
+# As retrieval.rag reads them (the shared cases in test/fixtures/retrieval/citations.json); at most 6 digits.
+_CITATION = re.compile(r"\[(\d{1,6}(?:\s*[-\u2013,]\s*\d{1,6})*)\]")
 _WORD = re.compile(r"[A-Za-z]+")
 _WORD_OR_NUMBER = re.compile(r"[A-Za-z]+|\d+")
 _COUNTED_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")  # "250,000" and "2.5" are one word each
