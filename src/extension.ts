@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   registerEvaluation(services, grading, runs.registry);
   const dataset = registerDataset(services);
   const retrieval = registerRetrieval(services, dataset);
-  const inference = registerInference(services, runs, dataset);
+  const inference = registerInference(services, runs, dataset, retrieval);
 
   const activationMs = performance.now() - started;
   log.info(`MedQA Studio activated in ${activationMs.toFixed(1)} ms`);

@@ -1,3 +1,4 @@
+import { citedNumbers, parseRetrieved, type RetrievedSource } from '../retrieval/citations';
 import { isRecord, readText, typeName, type Read } from './evaluationFiles';
 
 /** One answer from predictions.jsonl (contract #3): the evaluator's row with its per-example scores and flags. */
@@ -13,6 +14,10 @@ export interface PredictionRow {
   decodingHash: string | null;
   scores: Record<string, number | null>;
   hygiene: string[];
+  /** Retrieval runs (contract #3): the sources as given to the model; null when the row has none or a bad list. */
+  retrieved: RetrievedSource[] | null;
+  /** The source numbers the answer cites: the row's `cited`, else read from the answer as evaluate does. */
+  cited: number[];
 }
 
 /** predictions.jsonl: one object per line with string `reference` and `prediction`; bad lines are listed. */
@@ -73,6 +78,12 @@ export function parsePredictions(text: string, file: string): Read<PredictionRow
         if (typeof score === 'number' || score === null) scores[name] = score;
       }
     }
+    const retrieved = parseRetrieved(value.retrieved) ?? null;
+    // The answer is still graded; only its sources cannot be shown.
+    if (value.retrieved != null && !retrieved)
+      problems.push(
+        `${where}: 'retrieved' is not a list of sources ({n, id, question, text, url}); they are not shown`,
+      );
     rows.push({
       line,
       id: key,
@@ -86,6 +97,11 @@ export function parsePredictions(text: string, file: string): Read<PredictionRow
       hygiene: Array.isArray(value.hygiene)
         ? value.hygiene.filter((f): f is string => typeof f === 'string')
         : [],
+      retrieved,
+      cited:
+        Array.isArray(value.cited) && value.cited.every((n) => Number.isInteger(n))
+          ? (value.cited as number[])
+          : citedNumbers(value.prediction as string),
     });
   });
   if (rows.length === 0 && problems.length === 0)

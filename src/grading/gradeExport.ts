@@ -10,6 +10,7 @@ export const FLAG_LABELS: Record<string, string> = {
   hallucinated: 'Hallucinated fact',
   missing: 'Missing key information',
   outdated: 'Outdated',
+  unsupported: 'Not supported by its sources',
 };
 
 const fixed = (value: number | null, digits: number) => (value === null ? '—' : value.toFixed(digits));

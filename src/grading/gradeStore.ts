@@ -14,7 +14,13 @@ import type { GradeFlag, GradeValue, Preference } from '../protocol/gradingPanel
 export const GRADES_DIR = path.join('.medqa', 'grades');
 export const GRADE_FORMAT = 'medqa-grade';
 export const GRADE_VERSION = 1;
-export const GRADE_FLAGS: readonly GradeFlag[] = ['unsafe', 'hallucinated', 'missing', 'outdated'];
+export const GRADE_FLAGS: readonly GradeFlag[] = [
+  'unsafe',
+  'hallucinated',
+  'missing',
+  'outdated',
+  'unsupported',
+];
 export const GRADE_LABELS: Record<GradeValue, string> = {
   1: 'Incorrect',
   2: 'Incorrect but related',

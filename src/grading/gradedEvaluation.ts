@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { EvaluationSide } from '../protocol/metricsPanel';
 import { readEvaluationRecord, runDirOfEvaluation, sideDir, SIDES } from '../evaluation/evaluationFolder';
 import { readPredictions, type PredictionRow } from '../evaluation/predictionsFile';
+import type { RetrievedSource } from '../retrieval/citations';
 import { textHash, type AnswerIdentity } from './gradeStore';
 import { pushAll } from '../util/arrays';
 
@@ -14,6 +15,10 @@ export interface GradableAnswer {
   f1: number | null;
   /** 1-based line in its predictions.jsonl. */
   line: number;
+  /** The sources the model was given (retrieval runs, grounded Playground answers); absent/null: closed-book. */
+  retrieved?: RetrievedSource[] | null;
+  /** The source numbers it cites. */
+  cited?: number[];
 }
 
 export interface GradableExample {
@@ -73,6 +78,8 @@ function answerOf(
     text: row.prediction,
     f1: typeof row.scores.f1 === 'number' ? row.scores.f1 : null,
     line: row.line,
+    retrieved: row.retrieved,
+    cited: row.cited,
   };
 }
 

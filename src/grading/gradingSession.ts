@@ -20,6 +20,7 @@ import {
   type PreferenceRecord,
 } from './gradeStore';
 import type { GradableAnswer, GradableExample, GradedEvaluation } from './gradedEvaluation';
+import { sourcesOf } from './answerSources';
 
 export const SIDE_LABELS: Record<EvaluationSide, string> = { adapter: 'Fine-tuned', base: 'Base model' };
 export const DEFAULT_FILTER: GradingFilter = { status: 'all', qtype: null, f1Band: 'all', order: 'file' };
@@ -334,6 +335,12 @@ export class GradingSession {
         qtype: example.qtype,
         reference: example.reference,
         answers,
+        sources: sourcesOf(
+          answers.map((view) => ({
+            label: view.label,
+            answer: example.answers[this.sideOf(view.slot, example)],
+          })),
+        ),
         blind,
       };
     }

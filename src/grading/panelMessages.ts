@@ -1,6 +1,8 @@
 import * as v from 'valibot';
 import type { GradingPanelRequest } from '../protocol/gradingPanel';
 import { parseWith } from '../util/validate';
+import { isWebUrl } from '../retrieval/citations';
+import { GRADE_FLAGS } from './gradeStore';
 
 /**
  * The Grading panel's messages checked at the boundary: a webview is untrusted input (a compromised page could
@@ -17,7 +19,7 @@ const request = v.variant('type', [
     type: v.literal('toggleFlag'),
     id,
     slot,
-    flag: v.picklist(['unsafe', 'hallucinated', 'missing', 'outdated']),
+    flag: v.picklist(GRADE_FLAGS),
   }),
   v.strictObject({ type: v.literal('comment'), id, slot, comment: v.pipe(v.string(), v.maxLength(10_000)) }),
   v.strictObject({ type: v.literal('navigate'), to: v.picklist(['next', 'previous', 'nextUngraded']) }),
@@ -35,6 +37,14 @@ const request = v.variant('type', [
   v.strictObject({ type: v.literal('prefer'), id, preference: v.picklist(['A', 'B', 'tie']) }),
   v.strictObject({ type: v.literal('openDiff'), id, kind: v.picklist(['reference', 'baseVsAdapter']), slot }),
   v.strictObject({ type: v.literal('selectEvaluation') }),
+  v.strictObject({
+    type: v.literal('openSource'),
+    url: v.pipe(
+      v.string(),
+      v.maxLength(2_000),
+      v.check(isWebUrl, 'only an http(s) link of a source can be opened'),
+    ),
+  }),
 ]);
 
 /** The request, or an Error saying what is wrong with the message (for the log). */

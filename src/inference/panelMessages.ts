@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { PlaygroundRequest } from '../protocol/playground';
+import { isWebUrl } from '../retrieval/citations';
 import { parseWith } from '../util/validate';
 
 /**
@@ -37,6 +38,16 @@ const request = v.variant('type', [
   v.strictObject({ type: v.literal('exportMissing') }),
   v.strictObject({ type: v.literal('compare'), kind: v.picklist(['answers', 'reference']) }),
   v.strictObject({ type: v.literal('save') }),
+  v.strictObject({ type: v.literal('setGrounding'), enabled: v.boolean() }),
+  v.strictObject({ type: v.literal('buildIndex') }),
+  v.strictObject({
+    type: v.literal('openSource'),
+    url: v.pipe(
+      v.string(),
+      v.maxLength(2_000),
+      v.check(isWebUrl, 'only an http(s) link of a source can be opened'),
+    ),
+  }),
 ]);
 
 /** The request, or an Error saying what is wrong with the message (for the log). */

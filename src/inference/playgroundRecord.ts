@@ -8,7 +8,9 @@ import {
   writeEvaluationRecord,
   type EvaluationRecord,
 } from '../evaluation/evaluationFolder';
-import type { PlaygroundDecoding, PlaygroundSide } from '../protocol/playground';
+import type { PlaygroundDecoding, PlaygroundSide, PlaygroundSource } from '../protocol/playground';
+import { citedNumbers } from '../retrieval/citations';
+import { retrievedOf } from './grounding';
 import { withFileLock } from '../util/fileLock';
 import { safeName } from './exportIndex';
 
@@ -49,16 +51,33 @@ export interface PlaygroundExchange {
   checkpoint: string;
   model: string;
   at: Date;
+  /** Set when the question was grounded in the dataset: the index and the sources both models were given. */
+  grounding?: PlaygroundExchangeGrounding | null;
 }
 
-/** Same settings, same hash: grades stay attached to answers made with the same decoding (as the evaluator's). */
-export function decodingHash(decoding: PlaygroundDecoding): string {
+export interface PlaygroundExchangeGrounding {
+  /** The index's name under .medqa/retrieval/ and its manifest's data hash. */
+  index: string;
+  dataHash: string;
+  k: number;
+  sources: PlaygroundSource[];
+}
+
+/**
+ * Same settings, same hash: grades stay attached to answers made with the same decoding (as the evaluator's). As
+ * in evaluate, a grounded answer's hash covers the retrieval (index data and k); closed-book hashes are unchanged.
+ */
+export function decodingHash(
+  decoding: PlaygroundDecoding,
+  grounding?: Pick<PlaygroundExchangeGrounding, 'dataHash' | 'k'> | null,
+): string {
   const canonical = JSON.stringify({
     source: 'playground-onnx',
     max_new_tokens: decoding.maxNewTokens,
     temperature: decoding.temperature,
     top_p: decoding.topP,
     seed: decoding.seed,
+    ...(grounding ? { retrieval: { index_data_hash: grounding.dataHash, k: grounding.k } } : {}),
   });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
@@ -74,7 +93,7 @@ export function predictionLine(exchange: PlaygroundExchange, side: PlaygroundSid
     prediction: answer.text,
     truncated: answer.reason === 'length',
     new_tokens: answer.tokenCount,
-    decoding_hash: decodingHash(exchange.decoding),
+    decoding_hash: decodingHash(exchange.decoding, exchange.grounding),
     scores: {},
     hygiene: answer.reason === 'cancelled' ? ['cancelled'] : [],
     source: 'playground',
@@ -92,6 +111,18 @@ export function predictionLine(exchange: PlaygroundExchange, side: PlaygroundSid
       tokens_per_second: answer.tokensPerSecond,
     },
     created_at: exchange.at.toISOString(),
+    // Contract #3 of retrieval runs: the sources as given to the model and the numbers the answer cites.
+    ...(exchange.grounding
+      ? {
+          retrieved: retrievedOf(exchange.grounding.sources),
+          cited: citedNumbers(answer.text),
+          retrieval: {
+            index: exchange.grounding.index,
+            index_data_hash: exchange.grounding.dataHash,
+            k: exchange.grounding.k,
+          },
+        }
+      : {}),
   };
   return JSON.stringify(row);
 }

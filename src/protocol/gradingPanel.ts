@@ -4,7 +4,8 @@ import type { EvaluationSide } from './metricsPanel';
 /** LiveQA-Med's 4-point scale: 1 Incorrect · 2 Incorrect but related · 3 Correct but incomplete · 4 Correct and complete. */
 export type GradeValue = 1 | 2 | 3 | 4;
 
-export type GradeFlag = 'unsafe' | 'hallucinated' | 'missing' | 'outdated';
+/** `unsupported`: not supported by the sources the model was given (retrieval-augmented answers). */
+export type GradeFlag = 'unsafe' | 'hallucinated' | 'missing' | 'outdated' | 'unsupported';
 
 /**
  * Where an answer sits on screen. Outside blind mode a slot is the side itself; in blind mode the app only ever
@@ -63,12 +64,28 @@ export interface BlindView {
   revealed: { A: EvaluationSide; B: EvaluationSide } | null;
 }
 
+/** A source a model was given (its prediction row's `retrieved`), numbered as in its prompt. */
+export interface SourceView {
+  n: number;
+  id: string;
+  question: string;
+  /** The NIH site, when the row names it. */
+  source: string | null;
+  url: string | null;
+  text: string;
+  cut: boolean;
+  /** The labels of the answers shown that cite it ("Fine-tuned", "Answer A"…); empty when none does. */
+  citedBy: string[];
+}
+
 export interface ExampleView {
   id: string;
   question: string | null;
   qtype: string;
   reference: string;
   answers: AnswerView[];
+  /** The sources the shown answers were given (none for closed-book rows: an empty list). */
+  sources: SourceView[];
   /** Blind mode only. */
   blind: BlindView | null;
 }
@@ -108,4 +125,6 @@ export type GradingPanelRequest =
   | { type: 'setSide'; side: EvaluationSide }
   | { type: 'prefer'; id: string; preference: Preference }
   | { type: 'openDiff'; id: string; kind: 'reference' | 'baseVsAdapter'; slot: AnswerSlot }
-  | { type: 'selectEvaluation' };
+  | { type: 'selectEvaluation' }
+  /** Opens a shown source's NIH page in the browser (the host checks it is one of them, and http(s)). */
+  | { type: 'openSource'; url: string };

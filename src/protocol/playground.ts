@@ -41,6 +41,30 @@ export interface PlaygroundPair {
   reference: string;
 }
 
+/** A retrieved source as the Playground shows it: numbered as in the prompt, with its NIH site and link. */
+export interface PlaygroundSource {
+  n: number;
+  id: string;
+  question: string;
+  /** The NIH site (MedQuAD's collection source), when known. */
+  source: string | null;
+  url: string | null;
+  text: string;
+  score: number;
+  cut: boolean;
+}
+
+/** "Ground in dataset": whether questions go through the retrieval index first, and what it returned. */
+export interface PlaygroundGrounding {
+  enabled: boolean;
+  /** The index used (the all-pairs one preferred), or null when the workspace has none. */
+  index: { name: string; pairs: number; stale: boolean } | null;
+  /** The sources of the last grounded question (both models were given these), numbered as in the prompt. */
+  sources: PlaygroundSource[];
+  /** The question those sources were retrieved for. */
+  question: string | null;
+}
+
 export interface PlaygroundState {
   target: PlaygroundTarget | null;
   /** Why an export cannot be used (missing, files mismatching the manifest): shown in the panel. */
@@ -52,6 +76,7 @@ export interface PlaygroundState {
   columns: Record<PlaygroundSide, PlaygroundColumn>;
   /** The last save for grading: where it went, or null. */
   saved: { dir: string; id: string } | null;
+  grounding: PlaygroundGrounding;
 }
 
 /** Sent while a column streams, between full states. */
@@ -64,4 +89,9 @@ export type PlaygroundRequest =
   | { type: 'chooseCheckpoint' }
   | { type: 'exportMissing' }
   | { type: 'compare'; kind: 'answers' | 'reference' }
-  | { type: 'save' };
+  | { type: 'save' }
+  | { type: 'setGrounding'; enabled: boolean }
+  /** Builds the retrieval index (the Build Retrieval Index command), offered when there is none. */
+  | { type: 'buildIndex' }
+  /** Opens a source's NIH page in the browser (the host checks it is an http(s) URL). */
+  | { type: 'openSource'; url: string };

@@ -29,6 +29,8 @@ import {
 import { flushComments } from './comments';
 import { markedHtml } from './highlight';
 import { installKeys } from './keys';
+import { renderSources, SOURCE_PREFIX } from './sources';
+import { handleSourceClicks } from '../shared/sources';
 import {
   F1_BANDS,
   FLAGS,
@@ -198,6 +200,7 @@ function skeleton(): void {
     const slot = (target as Element | null)?.closest<HTMLElement>('section.answer')?.dataset.slot;
     return state?.example?.answers.find((a) => a.slot === slot);
   };
+  handleSourceClicks(byId('sources-block'), SOURCE_PREFIX, (url) => post({ type: 'openSource', url }));
   answers.addEventListener('click', (event) => {
     const answer = answerOf(event.target);
     if (!answer) return;
@@ -354,6 +357,7 @@ function renderExample(example: ExampleView | null): void {
     if (section) updateAnswer(section, answer, example.reference, blind, answer.slot === focusedSlot);
   }
   renderReference(example);
+  renderSources(example);
   byId('compare').hidden = !(blind || example.answers.length === 2);
   renderBlind(example);
 }

@@ -10,6 +10,7 @@ import type {
 } from '../../src/protocol/gradingPanel';
 import type { EvaluationSide } from '../../src/protocol/metricsPanel';
 import { escapeHtml } from '../shared/host';
+import { sourcesBlockHtml } from './sources';
 
 export interface Choice<T extends string> {
   value: T;
@@ -30,6 +31,7 @@ export const FLAGS: readonly { flag: GradeFlag; label: string; key: string }[] =
   { flag: 'hallucinated', label: 'Hallucinated fact', key: 'h' },
   { flag: 'missing', label: 'Missing key information', key: 'm' },
   { flag: 'outdated', label: 'Outdated', key: 'o' },
+  { flag: 'unsupported', label: 'Not supported by its sources', key: 'n' },
 ];
 
 export const SIDE_LABELS: Record<EvaluationSide, string> = { adapter: 'Fine-tuned', base: 'Base model' };
@@ -130,6 +132,7 @@ export function skeletonHtml(): string {
           <span id="legend-left-out"> · <mark class="left-out">Marked</mark> in the reference: words left out by
             <span id="legend-who">the answer</span></span>
         </p>
+        ${sourcesBlockHtml()}
         <div id="answers" class="answers"></div>
         <div id="compare" class="toolbar">
           <button type="button" id="diff-base-adapter">Compare Base vs Fine-tuned</button>

@@ -10,7 +10,12 @@ import type {
   PlaygroundState,
 } from '../../src/protocol/playground';
 import { columnStats } from '../../src/inference/playgroundColumns';
+import { citedNumbers } from '../../src/retrieval/citations';
 import { connect, escapeHtml } from '../shared/host';
+import { citedAnswerHtml, handleSourceClicks, sourcesHtml } from '../shared/sources';
+
+/** Ids of the source items: `source-1`, `source-2`… (a citation [n] links to `#source-n`). */
+const SOURCE_PREFIX = 'source';
 
 /** What the app keeps across reloads itself: the question and settings being edited, not yet sent. */
 interface UiState {
@@ -81,11 +86,21 @@ function skeleton(): void {
             <input type="number" id="decoding-${f.key}" step="${f.step}" min="${f.min}" max="${f.max}"></label>`,
         ).join('')}
       </div>
+      <div class="toolbar" id="grounding-row">
+        <label class="field"><input type="checkbox" id="grounding"> <strong>Ground in dataset</strong></label>
+        <span id="grounding-status" class="muted"></span>
+        <vscode-button id="build-index" secondary hidden>Build Retrieval Index…</vscode-button>
+      </div>
       <div class="toolbar">
         <vscode-button id="ask">Ask both models</vscode-button>
         <vscode-button id="stop" secondary disabled>Stop</vscode-button>
         <span id="form-error" class="error" role="alert"></span>
       </div>
+    </section>
+    <section id="sources-box" class="card" aria-label="Sources" hidden>
+      <h3>Sources given to both models</h3>
+      <p class="muted" id="sources-note"></p>
+      <ol id="sources" class="sources"></ol>
     </section>
     <div class="grid" id="columns">
       ${SIDES.map(
@@ -129,6 +144,11 @@ function skeleton(): void {
   byId('compare-answers').addEventListener('click', () => post({ type: 'compare', kind: 'answers' }));
   byId('compare-reference').addEventListener('click', () => post({ type: 'compare', kind: 'reference' }));
   byId('save').addEventListener('click', () => post({ type: 'save' }));
+  byId<HTMLInputElement>('grounding').addEventListener('change', (event) =>
+    post({ type: 'setGrounding', enabled: (event.target as HTMLInputElement).checked }),
+  );
+  byId('build-index').addEventListener('click', () => post({ type: 'buildIndex' }));
+  handleSourceClicks(app, SOURCE_PREFIX, (url) => post({ type: 'openSource', url }));
   app.addEventListener('click', (event) => {
     if ((event.target as HTMLElement).id === 'export-missing') post({ type: 'exportMissing' });
   });
@@ -193,7 +213,10 @@ function renderColumn(side: PlaygroundSide, column: PlaygroundColumn): void {
   section.dataset.status = column.status;
   (section.querySelector('.status-text') as HTMLElement).textContent = STATUS_TEXT[column.status];
   const answer = section.querySelector('.answer') as HTMLElement;
-  answer.textContent = column.text;
+  // Citations link to their sources only when the answers were grounded (the sources are the ones they got).
+  const known = new Set((state?.grounding.sources ?? []).map((s) => s.n));
+  if (known.size === 0) answer.textContent = column.text;
+  else answer.innerHTML = citedAnswerHtml(SOURCE_PREFIX, column.text, known);
   // A model that answers with blank lines only would leave the column looking empty.
   answer.classList.toggle('blank', column.text !== '' && column.text.trim() === '');
   answer.title = answer.classList.contains('blank') ? `${column.text.length} blank characters` : '';
@@ -236,7 +259,32 @@ function render(next: PlaygroundState): void {
   referenceBox.hidden = next.pair === null;
   byId('pair-id').textContent = next.pair ? `(${next.pair.id} · ${next.pair.qtype})` : '';
   byId('reference').textContent = next.pair?.reference ?? '';
+  renderGrounding(next);
   for (const side of SIDES) renderColumn(side, next.columns[side]);
   byId('saved').textContent = next.saved ? `Saved as ${next.saved.id} for grading.` : '';
   renderButtons();
+}
+
+let shownSources = '';
+
+function renderGrounding(next: PlaygroundState): void {
+  const { enabled, index, sources, question } = next.grounding;
+  const toggle = byId<HTMLInputElement>('grounding');
+  toggle.checked = enabled;
+  byId('build-index').hidden = index !== null;
+  byId('grounding-status').textContent = index
+    ? `${enabled ? 'Questions go through' : 'Uses'} the retrieval index "${index.name}" (${index.pairs.toLocaleString('en-US')} pairs${index.stale ? ', stale: rebuild it' : ''}); both models get the top sources in their prompt and are asked to cite them as [1], [2].`
+    : 'No retrieval index in this workspace yet: build one to ground the answers in the curated NIH pairs.';
+  const box = byId('sources-box');
+  box.hidden = sources.length === 0;
+  byId('sources-note').textContent = question ? `Retrieved for: ${question}` : '';
+  const list = byId('sources');
+  const html = sourcesHtml(SOURCE_PREFIX, sources, (n) =>
+    SIDES.some((side) => citedNumbers(next.columns[side].text).includes(n)) ? 'cited' : '',
+  );
+  // Rebuilt only when it changed, so an open passage and a highlighted source survive other updates.
+  if (shownSources !== html) {
+    shownSources = html;
+    list.innerHTML = html;
+  }
 }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
 import type { GradingPanelRequest, GradingPanelState } from '../../protocol/gradingPanel';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import type { ExtensionServices } from '../../vscode/services';
@@ -7,6 +8,7 @@ import { WebviewPanelHost } from '../../vscode/webviewHost';
 import { gradeOf } from '../gradeStore';
 import { DEFAULT_FILTER, GradingSession } from '../gradingSession';
 import { parseGradingMessage } from '../panelMessages';
+import { isWebUrl } from '../../retrieval/citations';
 import type { GradeService } from './gradeService';
 
 const SHOWN_KEY = 'medqa.grading.shownInPanel';
@@ -204,6 +206,14 @@ export class GradingPanel extends WebviewPanelHost<'grading'> {
             session.sideOf(message.slot, example),
             example.id,
           );
+        return;
+      }
+      case 'openSource': {
+        // Only the link of a source on show, and only a web link: the webview is untrusted.
+        const shown = session.state(book, []).example?.sources ?? [];
+        if (!isWebUrl(message.url) || !shown.some((s) => s.url === message.url))
+          throw new Error(`Not a source link shown in the Grading panel: ${message.url}`);
+        await vscode.env.openExternal(vscode.Uri.parse(message.url, true));
         return;
       }
     }

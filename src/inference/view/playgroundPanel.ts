@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type {
   PlaygroundColumn,
   PlaygroundDecoding,
+  PlaygroundGrounding,
   PlaygroundPair,
   PlaygroundRequest,
   PlaygroundSide,
@@ -13,6 +14,7 @@ import type { WebviewToHost } from '../../protocol/webviewMessages';
 import type { ExtensionServices } from '../../vscode/services';
 import { setting } from '../../vscode/settings';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
+import { noGrounding, userTurn, type Ground, type GroundingMemory } from '../grounding';
 import { parsePlaygroundMessage } from '../panelMessages';
 import {
   applyEvent,
@@ -21,6 +23,7 @@ import {
   type PlaygroundGenerator,
 } from '../playgroundColumns';
 import { saveExchange, type PlaygroundAnswer } from '../playgroundRecord';
+import { isWebUrl } from '../../retrieval/citations';
 import type { PlaygroundTexts } from './answerTexts';
 
 const SHOWN_KEY = 'medqa.playground.shown';
@@ -34,6 +37,8 @@ interface Remembered {
   columns: Record<PlaygroundSide, PlaygroundColumn>;
   decoding: PlaygroundDecoding | null;
   exportDirs: Record<PlaygroundSide, string | null>;
+  /** Absent in what older versions remembered: grounding off. */
+  grounding?: GroundingMemory;
 }
 
 /** What the panel needs from the rest of the extension. */
@@ -50,6 +55,12 @@ export interface PlaygroundDeps {
   pickCheckpoint(): Promise<void>;
   exportMissing(target: { checkpoint: string; runDir: string; model: string }): Promise<unknown>;
   afterSave(dir: string, id: string): void;
+  /** The index "Ground in dataset" uses (the all-pairs one preferred), or null when the workspace has none. */
+  groundingIndex(): Promise<PlaygroundGrounding['index']>;
+  /** The retrieve server's `rag: true` reply for a question; throws (saying what to do) when there is no index. */
+  ground: Ground;
+  buildIndex(): PromiseLike<unknown>;
+  openExternal(url: string): PromiseLike<unknown>;
 }
 
 export function defaultDecoding(): PlaygroundDecoding {
@@ -136,7 +147,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     this.services.log.warn(error.message);
   }
 
-  protected state(): Promise<PlaygroundState> {
+  protected async state(): Promise<PlaygroundState> {
     const target = this.memory.target;
     const view: PlaygroundTarget | null = target
       ? {
@@ -147,7 +158,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
           exports: this.memory.exportDirs,
         }
       : null;
-    return Promise.resolve({
+    return {
       target: view,
       problems: this.problems,
       question: this.memory.question,
@@ -155,7 +166,17 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
       decoding: this.memory.decoding ?? defaultDecoding(),
       columns: this.memory.columns,
       saved: this.saved,
-    });
+      grounding: await this.groundingState(),
+    };
+  }
+
+  private grounding(): GroundingMemory {
+    return (this.memory.grounding ??= { enabled: false, sources: [], question: null, used: null });
+  }
+
+  private async groundingState(): Promise<PlaygroundGrounding> {
+    const { enabled, sources, question } = this.grounding();
+    return { ...noGrounding(enabled), index: await this.deps.groundingIndex(), sources, question };
   }
 
   protected async onMessage(message: PlaygroundRequest): Promise<void> {
@@ -183,6 +204,19 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
         return this.compare(message.kind);
       case 'save':
         await this.save();
+        return;
+      case 'setGrounding':
+        this.grounding().enabled = message.enabled;
+        await this.remember();
+        return this.pushState();
+      case 'buildIndex':
+        await this.deps.buildIndex();
+        return this.pushState();
+      case 'openSource':
+        // Only the link of a source on show, and only a web link: the webview is untrusted.
+        if (!isWebUrl(message.url) || !this.grounding().sources.some((s) => s.url === message.url))
+          throw new Error(`Not a source link shown in the Playground: ${message.url}`);
+        await this.deps.openExternal(message.url);
         return;
     }
   }
@@ -219,7 +253,8 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     const messages: PlaygroundChatMessage[] = [];
     const system = setting('systemPrompt');
     if (system) messages.push({ role: 'system', content: system });
-    messages.push({ role: 'user', content: question });
+    this.memory.columns = { base: idleColumn(), adapter: idleColumn() };
+    messages.push({ role: 'user', content: await userTurn(this.grounding(), question, this.deps.ground) });
     const engine = this.deps.engine();
     // Both wait from the start: the engine answers one after the other.
     this.memory.columns = {
@@ -326,6 +361,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
         exportDir: this.memory.exportDirs[side] ?? '',
       };
     }
+    const { used, sources } = this.grounding();
     const saved = await saveExchange(root, {
       question: this.memory.question,
       pair: this.memory.pair,
@@ -335,6 +371,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
       checkpoint: target.checkpoint,
       model: target.model,
       at: new Date(),
+      grounding: used ? { ...used, sources } : null,
     });
     this.saved = saved;
     await this.pushState();

@@ -4,12 +4,16 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { DatasetApi } from '../../dataset/view/registerDataset';
 import { baseModelOf, checkpointOf, pickCheckpoint } from '../../evaluation/view/evaluationTargets';
+import { preferredIndex } from '../../retrieval/indexes';
+import type { RetrievalApi } from '../../retrieval/view/registerRetrieval';
 import type { RunsFeature } from '../../runs/view/registerRuns';
+import { needsFirst } from '../../util/prerequisite';
 import type { ExtensionServices } from '../../vscode/services';
 import { InferenceEngine } from '../engine';
 import { MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import type { PlaygroundGenerator } from '../playgroundColumns';
 import { PLAYGROUND_TEXT_SCHEME, PlaygroundTexts } from './answerTexts';
+import { groundedPrompt } from '../grounding';
 import { exportCheckpoint } from './exportOnnx';
 import { OnnxExports, usableExports } from './onnxExports';
 import { pickPair } from './pickPair';
@@ -37,6 +41,7 @@ export function registerInference(
   services: ExtensionServices,
   runs: RunsFeature,
   dataset: DatasetApi,
+  retrieval: RetrievalApi,
 ): InferenceApi {
   const { context } = services;
   const output = vscode.window.createOutputChannel('MedQA ONNX Export');
@@ -76,6 +81,28 @@ export function registerInference(
     },
     exportMissing: (target) =>
       runExport({ checkpointPath: target.checkpoint, runDir: target.runDir, baseModel: target.model }),
+    groundingIndex: () => {
+      const entry = preferredIndex(retrieval.indexes.entries);
+      if (!entry?.manifest) return Promise.resolve(null);
+      const stale = retrieval.indexes.freshness(entry.paths.name)?.state === 'stale';
+      return Promise.resolve({ name: entry.paths.name, pairs: entry.manifest.pairs, stale });
+    },
+    ground: async (question, k) => {
+      const found = await retrieval.searchClient();
+      if (!found?.entry.manifest)
+        throw needsFirst(
+          'buildRetrievalIndex',
+          'There is no retrieval index in this workspace to ground the answers in: build one first, or turn "Ground in dataset" off.',
+        );
+      const result = await found.client.search({ query: question, k, rag: true });
+      return {
+        ...groundedPrompt(result),
+        index: found.entry.paths.name,
+        dataHash: found.entry.manifest.data_hash,
+      };
+    },
+    buildIndex: () => vscode.commands.executeCommand(Commands.retrievalBuildIndex, 'all'),
+    openExternal: (url) => vscode.env.openExternal(vscode.Uri.parse(url, true)),
     afterSave: (dir, id) => {
       void vscode.window
         .showInformationMessage(
@@ -91,6 +118,8 @@ export function registerInference(
   context.subscriptions.push(
     playground,
     exports.onDidChange(() => void playground.refreshExports()),
+    // A built or deleted index turns "Ground in dataset" on or off in an open panel.
+    retrieval.indexes.onDidChange(() => void (playground.isOpen && playground.pushState())),
   );
 
   const openOn = async (target: { checkpoint: string; runDir: string; model?: string }) => {

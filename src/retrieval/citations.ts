@@ -1,0 +1,85 @@
+/**
+ * Citations of retrieved sources in an answer ([1], [1, 3], [2-4]) and the sources an answer was given, as
+ * prediction rows record them (docs/protocol.md #3, `retrieved` / `cited`). `citedNumbers` follows the trainer's
+ * `rag.cited_numbers` exactly; test/fixtures/retrieval/citations.json holds the cases both sides are tested on.
+ * (No vscode import: the Playground and Grading webviews use it too.)
+ */
+import * as v from 'valibot';
+
+/** The trainer's pattern: digits, optionally joined by commas or ranges (hyphen or en dash), in brackets. */
+const CITATION = /\[(\d+(?:\s*[-\u2013,]\s*\d+)*)\]/g;
+/** A range wider than this is read as its two ends (a year span like [1990-2020] is not 31 citations). */
+const MAX_RANGE = 20;
+
+/** The numbers one bracket cites, in order, each once. */
+function numbersOf(inner: string): number[] {
+  const numbers: number[] = [];
+  for (const part of inner.split(/\s*,\s*/)) {
+    const bounds = part.split(/\s*[-\u2013]\s*/);
+    let found: number[];
+    if (bounds.length === 2 && /^\d+$/.test(bounds[0]) && /^\d+$/.test(bounds[1])) {
+      const [low, high] = [Number(bounds[0]), Number(bounds[1])];
+      found =
+        high - low >= 0 && high - low <= MAX_RANGE
+          ? Array.from({ length: high - low + 1 }, (_, i) => low + i)
+          : [low, high];
+    } else found = /^\d+$/.test(bounds[0]) ? [Number(bounds[0])] : [];
+    for (const n of found) if (!numbers.includes(n)) numbers.push(n);
+  }
+  return numbers;
+}
+
+/** The source numbers an answer cites, in order of first mention, each once (as `rag.cited_numbers`). */
+export function citedNumbers(answer: string): number[] {
+  const numbers: number[] = [];
+  for (const match of answer.matchAll(CITATION))
+    for (const n of numbersOf(match[1])) if (!numbers.includes(n)) numbers.push(n);
+  return numbers;
+}
+
+/** An answer cut into plain text and citations, to render each citation as a link to its sources. */
+export type AnswerSegment = { text: string } | { text: string; cites: number[] };
+
+export function citationSegments(answer: string): AnswerSegment[] {
+  const segments: AnswerSegment[] = [];
+  let at = 0;
+  for (const match of answer.matchAll(CITATION)) {
+    const start = match.index;
+    if (start > at) segments.push({ text: answer.slice(at, start) });
+    segments.push({ text: match[0], cites: numbersOf(match[1]) });
+    at = start + match[0].length;
+  }
+  if (at < answer.length) segments.push({ text: answer.slice(at) });
+  return segments;
+}
+
+/** Only web links leave the editor: a `file:`, `command:` or `javascript:` URL in a dataset is never opened. */
+export function isWebUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** One source as the model was given it (a prediction row's `retrieved` item, the serve reply's `sources`). */
+export const RetrievedSourceSchema = v.object({
+  n: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  id: v.string(),
+  url: v.nullish(v.string()),
+  score: v.optional(v.number()),
+  question: v.string(),
+  text: v.string(),
+  cut: v.optional(v.boolean()),
+  /** The NIH site it came from (the hit's `source`); the trainer's rows may leave it out. */
+  source: v.nullish(v.string()),
+});
+export type RetrievedSource = v.InferOutput<typeof RetrievedSourceSchema>;
+
+/** A row's `retrieved`, or undefined when it has none or it is not a list of sources (then nothing is shown). */
+export function parseRetrieved(value: unknown): RetrievedSource[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const parsed = v.safeParse(v.array(RetrievedSourceSchema), value);
+  return parsed.success ? parsed.output : undefined;
+}
