@@ -18,7 +18,45 @@ from medqa_trainer.presets import PRESETS
 
 BASE = {"model_name_or_path": "Qwen/Qwen3-0.6B", "train_file": "/data/train.jsonl", "output_dir": "/runs/a"}
 
-CONTRACT_FIELDS = ["model_name_or_path", "train_file", "validation_file", "dataset_manifest", "output_dir", "preset", "max_length", "num_train_epochs", "max_steps", "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "learning_rate", "lr_scheduler_type", "warmup_ratio", "weight_decay", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "quantization", "eval_steps", "save_steps", "logging_steps", "save_total_limit", "early_stopping_patience", "max_validation_examples", "seed", "packing", "group_by_length", "padding", "system_prompt", "deepspeed", "gradient_checkpointing"]
+CONTRACT_FIELDS = [
+    "model_name_or_path",
+    "train_file",
+    "validation_file",
+    "dataset_manifest",
+    "output_dir",
+    "preset",
+    "max_length",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "per_device_eval_batch_size",
+    "gradient_accumulation_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_ratio",
+    "weight_decay",
+    "lora_r",
+    "lora_alpha",
+    "lora_dropout",
+    "lora_target_modules",
+    "quantization",
+    "eval_steps",
+    "save_steps",
+    "logging_steps",
+    "save_total_limit",
+    "early_stopping_patience",
+    "max_validation_examples",
+    "seed",
+    "packing",
+    "group_by_length",
+    "padding",
+    "system_prompt",
+    "deepspeed",
+    "gradient_checkpointing",
+    "retrieval_index",
+    "retrieval_k",
+    "retrieval_context_tokens",
+]
 
 
 def test_fields_are_exactly_the_contract() -> None:
@@ -37,6 +75,10 @@ def test_every_preset_sets_every_optional_field() -> None:
                 "dataset_manifest",
                 "output_dir",
                 "preset",
+                # Retrieval is a choice of data, like validation_file: the same for every preset, off by default.
+                "retrieval_index",
+                "retrieval_k",
+                "retrieval_context_tokens",
             }
         )
         assert not missing, f"{name} leaves {missing} to dataclass defaults"

@@ -23,7 +23,6 @@ import re
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -208,7 +207,9 @@ class RetrievalIndex:
 
     def _field_scores(self, name: str, tokens: list[str]) -> np.ndarray:
         model = self.models.get(name)
-        ids = model.get_tokens_ids(tokens) if model is not None else []
+        if model is None:
+            return np.zeros(len(self.passages), dtype=np.float32)
+        ids = model.get_tokens_ids(tokens)
         if not ids:
             return np.zeros(len(self.passages), dtype=np.float32)
         scores: np.ndarray = model.get_scores_from_ids(ids)
@@ -231,11 +232,12 @@ class RetrievalIndex:
         """The question type most of the best-matching question frames have (None when nothing matches)."""
         scores = self._field_scores("frame", tokens)
         best = np.argpartition(-scores, min(20, len(scores) - 1))[:20]
-        votes: Counter[str] = Counter()
+        votes: dict[str, float] = {}
         for i in best:
             if scores[i] > 0:
-                votes[str(self._qtypes[i])] += float(scores[i])
-        return votes.most_common(1)[0][0] if votes else None
+                key = str(self._qtypes[i])
+                votes[key] = votes.get(key, 0.0) + float(scores[i])
+        return max(votes, key=lambda k: (votes[k], k)) if votes else None
 
     def _cui_specificity(self, cui: str) -> float:
         """1 for a CUI that names a few subjects; less for a generic one. MedQuAD tags "Syndrome" (C0039082)
