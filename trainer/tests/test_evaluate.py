@@ -231,7 +231,18 @@ def test_adapter_evaluation_and_compare(
     assert main(["compare", "--base", str(base_run), "--candidate", str(out), "--out", str(compare_out)]) == 0
     comparison = json.loads((compare_out / "comparison.json").read_text())
     assert comparison["n"] == 6 and comparison["candidate"]["adapter"] == "../adapter"
-    assert set(comparison["metrics"]) == {"exact_match", "f1", "bleu", "rouge_l", "meteor", "perplexity"}
+    # The text metrics and the grounding proxies both sides have (closed-book: no citation measures).
+    assert set(comparison["metrics"]) == {
+        "exact_match",
+        "f1",
+        "bleu",
+        "rouge_l",
+        "meteor",
+        "perplexity",
+        "support",
+        "fabrication",
+        "fabrication_count",
+    }
     base_ppl = json.loads((base_run / "metrics.json").read_text())["overall"]["perplexity"]["value"]
     assert comparison["metrics"]["perplexity"]["base"] == pytest.approx(base_ppl)
     assert "| perplexity |" in capsys.readouterr().out
