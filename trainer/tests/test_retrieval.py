@@ -3,17 +3,23 @@ leak refusal. RAG prompts in training and generation: test_retrieval_prompts.py.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TRAINER_DIR
 
 from medqa_trainer.cli import main
-from medqa_trainer.retrieval.corpus import apply_splits, data_hash, normalized_question, read_data, read_split_file
+from medqa_trainer.retrieval.corpus import (
+    apply_splits,
+    data_hash,
+    normalized_question,
+    read_data,
+    read_split_file,
+)
 from medqa_trainer.retrieval.index import Query, RetrievalIndex, duplicate_key, leaked_pairs
-
-from conftest import TRAINER_DIR
 
 # The RAG example's frozen split: the extension's seed-42 split of all of MedQuAD, with the shipped example's
 # 200-pair test slice and its duplicate groups in `test` (examples/medquad-smollm2-rag/freeze_split.py).
@@ -60,7 +66,7 @@ def test_retrieve_json_for_one_question(train_index: Path, capsys: pytest.Captur
     assert hits[0]["qtype"] == "symptoms" and "glaucoma" in hits[0]["question"].lower()
     assert hits[0]["url"].startswith("http") and hits[0]["text"]
     assert len(hits[0]["id"].split("/")) == 3  # <collection>/<doc>/<pid>
-    assert all(a["score"] >= b["score"] for a, b in zip(hits, hits[1:], strict=False))
+    assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(hits))
 
 
 def test_retrieve_queries_from_chat_and_question_lines(
@@ -70,7 +76,9 @@ def test_retrieve_queries_from_chat_and_question_lines(
     chat = {"id": "q-chat", "messages": [{"role": "user", "content": "Is cystic fibrosis inherited?"}]}
     plain = {"id": "q-plain", "question": "How many people are affected by Opitz G/BBB syndrome?"}
     queries.write_text(json.dumps(chat) + "\n" + json.dumps(plain) + "\n", encoding="utf-8")
-    assert main(["retrieve", "--index", str(train_index), "--queries", str(queries), "--k", "3", "--json"]) == 0
+    assert (
+        main(["retrieve", "--index", str(train_index), "--queries", str(queries), "--k", "3", "--json"]) == 0
+    )
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["id"] for r in results] == ["q-chat", "q-plain"]
     assert results[0]["hits"][0]["qtype"] == "inheritance"
@@ -102,10 +110,19 @@ def test_evaluate_and_baseline_refuse_an_index_that_holds_a_test_pair(
     rows = [p for p in read_data(medquad_dir) if p.collection == "9_CDC_QA"][:40]
     export.write_text(
         "".join(
-            json.dumps({"id": p.id, "qtype": p.qtype, "messages": [
-                {"role": "user", "content": p.question}, {"role": "assistant", "content": p.answer}]}) + "\n"
+            json.dumps(
+                {
+                    "id": p.id,
+                    "qtype": p.qtype,
+                    "messages": [
+                        {"role": "user", "content": p.question},
+                        {"role": "assistant", "content": p.answer},
+                    ],
+                }
+            )
+            + "\n"
             for p in rows
-        ),  # fmt: skip
+        ),
         encoding="utf-8",
     )
     everything = tmp_path / "index-all"
@@ -118,7 +135,10 @@ def test_evaluate_and_baseline_refuse_an_index_that_holds_a_test_pair(
     assert code == 2
     message = capsys.readouterr().err
     assert "holds 40 of the 40 evaluated pairs" in message and "never be retrieved for itself" in message
-    assert main(["baseline", "--index", str(everything), "--data", str(export), "--out", str(tmp_path / "b")]) == 2
+    assert (
+        main(["baseline", "--index", str(everything), "--data", str(export), "--out", str(tmp_path / "b")])
+        == 2
+    )
     assert "never be retrieved for itself" in capsys.readouterr().err
 
 
@@ -131,10 +151,21 @@ def test_the_baseline_answers_with_the_top_hit(
     data = tmp_path / "test.jsonl"
     data.write_text(
         "".join(
-            json.dumps({"id": p.id, "qtype": p.qtype, "focus": p.focus, "cuis": list(p.cuis), "messages": [
-                {"role": "user", "content": p.question}, {"role": "assistant", "content": p.answer}]}) + "\n"
+            json.dumps(
+                {
+                    "id": p.id,
+                    "qtype": p.qtype,
+                    "focus": p.focus,
+                    "cuis": list(p.cuis),
+                    "messages": [
+                        {"role": "user", "content": p.question},
+                        {"role": "assistant", "content": p.answer},
+                    ],
+                }
+            )
+            + "\n"
             for p in tests
-        ),  # fmt: skip
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "baseline"
@@ -142,11 +173,14 @@ def test_the_baseline_answers_with_the_top_hit(
     predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["source"] == "retrieval-baseline" and metrics["n"] == 12
-    assert metrics["retrieval"]["index_data_hash"] == json.loads((train_index / "manifest.json").read_text())[
-        "data_hash"
-    ]
+    assert (
+        metrics["retrieval"]["index_data_hash"]
+        == json.loads((train_index / "manifest.json").read_text())["data_hash"]
+    )
     for row, passage in zip(predictions, tests, strict=True):
-        top = index.search(Query(passage.question, passage.id, passage.qtype, passage.focus, passage.cuis), 1)[0]
+        top = index.search(
+            Query(passage.question, passage.id, passage.qtype, passage.focus, passage.cuis), 1
+        )[0]
         assert row["prediction"] == top.passage.answer
         assert row["retrieved"][0]["id"] == top.passage.id and row["retrieved"][0]["n"] == 1
         assert row["decoding_hash"] == metrics["decoding"]["hash"]
@@ -165,7 +199,9 @@ def test_bad_inputs_get_messages(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["retrieve", "--index", str(tmp_path), "--query", "x", "--k", "3"]) == 2
     assert "not a retrieval index (no manifest.json)" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a/b/1", "messages": [{"role": "user", "content": "q"}]}\nnot json\n', encoding="utf-8")
+    bad.write_text(
+        '{"id": "a/b/1", "messages": [{"role": "user", "content": "q"}]}\nnot json\n', encoding="utf-8"
+    )
     assert main(["index", "build", "--data", str(bad), "--out", str(tmp_path / "i")]) == 2
     assert f"{bad}:2: not valid JSON" in capsys.readouterr().err
     assert main(["index", "build", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "i")]) == 2

@@ -91,10 +91,11 @@ def test_training_and_generation_render_the_same_prompt_ids(
         assert tokenizer.decode(prompt).count("[1] ") == 1 and INSTRUCTIONS in tokenizer.decode(prompt)
 
 
-def test_training_prompts_leave_out_the_pair_and_its_duplicate_group(small_export: Path, train_index: Path) -> None:
-    from transformers import AutoTokenizer
-
+def test_training_prompts_leave_out_the_pair_and_its_duplicate_group(
+    small_export: Path, train_index: Path
+) -> None:
     from conftest import TOKENIZER_DIR
+    from transformers import AutoTokenizer
 
     setup = load_setup(train_index, 5, 4096)
     records = [json.loads(line) for line in (small_export / "train.jsonl").read_text().splitlines()][:80]
@@ -120,7 +121,15 @@ def test_passages_are_cut_to_the_budget_and_the_cut_is_counted(tokenizer_dir: Pa
     count = token_counter(AutoTokenizer.from_pretrained(tokenizer_dir))
     long_text = " ".join(f"word{i} of a long answer about glaucoma." for i in range(400))
     sources = [
-        Source(n=1, id="a/1/1", question="What is glaucoma ?", text=long_text, url="https://x", source="NEI", score=1.0),
+        Source(
+            n=1,
+            id="a/1/1",
+            question="What is glaucoma ?",
+            text=long_text,
+            url="https://x",
+            source="NEI",
+            score=1.0,
+        ),
         Source(n=2, id="a/1/2", question="Short?", text="A short answer.", url=None, source="", score=0.5),
         Source(n=3, id="a/1/3", question="Other?", text=long_text, url=None, source="", score=0.4),
     ]
