@@ -21,11 +21,12 @@ from typing import Any
 from medqa_trainer import hygiene
 from medqa_trainer.events import EventWriter
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
+from medqa_trainer.metrics.grounding import cited_numbers
 from medqa_trainer.metrics.text import concat_scored
 from medqa_trainer.recorded_paths import recorded_model, recorded_path
 from medqa_trainer.retrieval.augment import augment, check_no_leak, load_setup, token_counter
 from medqa_trainer.retrieval.corpus import CorpusError
-from medqa_trainer.retrieval.rag import Source, cited_numbers
+from medqa_trainer.retrieval.rag import Source
 from medqa_trainer.sampling import stratified_sample
 from medqa_trainer.score import (
     UNKNOWN_QTYPE,

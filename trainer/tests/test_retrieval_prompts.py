@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from medqa_trainer.cli import main
+from medqa_trainer.metrics.grounding import cited_numbers
 from medqa_trainer.retrieval.augment import augment, load_setup, token_counter
 from medqa_trainer.retrieval.corpus import Passage, normalized_question, read_data
 from medqa_trainer.retrieval.index import duplicate_key
-from medqa_trainer.retrieval.rag import INSTRUCTIONS, Source, cited_numbers, fit_sources, render_user_content
+from medqa_trainer.retrieval.rag import INSTRUCTIONS, Source, fit_sources, render_user_content
 
 
 def _chat(p: Passage) -> dict[str, Any]:

@@ -8,7 +8,6 @@ question, the instructions and room for the answer); every cut is counted so the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,21 +116,3 @@ def _cut_to_tokens(text: str, limit: int, count_tokens: Callable[[str], int]) ->
         else:
             high = middle - 1
     return " ".join(words[:low]) + CUT_MARK
-
-
-_CITATION = re.compile(r"\[(\d+(?:\s*[-\u2013,]\s*\d+)*)\]")
-
-
-def cited_numbers(answer: str) -> list[int]:
-    """The source numbers an answer cites: [1], [1, 3], [2-4]; in order of first mention, each once."""
-    numbers: list[int] = []
-    for match in _CITATION.finditer(answer):
-        for part in re.split(r"\s*,\s*", match.group(1)):
-            bounds = re.split(r"\s*[-\u2013]\s*", part)
-            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
-                low, high = int(bounds[0]), int(bounds[1])
-                found = list(range(low, high + 1)) if 0 <= high - low <= 20 else [low, high]
-            else:
-                found = [int(bounds[0])] if bounds[0].isdigit() else []
-            numbers.extend(n for n in found if n not in numbers)
-    return numbers
