@@ -149,7 +149,7 @@ export function skeletonHtml(): string {
         </section>
       </article>
       <p id="keys" class="keys muted" aria-label="Keyboard shortcuts">
-        ${kbd('1')}–${kbd('4')} grade · ${kbd('S')}${kbd('H')}${kbd('M')}${kbd('O')} flags ·
+        ${kbd('1')}–${kbd('4')} grade · ${FLAGS.map((f) => kbd(f.key.toUpperCase())).join('')} flags ·
         ${kbd('J')}/${kbd('K')} next/previous · ${kbd('U')} next ungraded · ${kbd('D')} compare with reference ·
         ${kbd('C')} comment (${kbd('Esc')} leaves it)<span id="keys-blind"> · ${kbd('A')}/${kbd('B')} choose answer ·
         ${kbd('Shift+A')}/${kbd('Shift+B')}/${kbd('T')} preference</span>
