@@ -1,35 +1,40 @@
 /**
  * Citations of retrieved sources in an answer ([1], [1, 3], [2-4]) and the sources an answer was given, as
  * prediction rows record them (docs/protocol.md #3, `retrieved` / `cited`). `citedNumbers` follows the trainer's
- * `rag.cited_numbers` exactly; test/fixtures/retrieval/citations.json holds the cases both sides are tested on.
+ * `metrics.grounding.cited_numbers` (what evaluate records and scores) exactly; test/fixtures/retrieval/citations.json
+ * holds the cases both sides are tested on.
  * (No vscode import: the Playground and Grading webviews use it too.)
  */
 import * as v from 'valibot';
 
-/** The trainer's pattern: digits, optionally joined by commas or ranges (hyphen or en dash), in brackets. */
-const CITATION = /\[(\d+(?:\s*[-\u2013,]\s*\d+)*)\]/g;
+/**
+ * The trainer's pattern: numbers of at most 6 digits, optionally joined by commas or ranges (hyphen or en dash), in
+ * brackets (a longer number is no citation: the trainer's bound against a 4,300-digit "[n]").
+ */
+const CITATION = /\[(\d{1,6}(?:\s*[-\u2013,]\s*\d{1,6})*)\]/g;
 /** A range wider than this is read as its two ends (a year span like [1990-2020] is not 31 citations). */
 const MAX_RANGE = 20;
 
 /** The numbers one bracket cites, in order, each once. */
 function numbersOf(inner: string): number[] {
   const numbers: number[] = [];
-  for (const part of inner.split(/\s*,\s*/)) {
-    const bounds = part.split(/\s*[-\u2013]\s*/);
-    let found: number[];
-    if (bounds.length === 2 && /^\d+$/.test(bounds[0]) && /^\d+$/.test(bounds[1])) {
-      const [low, high] = [Number(bounds[0]), Number(bounds[1])];
-      found =
-        high - low >= 0 && high - low <= MAX_RANGE
-          ? Array.from({ length: high - low + 1 }, (_, i) => low + i)
-          : [low, high];
-    } else found = /^\d+$/.test(bounds[0]) ? [Number(bounds[0])] : [];
+  for (const part of inner.split(',')) {
+    const ends = part
+      .trim()
+      .split(/\s*[-\u2013]\s*/)
+      .filter(Boolean)
+      .map(Number);
+    // A range a-b (0 <= b - a <= 20) is every number in it; anything else is its numbers as written.
+    const found =
+      ends.length === 2 && ends[1] - ends[0] >= 0 && ends[1] - ends[0] <= MAX_RANGE
+        ? Array.from({ length: ends[1] - ends[0] + 1 }, (_, i) => ends[0] + i)
+        : ends;
     for (const n of found) if (!numbers.includes(n)) numbers.push(n);
   }
   return numbers;
 }
 
-/** The source numbers an answer cites, in order of first mention, each once (as `rag.cited_numbers`). */
+/** The source numbers an answer cites, in order of first mention, each once (as `cited_numbers`). */
 export function citedNumbers(answer: string): number[] {
   const numbers: number[] = [];
   for (const match of answer.matchAll(CITATION))

@@ -1,5 +1,6 @@
 """The citation cases shared with the extension's unit test (test/unit/retrieval/citations.test.ts): the
-Playground links and the Grading panel's "cited" marks must read an answer's citations as evaluate scores them."""
+Playground links and the Grading panel's "cited" marks must read an answer's citations as evaluate records and
+scores them (metrics.grounding.cited_numbers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medqa_trainer.retrieval.rag import cited_numbers
+from medqa_trainer.metrics.grounding import cited_numbers
 
 CASES = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "retrieval" / "citations.json"
 

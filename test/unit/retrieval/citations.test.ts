@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import { citationSegments, citedNumbers, isWebUrl, parseRetrieved } from '../../../src/retrieval/citations';
 import { fixturesDir } from '../../support/paths';
 
-/** The same cases trainer/tests/test_citation_cases.py runs through `rag.cited_numbers`. */
+/** The same cases trainer/tests/test_citation_cases.py runs through `metrics.grounding.cited_numbers`. */
 const shared = JSON.parse(readFileSync(path.join(fixturesDir, 'retrieval', 'citations.json'), 'utf8')) as {
   cases: { text: string; cited: number[] }[];
 };
 
 describe('retrieval: citations [n] read as the trainer reads them', () => {
-  it('agrees with rag.cited_numbers on the shared cases', () => {
+  it("agrees with the trainer's cited_numbers on the shared cases", () => {
     assert.ok(shared.cases.length >= 10);
     for (const { text, cited } of shared.cases) assert.deepEqual(citedNumbers(text), cited, text);
   });
