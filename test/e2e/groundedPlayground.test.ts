@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { findImportCandidates } from '../../src/dataset/view/importCandidates';
+import { focusWorkbench } from './support/gradingPanel';
 import { pick, quickInput } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
 import { chooseFromContextMenu, type Workbench } from './support/workbench';
@@ -67,8 +68,7 @@ describe('grounded answers: index from the palette, sources in the Playground an
     const started = Date.now();
     await workbench.openMedqaContainer();
 
-    // The demo's MedQuAD folder imported from the welcome button (as the dataset spec does), then Build Retrieval
-    // Index from the palette, over all curated pairs.
+    // The demo's MedQuAD folder imported from the welcome button (as the dataset spec does).
     const candidates = await findImportCandidates(workspaceDir);
     const dataset = candidates.find((c) => c.kind === 'folder' && c.subFolders >= 2) ?? candidates[0];
     assert.ok(dataset, `the demo workspace has no dataset folder: ${workspaceDir}`);
@@ -79,18 +79,6 @@ describe('grounded answers: index from the palette, sources in the Playground an
       .locator('.notifications-toasts', { hasText: /imported [\d,]+ pairs/ })
       .first()
       .waitFor({ timeout: 60_000 });
-    await workbench.runCommand('MedQA: Build Retrieval Index…');
-    await pick(page, 'Build Retrieval Index: which pairs?', 'All curated pairs');
-    const manifest = path.join(workspaceDir, '.medqa', 'retrieval', 'all', 'manifest.json');
-    await waitOrFail(
-      page,
-      page.locator('.notifications-toasts .notification-toast', { hasText: /retrieval index "all" built/ }),
-      120_000,
-      'Build Retrieval Index',
-    );
-    assert.ok(existsSync(manifest), 'the index was written under .medqa/retrieval/all');
-    console.log(`    index built after ${Math.round((Date.now() - started) / 1000)} s`);
-
     // Export the checkpoint and open the Playground on it (as the playground spec does).
     const checkpoints = page.locator('.sidebar .pane', {
       has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
@@ -111,6 +99,25 @@ describe('grounded answers: index from the palette, sources in the Playground an
       .locator('#title', { hasText: `Playground · ${RUN} · ${CHECKPOINT}` })
       .waitFor({ timeout: 60_000 });
 
+    // Without an index the switch says how to get one, with a button for the Build command.
+    await frame.locator('#grounding-status', { hasText: 'No retrieval index in this workspace' }).waitFor();
+    await frame.locator('#build-index').waitFor();
+
+    // Build Retrieval Index from the palette, over all curated pairs; the open panel picks the index up.
+    await focusWorkbench(page);
+    await workbench.runCommand('MedQA: Build Retrieval Index…');
+    await pick(page, 'Build Retrieval Index: which pairs?', 'All curated pairs');
+    const manifest = path.join(workspaceDir, '.medqa', 'retrieval', 'all', 'manifest.json');
+    await waitOrFail(
+      page,
+      page.locator('.notifications-toasts .notification-toast', { hasText: /retrieval index "all" built/ }),
+      120_000,
+      'Build Retrieval Index',
+    );
+    assert.ok(existsSync(manifest), 'the index was written under .medqa/retrieval/all');
+    console.log(`    exported and index built after ${Math.round((Date.now() - started) / 1000)} s`);
+
+    frame = visibleWebview(page);
     // The switch names the index; on, the question goes through it.
     await frame.locator('#grounding-status', { hasText: 'retrieval index "all"' }).waitFor();
     assert.ok(await frame.locator('#build-index').isHidden(), 'no "Build" button once an index exists');
