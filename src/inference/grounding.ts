@@ -11,6 +11,8 @@ import type { PlaygroundExchangeGrounding } from './playgroundRecord';
 
 /** Sources per question: evaluate's default `--k`, so the Playground shows what an evaluation would give. */
 export const GROUNDING_K = 3;
+/** The user turn's token budget with its sources: evaluate's --retrieval-context-tokens default. */
+export const GROUNDING_CONTEXT_TOKENS = 384;
 
 export function noGrounding(enabled = false): PlaygroundGrounding {
   return { enabled, index: null, sources: [], question: null };
@@ -71,21 +73,28 @@ export interface GroundingMemory {
   used: Omit<PlaygroundExchangeGrounding, 'sources'> | null;
 }
 
+/** `tokenizerDir`: the answering model's export, whose tokenizer the sources are cut to fit with. */
 export type Ground = (
   question: string,
   k: number,
+  tokenizerDir: string,
 ) => Promise<GroundedPrompt & { index: string; dataHash: string }>;
 
 /**
  * The user turn to send: the question itself, or (grounded) the trainer's rendering with its sources; `memory`
  * then holds the sources the answers are given (cleared for a closed-book question).
  */
-export async function userTurn(memory: GroundingMemory, question: string, ground: Ground): Promise<string> {
+export async function userTurn(
+  memory: GroundingMemory,
+  question: string,
+  ground: Ground,
+  tokenizerDir: string,
+): Promise<string> {
   if (!memory.enabled) {
     Object.assign(memory, { sources: [], question: null, used: null });
     return question;
   }
-  const grounded = await ground(question, GROUNDING_K);
+  const grounded = await ground(question, GROUNDING_K, tokenizerDir);
   Object.assign(memory, {
     sources: grounded.sources,
     question,

@@ -79,6 +79,10 @@ export interface RetrievalRequest {
   qtype?: string;
   focus?: string;
   rag?: boolean;
+  /** With `rag`: a folder with the answering model's tokenizer.json; the sources are then cut to `context_tokens`
+   * tokens as training and evaluation cut them. */
+  tokenizer?: string;
+  context_tokens?: number;
 }
 
 export interface RetrievalResult {

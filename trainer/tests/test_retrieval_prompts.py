@@ -155,3 +155,43 @@ def test_passages_are_cut_to_the_budget_and_the_cut_is_counted(tokenizer_dir: Pa
 )
 def test_cited_numbers(answer: str, numbers: list[int]) -> None:
     assert cited_numbers(answer) == numbers
+
+
+def test_serve_cuts_the_sources_as_evaluate_does(
+    small_export: Path, train_index: Path, tokenizer_dir: Path
+) -> None:
+    """The Playground's prompt (retrieve --serve, rag + the model's tokenizer) is evaluate's prompt."""
+    import io
+
+    from transformers import AutoTokenizer
+
+    from medqa_trainer.retrieval.index import RetrievalIndex
+    from medqa_trainer.retrieval.retrieve_cli import serve
+
+    index, manifest = RetrievalIndex.load(train_index)
+    record = json.loads((small_export / "validation.jsonl").read_text().splitlines()[0])
+    question = record["messages"][0]["content"]
+    requests = [
+        {
+            "id": 1,
+            "query": question,
+            "k": 3,
+            "rag": True,
+            "tokenizer": str(tokenizer_dir),
+            "context_tokens": 200,
+        },
+        {"id": 2, "query": question, "k": 3, "rag": True, "tokenizer": "/nowhere"},
+    ]
+    out = io.StringIO()
+    serve(index, manifest, io.StringIO("".join(json.dumps(r) + "\n" for r in requests)), out)
+    ready, cut, bad = (json.loads(line) for line in out.getvalue().splitlines())
+    assert ready["ready"] is True and "tokenizer must name a folder" in bad["error"]
+    setup = load_setup(train_index, 3, 200)
+    count = token_counter(AutoTokenizer.from_pretrained(tokenizer_dir))
+    bare = {"id": record["id"], "messages": [{"role": "user", "content": question}]}
+    augmented, stats = augment([bare], setup, count, exclude_own_group=False)
+    assert cut["user_content"] == augmented[0]["messages"][0]["content"]
+    assert [s["cut"] for s in cut["sources"]] == [s.cut for s in stats.sources[0]] and any(
+        s.cut for s in stats.sources[0]
+    )
+    assert count(cut["user_content"]) <= 200

@@ -254,7 +254,12 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     const system = setting('systemPrompt');
     if (system) messages.push({ role: 'system', content: system });
     this.memory.columns = { base: idleColumn(), adapter: idleColumn() };
-    messages.push({ role: 'user', content: await userTurn(this.grounding(), question, this.deps.ground) });
+    // Both exports come from one base model: the fine-tuned one's tokenizer cuts the sources for both.
+    const tokenizerDir = this.memory.exportDirs.adapter ?? this.memory.exportDirs.base ?? '';
+    messages.push({
+      role: 'user',
+      content: await userTurn(this.grounding(), question, this.deps.ground, tokenizerDir),
+    });
     const engine = this.deps.engine();
     // Both wait from the start: the engine answers one after the other.
     this.memory.columns = {

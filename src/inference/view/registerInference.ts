@@ -13,7 +13,7 @@ import { InferenceEngine } from '../engine';
 import { MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import type { PlaygroundGenerator } from '../playgroundColumns';
 import { PLAYGROUND_TEXT_SCHEME, PlaygroundTexts } from './answerTexts';
-import { groundedPrompt } from '../grounding';
+import { GROUNDING_CONTEXT_TOKENS, groundedPrompt } from '../grounding';
 import { exportCheckpoint } from './exportOnnx';
 import { OnnxExports, usableExports } from './onnxExports';
 import { pickPair } from './pickPair';
@@ -87,14 +87,20 @@ export function registerInference(
       const stale = retrieval.indexes.freshness(entry.paths.name)?.state === 'stale';
       return Promise.resolve({ name: entry.paths.name, pairs: entry.manifest.pairs, stale });
     },
-    ground: async (question, k) => {
+    ground: async (question, k, tokenizerDir) => {
       const found = await retrieval.searchClient();
       if (!found?.entry.manifest)
         throw needsFirst(
           'buildRetrievalIndex',
           'There is no retrieval index in this workspace to ground the answers in: build one first, or turn "Ground in dataset" off.',
         );
-      const result = await found.client.search({ query: question, k, rag: true });
+      const result = await found.client.search({
+        query: question,
+        k,
+        rag: true,
+        tokenizer: tokenizerDir,
+        context_tokens: GROUNDING_CONTEXT_TOKENS,
+      });
       return {
         ...groundedPrompt(result),
         index: found.entry.paths.name,

@@ -87,18 +87,22 @@ describe('playground: grounded in the dataset', () => {
   });
 
   it('sends the grounded user turn when the switch is on, the bare question when off', async () => {
-    const asked: [string, number][] = [];
-    const ground = (question: string, k: number) => {
-      asked.push([question, k]);
+    const asked: [string, number, string][] = [];
+    const ground = (question: string, k: number, tokenizerDir: string) => {
+      asked.push([question, k, tokenizerDir]);
       return Promise.resolve({ ...groundedPrompt(reply), index: 'all', dataHash: 'abc' });
     };
     const memory: GroundingMemory = { enabled: true, sources: [], question: null, used: null };
-    assert.equal(await userTurn(memory, 'What causes measles?', ground), reply.userContent);
-    assert.deepEqual(asked, [['What causes measles?', GROUNDING_K]]);
+    assert.equal(await userTurn(memory, 'What causes measles?', ground, '/exports/ft'), reply.userContent);
+    assert.deepEqual(
+      asked,
+      [['What causes measles?', GROUNDING_K, '/exports/ft']],
+      'cut with the model tokenizer',
+    );
     assert.deepEqual(memory.used, { index: 'all', dataHash: 'abc', k: GROUNDING_K });
     assert.equal(memory.sources.length, 2);
     memory.enabled = false;
-    assert.equal(await userTurn(memory, 'Is it contagious?', ground), 'Is it contagious?');
+    assert.equal(await userTurn(memory, 'Is it contagious?', ground, '/exports/ft'), 'Is it contagious?');
     assert.equal(asked.length, 1, 'closed-book asks no index');
     assert.deepEqual(memory, { enabled: false, sources: [], question: null, used: null });
   });

@@ -18,10 +18,9 @@ from medqa_trainer.recorded_paths import recorded_path
 from medqa_trainer.retrieval.corpus import CorpusError, Passage, passage_from_chat
 from medqa_trainer.retrieval.index import RetrievalIndex, leaked_pairs, same_question_or_group
 from medqa_trainer.retrieval.rag import Source, fit_sources, render_user_content, sources_from_hits
-from medqa_trainer.retrieval.retrieve_cli import query_from_record
+from medqa_trainer.retrieval.retrieve_cli import DEFAULT_CONTEXT_TOKENS, query_from_record
 
 DEFAULT_K = 3
-DEFAULT_CONTEXT_TOKENS = 384  # the user turn with its sources; answers get what max_length leaves
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from medqa_trainer.retrieval.corpus import CorpusError
 from medqa_trainer.retrieval.index import Query, RetrievalIndex
-from medqa_trainer.retrieval.rag import render_user_content, sources_from_hits
+from medqa_trainer.retrieval.rag import fit_sources, render_user_content, sources_from_hits
+
+# The user turn's budget when a request names no other (evaluate's --retrieval-context-tokens default).
+DEFAULT_CONTEXT_TOKENS = 384
 
 MAX_K = 100
 
@@ -77,8 +80,30 @@ def _print_human(query: Query, hits: list[dict[str, Any]], out: TextIO) -> None:
         out.write(f"  {hit['rank']}. {hit['score']:.3f} {hit['id']}  {hit['question']}  {hit['url'] or ''}\n")
 
 
+class _Tokenizers:
+    """Token counters of the tokenizers requests name (an export or model folder with tokenizer.json), loaded once.
+
+    The `tokenizers` library reads tokenizer.json directly: the same ids as transformers' fast tokenizer without
+    add_special_tokens, and no transformers import in a server that must answer in milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Callable[[str], int]] = {}
+
+    def counter(self, folder: object) -> Callable[[str], int]:
+        if not isinstance(folder, str) or not (Path(folder) / "tokenizer.json").is_file():
+            raise CorpusError(f"tokenizer must name a folder with a tokenizer.json, not {folder!r}")
+        if folder not in self._loaded:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+            self._loaded[folder] = lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+        return self._loaded[folder]
+
+
 def serve(index: RetrievalIndex, manifest: dict[str, Any], stdin: TextIO, stdout: TextIO) -> int:
     """One JSON reply per request line; a bad request gets an error reply and the server goes on."""
+    tokenizers = _Tokenizers()
     stdout.write(
         json.dumps({"ready": True, "pairs": manifest["pairs"], "data_hash": manifest["data_hash"]}) + "\n"
     )
@@ -99,6 +124,13 @@ def serve(index: RetrievalIndex, manifest: dict[str, Any], stdin: TextIO, stdout
             reply: dict[str, Any] = {"id": request_id, "hits": [h.as_json() for h in hits]}
             if request.get("rag") is True:
                 sources = sources_from_hits(hits)
+                if request.get("tokenizer") is not None:
+                    # Cut as training and evaluate cut, with the answering model's own tokenizer.
+                    count = tokenizers.counter(request["tokenizer"])
+                    budget = request.get("context_tokens", DEFAULT_CONTEXT_TOKENS)
+                    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 64:
+                        raise CorpusError("context_tokens must be a whole number of at least 64")
+                    sources = fit_sources(query.text, sources, count, budget)
                 reply["sources"] = [s.as_json() for s in sources]
                 reply["user_content"] = render_user_content(query.text, sources)
         except (json.JSONDecodeError, CorpusError, AttributeError) as error:
