@@ -7,6 +7,8 @@ import {
   readExportFolder,
   resolveModelReference,
 } from '../../../src/training/trainingInputs';
+import { Commands } from '../../../src/commands';
+import { PrerequisiteError } from '../../../src/util/prerequisite';
 
 function writeExport(dir: string, manifest: Record<string, unknown> = {}): void {
   mkdirSync(dir, { recursive: true });
@@ -46,9 +48,13 @@ describe('training inputs', () => {
 
   it('says what is wrong with a folder that is not a usable export', async () => {
     mkdirSync(path.join(root, 'empty'));
+    // The message says what is missing; its button (the remedy) runs Export for Training.
     await assert.rejects(
       readExportFolder(path.join(root, 'empty')),
-      /no manifest\.json.*Export for training/,
+      (error: unknown) =>
+        error instanceof PrerequisiteError &&
+        /no manifest\.json.*Export the dataset for training first/.test(error.message) &&
+        error.remedy.command === Commands.datasetExport,
     );
     writeExport(path.join(root, 'other'), { format: 'alpaca' });
     await assert.rejects(readExportFolder(path.join(root, 'other')), /expected "medqa-chat-jsonl"/);
