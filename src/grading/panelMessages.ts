@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { GradingPanelRequest } from '../protocol/gradingPanel';
 import { parseWith } from '../util/validate';
-import { isWebUrl } from '../retrieval/citations';
+import { openSourceMessage } from '../retrieval/citations';
 import { GRADE_FLAGS } from './gradeStore';
 
 /**
@@ -37,14 +37,7 @@ const request = v.variant('type', [
   v.strictObject({ type: v.literal('prefer'), id, preference: v.picklist(['A', 'B', 'tie']) }),
   v.strictObject({ type: v.literal('openDiff'), id, kind: v.picklist(['reference', 'baseVsAdapter']), slot }),
   v.strictObject({ type: v.literal('selectEvaluation') }),
-  v.strictObject({
-    type: v.literal('openSource'),
-    url: v.pipe(
-      v.string(),
-      v.maxLength(2_000),
-      v.check(isWebUrl, 'only an http(s) link of a source can be opened'),
-    ),
-  }),
+  openSourceMessage,
 ]);
 
 /** The request, or an Error saying what is wrong with the message (for the log). */

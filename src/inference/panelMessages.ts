@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { PlaygroundRequest } from '../protocol/playground';
-import { isWebUrl } from '../retrieval/citations';
+import { openSourceMessage } from '../retrieval/citations';
 import { parseWith } from '../util/validate';
 
 /**
@@ -40,14 +40,7 @@ const request = v.variant('type', [
   v.strictObject({ type: v.literal('save') }),
   v.strictObject({ type: v.literal('setGrounding'), enabled: v.boolean() }),
   v.strictObject({ type: v.literal('buildIndex') }),
-  v.strictObject({
-    type: v.literal('openSource'),
-    url: v.pipe(
-      v.string(),
-      v.maxLength(2_000),
-      v.check(isWebUrl, 'only an http(s) link of a source can be opened'),
-    ),
-  }),
+  openSourceMessage,
 ]);
 
 /** The request, or an Error saying what is wrong with the message (for the log). */

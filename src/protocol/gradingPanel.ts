@@ -1,5 +1,6 @@
 /** Messages of the Grading panel (`grading`); registered in webviewMessages.ts `PanelProtocols`. Types only. */
 import type { EvaluationSide } from './metricsPanel';
+import type { ShownSource } from './sources';
 
 /** LiveQA-Med's 4-point scale: 1 Incorrect · 2 Incorrect but related · 3 Correct but incomplete · 4 Correct and complete. */
 export type GradeValue = 1 | 2 | 3 | 4;
@@ -65,15 +66,7 @@ export interface BlindView {
 }
 
 /** A source a model was given (its prediction row's `retrieved`), numbered as in its prompt. */
-export interface SourceView {
-  n: number;
-  id: string;
-  question: string;
-  /** The NIH site, when the row names it. */
-  source: string | null;
-  url: string | null;
-  text: string;
-  cut: boolean;
+export interface SourceView extends ShownSource {
   /** The labels of the answers shown that cite it ("Fine-tuned", "Answer A"…); empty when none does. */
   citedBy: string[];
 }

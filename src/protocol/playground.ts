@@ -1,4 +1,5 @@
 /** Messages of the Playground panel (`playground`); registered in webviewMessages.ts `PanelProtocols`. Types only. */
+import type { ShownSource } from './sources';
 
 export type PlaygroundSide = 'base' | 'adapter';
 
@@ -41,17 +42,9 @@ export interface PlaygroundPair {
   reference: string;
 }
 
-/** A retrieved source as the Playground shows it: numbered as in the prompt, with its NIH site and link. */
-export interface PlaygroundSource {
-  n: number;
-  id: string;
-  question: string;
-  /** The NIH site (MedQuAD's collection source), when known. */
-  source: string | null;
-  url: string | null;
-  text: string;
+/** A retrieved source as the Playground shows it, with its retrieval score. */
+export interface PlaygroundSource extends ShownSource {
   score: number;
-  cut: boolean;
 }
 
 /** "Ground in dataset": whether questions go through the retrieval index first, and what it returned. */

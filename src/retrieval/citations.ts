@@ -68,6 +68,16 @@ export function isWebUrl(url: string): boolean {
   }
 }
 
+/** A webview's request to open a source's NIH link (the Playground's and the Grading panel's, checked alike). */
+export const openSourceMessage = v.strictObject({
+  type: v.literal('openSource'),
+  url: v.pipe(
+    v.string(),
+    v.maxLength(2_000),
+    v.check(isWebUrl, 'only an http(s) link of a source can be opened'),
+  ),
+});
+
 /** One source as the model was given it (a prediction row's `retrieved` item, the serve reply's `sources`). */
 export const RetrievedSourceSchema = v.object({
   n: v.pipe(v.number(), v.integer(), v.minValue(1)),
