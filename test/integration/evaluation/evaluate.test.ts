@@ -135,7 +135,9 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
         unknown
       >;
       assert.equal(metrics.n, 4);
-      assert.equal(metrics.adapter, side === 'adapter' ? checkpoint : null);
+      // Paths inside results are relative to the file's folder (docs/protocol.md #3), so they survive a move.
+      const adapter = metrics.adapter as string | null;
+      assert.equal(adapter && path.resolve(dir, side, adapter), side === 'adapter' ? checkpoint : null);
       assert.equal((metrics.decoding as { max_new_tokens: number }).max_new_tokens, 8);
     }
     const comparison = JSON.parse(readFileSync(path.join(dir, 'comparison.json'), 'utf8')) as {
@@ -186,7 +188,18 @@ describe('evaluation: Evaluate Checkpoint on a run trained by the real trainer',
     const overall = lines.filter((l) => l.startsWith('overall,'));
     assert.deepEqual(
       overall.map((l) => l.split(',')[2]),
-      ['exact_match', 'f1', 'bleu', 'rouge_l', 'meteor', 'perplexity'],
+      // Then the grounding measures (closed-book rows: checked against the question alone; no citations).
+      [
+        'exact_match',
+        'f1',
+        'bleu',
+        'rouge_l',
+        'meteor',
+        'perplexity',
+        'support',
+        'fabrication',
+        'fabrication_count',
+      ],
     );
     const perplexity = overall[5].split(',');
     assert.ok(
