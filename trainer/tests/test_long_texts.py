@@ -88,7 +88,10 @@ import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 from medqa_trainer.cli import main
 code = main(["score", "--predictions", sys.argv[1], "--out", sys.argv[2], "--bootstrap", "20"])
-print(json.dumps({"code": code, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a big pytest process would report the
+# parent's size (2.9 GB in a full run) instead of its own.
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"code": code, "peak_kb": peak}))
 """
 
 
