@@ -75,11 +75,17 @@ describe('compare runs: two runs trained from the palette and an imported Huggin
     // entries (its checkpoints), and only then accept.
     const { input, widget } = await quickInput(page);
     await until(async () => (await input.inputValue()).length > 0, 'the folder dialog shows no path');
-    await input.fill(`${hfDir}/`);
-    await widget
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-4' })
-      .first()
-      .waitFor({ timeout: 30_000 });
+    // And the dialog's accept opens the list's active row instead of taking the typed path when a row is active
+    // (code-server's SimpleFileDialog.onDidAccept): with ".." active it went up to the workspace folder, seen in a
+    // CI run. So accept only with the typed folder listed and no row active; retyping clears a stray activation.
+    const listed = widget.locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-4' }).first();
+    const active = widget.locator('.quick-input-list .monaco-list-row.focused');
+    await until(async () => {
+      await input.fill(`${hfDir}/`);
+      await listed.waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(300);
+      return (await active.count()) === 0 && (await input.inputValue()) === `${hfDir}/`;
+    }, 'the folder dialog keeps a row active or loses the typed folder');
     await input.press('Enter');
     const row = page.locator('.sidebar .monaco-list-row', { hasText: HF_RUN }).first();
     await row.waitFor({ timeout: 30_000 });

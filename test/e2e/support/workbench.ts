@@ -155,7 +155,18 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
       for (let attempt = 1; ; attempt++) {
         if ((await palette.count()) > 0) await page.keyboard.press('Escape'); // a quick pick left open
         await page.keyboard.press('F1');
-        await input.waitFor();
+        try {
+          await input.waitFor({ timeout: 5_000 });
+        } catch {
+          // F1 went nowhere: the keyboard focus was left on an element that is gone (a closed dialog's button, a
+          // closed webview). Give it back to the editor area, where F1 opens the palette, and press again.
+          await page
+            .locator('.part.editor')
+            .first()
+            .click({ position: { x: 10, y: 10 }, force: true });
+          await page.keyboard.press('F1');
+          await input.waitFor();
+        }
         await input.fill(`>${title}`);
         try {
           await markRow(title);
