@@ -22,7 +22,6 @@ import json
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -355,11 +354,3 @@ def leaked_pairs(index: RetrievalIndex, evaluated: Collection[Passage]) -> list[
         if hit is not None:
             leaks.append((e.id, hit))
     return leaks
-
-
-def timed_build(
-    passages: Sequence[Passage], settings: Settings | None = None
-) -> tuple[RetrievalIndex, float]:
-    started = time.perf_counter()
-    index = RetrievalIndex.build(passages, settings)
-    return index, time.perf_counter() - started
