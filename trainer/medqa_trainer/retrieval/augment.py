@@ -16,9 +16,19 @@ from typing import Any
 
 from medqa_trainer.recorded_paths import recorded_path
 from medqa_trainer.retrieval.corpus import CorpusError, Passage, passage_from_chat
-from medqa_trainer.retrieval.index import RetrievalIndex, leaked_pairs, same_question_or_group
-from medqa_trainer.retrieval.rag import Source, fit_sources, render_user_content, sources_from_hits
-from medqa_trainer.retrieval.retrieve_cli import DEFAULT_CONTEXT_TOKENS, query_from_record
+from medqa_trainer.retrieval.index import (
+    RetrievalIndex,
+    leaked_pairs,
+    query_from_record,
+    same_question_or_group,
+)
+from medqa_trainer.retrieval.rag import (
+    DEFAULT_CONTEXT_TOKENS,
+    Source,
+    fit_sources,
+    render_user_content,
+    sources_from_hits,
+)
 
 DEFAULT_K = 3
 

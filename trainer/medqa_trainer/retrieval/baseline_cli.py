@@ -20,8 +20,8 @@ from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from medqa_trainer.metrics.grounding import cited_numbers
 from medqa_trainer.retrieval.augment import check_no_leak, load_setup
 from medqa_trainer.retrieval.corpus import CorpusError
+from medqa_trainer.retrieval.index import query_from_record
 from medqa_trainer.retrieval.rag import sources_from_hits
-from medqa_trainer.retrieval.retrieve_cli import query_from_record
 
 BASELINE_SOURCE = "retrieval-baseline"
 

@@ -60,6 +60,35 @@ class Query:
     cuis: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _cuis(value: object) -> tuple[str, ...]:
+    return tuple(c for c in value if isinstance(c, str)) if isinstance(value, list) else ()
+
+
+def query_from_record(record: object, where: str) -> Query:
+    """A query line: `{"id", "question"}` (optional qtype, focus, cuis) or a chat line (the last user turn)."""
+    if not isinstance(record, dict):
+        raise CorpusError(f"{where}: expected a JSON object")
+    text = record.get("question")
+    if not isinstance(text, str):
+        messages = record.get("messages")
+        users = (
+            [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+            if isinstance(messages, list)
+            else []
+        )
+        text = users[-1] if users and isinstance(users[-1], str) else None
+    if not isinstance(text, str) or not text.strip():
+        raise CorpusError(f'{where}: no question (expected "question" or a "messages" list with a user turn)')
+    qtype, focus, pair_id = record.get("qtype"), record.get("focus"), record.get("id")
+    return Query(
+        text=text,
+        id=str(pair_id) if pair_id is not None else None,
+        qtype=qtype if isinstance(qtype, str) else None,
+        focus=focus if isinstance(focus, str) else None,
+        cuis=_cuis(record.get("cuis")),
+    )
+
+
 @dataclass(frozen=True)
 class Hit:
     passage: Passage

@@ -17,6 +17,8 @@ INSTRUCTIONS = (
     "Cite the sources you use as [1], [2]. If they do not answer it, say so."
 )
 CUT_MARK = " …"
+# The user turn's budget when nothing names another (evaluate's --retrieval-context-tokens default).
+DEFAULT_CONTEXT_TOKENS = 384
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from medqa_trainer.retrieval.corpus import CorpusError
-from medqa_trainer.retrieval.index import Query, RetrievalIndex
-from medqa_trainer.retrieval.rag import fit_sources, render_user_content, sources_from_hits
-
-# The user turn's budget when a request names no other (evaluate's --retrieval-context-tokens default).
-DEFAULT_CONTEXT_TOKENS = 384
+from medqa_trainer.retrieval.index import Query, RetrievalIndex, query_from_record
+from medqa_trainer.retrieval.rag import (
+    DEFAULT_CONTEXT_TOKENS,
+    fit_sources,
+    render_user_content,
+    sources_from_hits,
+)
 
 MAX_K = 100
 
@@ -31,35 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--serve", action="store_true", help="answer JSON requests on stdin, one per line")
     parser.add_argument("--k", type=int, default=5, help=f"hits per query (1-{MAX_K})")
     parser.add_argument("--json", action="store_true", help="one JSON object per query on stdout")
-
-
-def _cuis(value: object) -> tuple[str, ...]:
-    return tuple(c for c in value if isinstance(c, str)) if isinstance(value, list) else ()
-
-
-def query_from_record(record: object, where: str) -> Query:
-    """A query line: `{"id", "question"}` (optional qtype, focus, cuis) or a chat line (the last user turn)."""
-    if not isinstance(record, dict):
-        raise CorpusError(f"{where}: expected a JSON object")
-    text = record.get("question")
-    if not isinstance(text, str):
-        messages = record.get("messages")
-        users = (
-            [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-            if isinstance(messages, list)
-            else []
-        )
-        text = users[-1] if users and isinstance(users[-1], str) else None
-    if not isinstance(text, str) or not text.strip():
-        raise CorpusError(f'{where}: no question (expected "question" or a "messages" list with a user turn)')
-    qtype, focus, pair_id = record.get("qtype"), record.get("focus"), record.get("id")
-    return Query(
-        text=text,
-        id=str(pair_id) if pair_id is not None else None,
-        qtype=qtype if isinstance(qtype, str) else None,
-        focus=focus if isinstance(focus, str) else None,
-        cuis=_cuis(record.get("cuis")),
-    )
 
 
 def read_queries(path: Path) -> Iterator[Query]:
