@@ -179,9 +179,9 @@ function hygieneLines(hygiene: HygieneSummary[]): string[] {
   return lines;
 }
 
-/** A readable report: facts, the base vs fine-tuned table, one per-qtype table per metric, hygiene warnings. */
-export function evaluationMarkdown(summary: EvaluationSummary): string {
-  const lines = [`# Evaluation ${markdownText(summary.title)}`, ''];
+/** The report's header: what was evaluated, on what, and how. */
+function factLines(summary: EvaluationSummary): string[] {
+  const lines: string[] = [];
   const fact = (label: string, value: string | null) => {
     if (value) lines.push(`- ${label}: ${markdownText(value)}`);
   };
@@ -197,34 +197,38 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
     );
   }
   for (const note of summary.notes) lines.push(`- Note: ${markdownText(note)}`);
-  lines.push('', '## Base vs fine-tuned', '');
-  pushAll(
-    lines,
-    table(
-      [
-        'Metric',
-        'Base [95% CI]',
-        'Fine-tuned [95% CI]',
-        'Change',
-        'Relative',
-        '95% CI of change',
-        'p',
-        'Verdict',
-      ],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
-      summary.overall.map((row) => [
-        markdownText(metricLabel(row.metric)),
-        valueWithInterval(row.metric, row.base),
-        valueWithInterval(row.metric, row.adapter),
-        formatChange(row.metric, row.absoluteChange),
-        formatRelative(row.relativeChange),
-        formatInterval(row.metric, row.changeCi, true),
-        formatPValue(row.pValue),
-        row.verdict ? VERDICT_TEXT[row.verdict] : '—',
-      ]),
-    ),
+  return lines;
+}
+
+function overallTable(summary: EvaluationSummary): string[] {
+  return table(
+    [
+      'Metric',
+      'Base [95% CI]',
+      'Fine-tuned [95% CI]',
+      'Change',
+      'Relative',
+      '95% CI of change',
+      'p',
+      'Verdict',
+    ],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    summary.overall.map((row) => [
+      markdownText(metricLabel(row.metric)),
+      valueWithInterval(row.metric, row.base),
+      valueWithInterval(row.metric, row.adapter),
+      formatChange(row.metric, row.absoluteChange),
+      formatRelative(row.relativeChange),
+      formatInterval(row.metric, row.changeCi, true),
+      formatPValue(row.pValue),
+      row.verdict ? VERDICT_TEXT[row.verdict] : '—',
+    ]),
   );
-  pushAll(lines, retrievalTable(summary));
+}
+
+/** One section per metric that has per-qtype rows. */
+function qtypeSections(summary: EvaluationSummary): string[] {
+  const lines: string[] = [];
   for (const metric of summary.metrics) {
     const groups = summary.byQtype.filter((g) => g.rows[metric]);
     if (groups.length === 0) continue;
@@ -250,6 +254,17 @@ export function evaluationMarkdown(summary: EvaluationSummary): string {
       ),
     );
   }
+  return lines;
+}
+
+/** A readable report: facts, the base vs fine-tuned table, one per-qtype table per metric, hygiene warnings. */
+export function evaluationMarkdown(summary: EvaluationSummary): string {
+  const lines = [`# Evaluation ${markdownText(summary.title)}`, ''];
+  pushAll(lines, factLines(summary));
+  lines.push('', '## Base vs fine-tuned', '');
+  pushAll(lines, overallTable(summary));
+  pushAll(lines, retrievalTable(summary));
+  pushAll(lines, qtypeSections(summary));
   if (summary.hygiene.length > 0)
     pushAll(lines, ['', '## Prediction hygiene', '', ...hygieneLines(summary.hygiene)]);
   if (summary.problems.length > 0) {

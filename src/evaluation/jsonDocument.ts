@@ -31,123 +31,154 @@ export function pathText(path: JsonPath): string {
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?/y;
 const STRING = /"(?:[^"\\\n]|\\.)*"/y;
 
-export function parseLocatedJson(text: string): LocatedJson {
-  const lines = new Map<string, number>();
-  let at = 0;
-  let line = 1;
-  let lineStart = 0;
+/** A cursor over the text that counts lines, so every problem and every value can say where it is. */
+class Scanner {
+  at = 0;
+  line = 1;
+  private lineStart = 0;
 
-  const fail = (what: string): never => {
+  constructor(readonly text: string) {}
+
+  fail(what: string): never {
+    const { text, at, line } = this;
     const message =
       at >= text.length && !what.startsWith('unexpected end') ? `unexpected end of file (${what})` : what;
     throw new JsonSyntaxError(
-      `${message} at line ${line}, column ${at - lineStart + 1}`,
+      `${message} at line ${line}, column ${at - this.lineStart + 1}`,
       line,
-      at - lineStart + 1,
+      at - this.lineStart + 1,
     );
-  };
-  const skipSpace = () => {
-    while (at < text.length) {
-      const c = text[at];
+  }
+
+  skipSpace(): void {
+    const { text } = this;
+    while (this.at < text.length) {
+      const c = text[this.at];
       if (c === '\n') {
-        line += 1;
-        lineStart = at + 1;
+        this.line += 1;
+        this.lineStart = this.at + 1;
       } else if (c !== ' ' && c !== '\t' && c !== '\r') break;
-      at += 1;
+      this.at += 1;
     }
-  };
-  const token = (pattern: RegExp): string | undefined => {
-    pattern.lastIndex = at;
-    const match = pattern.exec(text);
+  }
+
+  /** The character at the cursor, after any white space. */
+  peek(): string | undefined {
+    this.skipSpace();
+    return this.text[this.at];
+  }
+
+  token(pattern: RegExp): string | undefined {
+    pattern.lastIndex = this.at;
+    const match = pattern.exec(this.text);
     if (!match) return undefined;
-    at += match[0].length;
+    this.at += match[0].length;
     return match[0];
-  };
-  const decodeString = (raw: string): string => {
+  }
+
+  decodeString(raw: string): string {
     try {
       return JSON.parse(raw) as string;
     } catch {
-      return fail('invalid string (a control character or a bad escape)');
+      return this.fail('invalid string (a control character or a bad escape)');
     }
-  };
-  const expect = (c: string) => {
-    skipSpace();
-    if (text[at] !== c) fail(`expected '${c}'`);
-    at += 1;
-  };
+  }
 
-  const parseValue = (path: (string | number)[]): unknown => {
-    skipSpace();
-    lines.set(JSON.stringify(path), line);
-    const c = text[at];
-    if (c === '{') {
-      at += 1;
-      const result: Record<string, unknown> = {};
-      skipSpace();
-      if (text[at] === '}') {
-        at += 1;
-        return result;
-      }
-      for (;;) {
-        skipSpace();
-        const key = token(STRING);
-        if (key === undefined) fail('expected a property name in double quotes');
-        const name = decodeString(key as string);
-        expect(':');
-        result[name] = parseValue([...path, name]);
-        skipSpace();
-        if (text[at] === ',') at += 1;
-        else if (text[at] === '}') {
-          at += 1;
-          return result;
-        } else fail("expected ',' or '}'");
-      }
-    }
-    if (c === '[') {
-      at += 1;
-      const result: unknown[] = [];
-      skipSpace();
-      if (text[at] === ']') {
-        at += 1;
-        return result;
-      }
-      for (;;) {
-        result.push(parseValue([...path, result.length]));
-        skipSpace();
-        if (text[at] === ',') at += 1;
-        else if (text[at] === ']') {
-          at += 1;
-          return result;
-        } else fail("expected ',' or ']'");
-      }
-    }
+  expect(c: string): void {
+    if (this.peek() !== c) this.fail(`expected '${c}'`);
+    this.at += 1;
+  }
+}
+
+/** The JSON grammar over a scanner, noting the line where each value starts under its path. */
+class LocatingParser extends Scanner {
+  readonly lines = new Map<string, number>();
+
+  value(path: (string | number)[]): unknown {
+    this.skipSpace();
+    this.lines.set(JSON.stringify(path), this.line);
+    const c = this.text[this.at];
+    if (c === '{') return this.object(path);
+    if (c === '[') return this.array(path);
     if (c === '"') {
-      const raw = token(STRING);
-      if (raw === undefined) fail('unterminated string');
-      return decodeString(raw as string);
+      const raw = this.token(STRING);
+      if (raw === undefined) this.fail('unterminated string');
+      return this.decodeString(raw as string);
     }
+    return this.literal(c);
+  }
+
+  private object(path: (string | number)[]): Record<string, unknown> {
+    this.at += 1;
+    const result: Record<string, unknown> = {};
+    if (this.peek() === '}') {
+      this.at += 1;
+      return result;
+    }
+    for (;;) {
+      this.skipSpace();
+      const key = this.token(STRING);
+      if (key === undefined) this.fail('expected a property name in double quotes');
+      const name = this.decodeString(key as string);
+      this.expect(':');
+      result[name] = this.value([...path, name]);
+      const next = this.peek();
+      if (next === ',') this.at += 1;
+      else if (next === '}') {
+        this.at += 1;
+        return result;
+      } else this.fail("expected ',' or '}'");
+    }
+  }
+
+  private array(path: (string | number)[]): unknown[] {
+    this.at += 1;
+    const result: unknown[] = [];
+    if (this.peek() === ']') {
+      this.at += 1;
+      return result;
+    }
+    for (;;) {
+      result.push(this.value([...path, result.length]));
+      const next = this.peek();
+      if (next === ',') this.at += 1;
+      else if (next === ']') {
+        this.at += 1;
+        return result;
+      } else this.fail("expected ',' or ']'");
+    }
+  }
+
+  /** true, false, null or a number; anything else is the error. */
+  private literal(c: string | undefined): unknown {
+    const { text } = this;
     for (const [word, value] of [
       ['true', true],
       ['false', false],
       ['null', null],
     ] as const) {
-      if (text.startsWith(word, at)) {
-        at += word.length;
+      if (text.startsWith(word, this.at)) {
+        this.at += word.length;
         return value;
       }
     }
-    const number = token(NUMBER);
+    const number = this.token(NUMBER);
     if (number !== undefined) return Number(number);
     // Python's json writes NaN/Infinity unless told not to; name them, they are the likeliest non-JSON here.
     const bare = /NaN|-?Infinity/y;
-    bare.lastIndex = at;
-    if (bare.test(text)) fail(`${text.slice(at).match(/^-?\w+/)?.[0]} is not valid JSON (use null)`);
-    return fail(at >= text.length ? 'unexpected end of file' : `unexpected character '${c}'`);
-  };
+    bare.lastIndex = this.at;
+    if (bare.test(text))
+      this.fail(`${text.slice(this.at).match(/^-?\w+/)?.[0]} is not valid JSON (use null)`);
+    return this.fail(this.at >= text.length ? 'unexpected end of file' : `unexpected character '${c}'`);
+  }
+}
 
-  const value = parseValue([]);
-  skipSpace();
-  if (at < text.length) fail('unexpected text after the JSON value');
+export function parseLocatedJson(text: string): LocatedJson {
+  const parser = new LocatingParser(text);
+  const value = parser.value([]);
+  parser.skipSpace();
+  if (parser.at < text.length) parser.fail('unexpected text after the JSON value');
+  const { lines } = parser;
   return {
     value,
     lineOf(path) {
