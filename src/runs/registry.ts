@@ -1,6 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseRunYaml } from '../training/trainConfig';
+import { parseRunYaml } from './runYaml';
 import { discoverCheckpoints, type CheckpointInfo } from './checkpoints';
 import { EventLog } from './eventLog';
 import {

@@ -2,7 +2,6 @@
  * The trainer's run.yaml (contract #2): a flat mapping where `preset` picks the base values and every other key
  * overrides one TrainConfig field. This module knows the fields, validates user overrides and writes the YAML.
  */
-import { parseDocument } from 'yaml';
 
 export type PresetName = 'recommended' | 'cpu-small' | 'reference-recipe';
 
@@ -328,25 +327,6 @@ export function toFlatYaml(config: Record<string, ConfigValue>, header?: string)
     lines.push(`${key}: ${yamlScalar(value, FLOAT_FIELDS.has(key))}`);
   }
   return lines.join('\n') + '\n';
-}
-
-/**
- * Reads a run's YAML (our run.yaml, or the trainer's config.yaml written by PyYAML, with its nested `run_info`
- * block) with the `yaml` library in YAML 1.1 mode, as PyYAML writes it. Throws a message with the line when the
- * text is not YAML or not a mapping.
- */
-export function parseRunYaml(text: string): Record<string, unknown> {
-  const document = parseDocument(text, { version: '1.1', uniqueKeys: false });
-  const error = document.errors[0];
-  if (error) {
-    const line = error.linePos?.[0].line;
-    throw new Error(`${line ? `line ${line}: ` : ''}${error.message.split('\n')[0]}`);
-  }
-  const value: unknown = document.toJS();
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value))
-    throw new Error(`expected a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`);
-  return value as Record<string, unknown>;
 }
 
 /** `20250131-142501-recommended`: sortable, unique per second, says which preset. */

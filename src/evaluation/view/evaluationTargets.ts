@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRunYaml } from '../../training/trainConfig';
+import { parseRunYaml } from '../../runs/runYaml';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
 import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
 import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DashboardRun, RunDashboardRequest, RunDashboardState } from '../../protocol/runDashboard';
-import { parseRunYaml } from '../../training/trainConfig';
+import { parseRunYaml } from '../runYaml';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { RunInfo, RunRegistry } from '../registry';
 import { currentStep, estimateSecondsLeft } from '../runState';

@@ -8,7 +8,7 @@ import { runDirOf, type RunsFeature } from '../../runs/view/registerRuns';
 import { isReadOnlyRun, runLabel, STATUS_LABELS } from '../../runs/view/runItems';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython } from '../../vscode/trainerPython';
-import { parseRunYaml } from '../trainConfig';
+import { parseRunYaml } from '../../runs/runYaml';
 import type { TrainingSessions } from './trainingSessions';
 
 /** The newest complete `checkpoint-<step>/` the registry found for the run. */

@@ -6,11 +6,11 @@ import { trainArgs } from '../../../src/training/launcher';
 import {
   buildRunConfig,
   defaultRunName,
-  parseRunYaml,
   parseOverride,
   toFlatYaml,
   validateOverrides,
 } from '../../../src/training/trainConfig';
+import { parseRunYaml } from '../../../src/runs/runYaml';
 import { repoRoot } from '../../support/paths';
 
 const input = {
