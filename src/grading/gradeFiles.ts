@@ -11,6 +11,7 @@ import {
   type StoreRecord,
 } from './gradeStore';
 import { pushAll } from '../util/arrays';
+import { AppendRefusedError, appendJsonLine } from '../util/jsonlAppend';
 
 /**
  * The grade files on disk (contract #5 in docs/protocol.md): appended to one line at a time, and read
@@ -90,32 +91,19 @@ export async function appendRecord(
   const file = graderFile(gradesDir, record.grader);
   const problem = await gradesDirProblem(root, gradesDir, true);
   if (problem) throw new Error(`The grade was not saved: ${problem}.`);
-  const line = JSON.stringify({ format: GRADE_FORMAT, version: GRADE_VERSION, ...record }) + '\n';
-  let handle: fs.FileHandle;
   try {
-    handle = await fs.open(
+    await appendJsonLine(
       file,
-      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW | NONBLOCK,
-      0o644,
+      { format: GRADE_FORMAT, version: GRADE_VERSION, ...record },
+      { durable: true, regularFileOnly: true },
     );
   } catch (error) {
-    if (isLinkError(error))
-      throw new Error(`The grade was not saved: ${file} is a symbolic link; ${SYMLINK_FIX}.`);
-    // A folder, or a FIFO with no reader (non-blocking: it would otherwise hang the extension host).
-    if (['EISDIR', 'ENXIO'].includes((error as NodeJS.ErrnoException).code ?? ''))
-      throw new Error(`The grade was not saved: ${file} is not a regular file.`);
-    throw error;
-  }
-  try {
-    if (!(await handle.stat()).isFile())
-      throw new Error(`The grade was not saved: ${file} is not a regular file.`);
-    const bytes = Buffer.from(line, 'utf8');
-    const { bytesWritten } = await handle.write(bytes, 0, bytes.length);
-    if (bytesWritten !== bytes.length)
-      throw new Error(`${file}: short write (${bytesWritten} of ${bytes.length} bytes)`);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    if (!(error instanceof AppendRefusedError)) throw error;
+    throw new Error(
+      error.reason === 'symbolic-link'
+        ? `The grade was not saved: ${file} is a symbolic link; ${SYMLINK_FIX}.`
+        : `The grade was not saved: ${file} is not a regular file.`,
+    );
   }
 }
 

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { fsyncDirectory } from '../util/atomicFile';
+import { appendJsonLine } from '../util/jsonlAppend';
 import {
   TRAINER_EVENT_NAMES,
   TRAINER_PROTOCOL_VERSION,
@@ -169,30 +168,5 @@ export async function readAllEvents(file: string): Promise<TrainerEvent[]> {
  * window closes or a machine goes down.
  */
 export async function appendEvent(file: string, event: TrainerEvent): Promise<void> {
-  let prefix = '';
-  let created = false;
-  try {
-    const handle = await fs.open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        await handle.read(last, 0, 1, size - 1);
-        if (last[0] !== 0x0a) prefix = '\n';
-      }
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    created = true;
-  }
-  const handle = await fs.open(file, 'a');
-  try {
-    await handle.appendFile(prefix + JSON.stringify(event) + '\n', 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  if (created) await fsyncDirectory(path.dirname(file));
+  await appendJsonLine(file, event, { durable: true, closeTornLine: true });
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainerEvents';
 import { appendEvent } from '../../../src/runs/eventLog';
 import { writeFileAtomic } from '../../../src/util/atomicFile';
+import { appendJsonLine } from '../../../src/util/jsonlAppend';
 
 // The CommonJS module object, whose promises.open the code calls at run time (an ES import is read-only).
 const fsModule = createRequire(__filename)('node:fs') as typeof import('node:fs');
@@ -66,6 +67,19 @@ describe('durable writes (fsync of the file, and of its folder after a rename or
     assert.equal(readFileSync(file, 'utf8').split('\n')[1], JSON.stringify(event), 'on a line of its own');
     const fresh = path.join(root, 'fresh.jsonl');
     assert.deepEqual(await recordSyncs(() => appendEvent(fresh, event)), [
+      'fsync file fresh.jsonl',
+      `fsync dir ${path.basename(root)}`,
+    ]);
+  });
+
+  it("appendJsonLine fsyncs the line only when durable, and a new file's folder too", async () => {
+    const file = path.join(root, 'grades.jsonl');
+    assert.deepEqual(await recordSyncs(() => appendJsonLine(file, { n: 1 })), [], 'not durable: no fsync');
+    assert.deepEqual(await recordSyncs(() => appendJsonLine(file, { n: 2 }, { durable: true })), [
+      'fsync file grades.jsonl',
+    ]);
+    const fresh = path.join(root, 'fresh.jsonl');
+    assert.deepEqual(await recordSyncs(() => appendJsonLine(fresh, { n: 1 }, { durable: true })), [
       'fsync file fresh.jsonl',
       `fsync dir ${path.basename(root)}`,
     ]);
