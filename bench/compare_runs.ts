@@ -5,7 +5,7 @@
  * sends every logged point. Printed: both times, the ratio, and the ratio of the payload sizes.
  */
 import type { RunInfo } from '../src/runs/registry';
-import { buildComparisonState } from '../src/runs/compare/comparisonState';
+import { buildComparisonState } from '../src/runComparison/comparisonState';
 import { emptyProgress } from '../src/runs/runState';
 import { median, report, runIfMain } from './support';
 

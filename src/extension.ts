@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { createServices, type CommandError } from './vscode/services';
 import { registerEnvironmentCommands } from './vscode/environmentCommands';
 import { registerRuns } from './runs/view/registerRuns';
+import { registerRunComparison } from './runComparison/view/runComparisonPanel';
 import { registerTraining } from './training/view/registerTraining';
 import { registerEvaluation } from './evaluation/view/registerEvaluation';
 import { registerDataset, type DatasetApi } from './dataset/view/registerDataset';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
 
   registerEnvironmentCommands(services);
   const runs = registerRuns(services);
+  registerRunComparison(services, runs.registry, (runDir) => runs.openDashboard(runDir));
   registerTraining(services, runs);
   const grading = registerGrading(services, runs.registry);
   registerEvaluation(services, grading, runs.registry);

@@ -1,7 +1,7 @@
 // HTML of the run comparison's legend and runs table. Every text from the host is escaped; columns, cell texts and
-// the sort come from src/runs/compare/comparisonTable.ts, which the exports use too.
+// the sort come from src/runComparison/comparisonTable.ts, which the exports use too.
 import type { ComparisonSort, RunComparisonState } from '../../src/protocol/runComparison';
-import { cellText, sortRuns, tableColumns } from '../../src/runs/compare/comparisonTable';
+import { cellText, sortRuns, tableColumns } from '../../src/runComparison/comparisonTable';
 import { escapeHtml } from '../shared/host';
 import { runColor } from './chart';
 

@@ -5,7 +5,6 @@ import type { ExtensionServices } from '../../vscode/services';
 import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
 import { isTrainerAlive } from '../liveness';
 import { RunRegistry, type RunInfo } from '../registry';
-import { registerCompareRuns } from './compareRuns';
 import { registerImportHfRun } from './importHfRun';
 import { importedMeta, registerRunActions } from './runActions';
 import { RunDashboard } from './runDashboard';
@@ -108,7 +107,6 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   };
   const dashboard = new RunDashboard(context, registry, actions);
   context.subscriptions.push(dashboard);
-  registerCompareRuns(services, registry, (runDir) => dashboard.showRun(runDir));
 
   // Context keys (walkthrough step completion, menus) and the views follow the registry.
   let hadRun: boolean | undefined;

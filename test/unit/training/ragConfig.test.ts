@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { diffConfigs } from '../../../src/runs/compare/configDiff';
-import { cellText, tableColumns } from '../../../src/runs/compare/comparisonTable';
+import { diffConfigs } from '../../../src/runComparison/configDiff';
+import { cellText, tableColumns } from '../../../src/runComparison/comparisonTable';
 import type { ComparedRun, RunComparisonState } from '../../../src/protocol/runComparison';
 import {
   OVERRIDABLE_FIELDS,

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { RunComparisonRequest } from '../../protocol/runComparison';
+import type { RunComparisonRequest } from '../protocol/runComparison';
 
 /**
  * The run comparison panel's messages checked at the boundary (a webview is untrusted input): strict shapes,

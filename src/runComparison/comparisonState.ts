@@ -11,8 +11,8 @@ import type {
   ComparisonXAxis,
   CurveData,
   RunComparisonState,
-} from '../../protocol/runComparison';
-import type { RunInfo } from '../registry';
+} from '../protocol/runComparison';
+import type { RunInfo } from '../runs/registry';
 import { diffConfigs } from './configDiff';
 import { ema, medianInPlace, tokensSeen, tokensSeenUnavailable, valueAtStep } from './curves';
 import { decimateIndices, DEFAULT_BUCKETS, rangeIndices } from './decimate';

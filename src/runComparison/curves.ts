@@ -2,7 +2,7 @@
  * The numbers behind the comparison chart and table, computed on a run's full logged steps: smoothing, the
  * tokens-seen axis, evaluation points placed on the epoch or tokens axis, medians. Pure functions.
  */
-import type { StepPoint } from '../runState';
+import type { StepPoint } from '../runs/runState';
 
 /**
  * Exponential moving average with bias correction (TensorBoard's smoothing): `weight` 0 returns the values,

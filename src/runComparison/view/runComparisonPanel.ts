@@ -14,11 +14,11 @@ import type {
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import type { ExtensionServices } from '../../vscode/services';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
-import { buildComparisonState, DEFAULT_VIEW, EVALUATION_METRICS } from '../compare/comparisonState';
-import { exportComparison } from '../compare/comparisonExport';
-import { parseComparisonMessage } from '../compare/panelMessages';
-import type { RunInfo, RunRegistry } from '../registry';
-import { runDescription } from './runItems';
+import { buildComparisonState, DEFAULT_VIEW, EVALUATION_METRICS } from '../comparisonState';
+import { exportComparison } from '../comparisonExport';
+import { parseComparisonMessage } from '../panelMessages';
+import type { RunInfo, RunRegistry } from '../../runs/registry';
+import { runDescription } from '../../runs/view/runItems';
 import { needsFirst } from '../../util/prerequisite';
 
 const RUNS_KEY = 'medqa.runComparison.runs';
@@ -234,7 +234,7 @@ function runDirsOf(...args: unknown[]): string[] {
  * "MedQA: Compare Runs": with two or more runs selected in the Runs view (or passed), compares them at once;
  * with one, asks which others to compare it with; with none, asks for all. Also the export command.
  */
-export function registerCompareRuns(
+export function registerRunComparison(
   services: ExtensionServices,
   registry: RunRegistry,
   openDashboard: (runDir: string) => Promise<unknown>,
