@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { chatRecord, type ExportInput } from '../dataset/export';
 import { compareIds } from '../dataset/hash';
 import type { SplitFile } from '../dataset/split';
-import type { IndexEntry } from './indexes';
 
 function lineDigest(line: string): Buffer {
   return createHash('sha256').update(line).digest();
@@ -76,12 +75,20 @@ export type Freshness =
   /** Built outside the extension: nothing to compare with. */
   | { state: 'unknown'; why: string };
 
+/** What freshness reads of an index's build record (indexes.ts's BuildRecord; not imported: indexes imports this). */
+interface RecordedBuild {
+  scope: 'all' | 'train';
+  splitFile: string | null;
+  splitHash: string | null;
+  pairsHash: string;
+}
+
 /**
  * Whether an index still matches the curated data. `split`: the index's split file as it is now (train scope),
  * undefined when it is gone; `currentHash`: the hash of the pairs file the curated data gives now for a split.
  */
 export function freshness(
-  entry: IndexEntry,
+  entry: { record?: RecordedBuild },
   split: SplitFile | undefined,
   currentHash: (split: SplitFile | undefined) => string,
 ): Freshness {
