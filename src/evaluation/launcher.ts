@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EventLog } from '../runs/eventLog';
-import { runTrainerCommand, trainerArgs, watchFile, type CommandExit } from '../util/trainerProcess';
+import { watchFile } from '../trainer/follow';
+import { runTrainerCommand, trainerArgs, type CommandExit } from '../trainer/process';
 import type { EvaluationSettings } from './evaluationFolder';
 
 /** Defaults offered by "Evaluate Checkpoint": answers long enough for MedQuAD, batches that fit a laptop. */

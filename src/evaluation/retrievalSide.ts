@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { INDEX_FORMAT } from '../retrieval/contract';
 import { RETRIEVAL_DIR } from '../retrieval/indexes';
-import { runTrainerCommand, trainerArgs, type CommandExit } from '../util/trainerProcess';
+import { runTrainerCommand, trainerArgs, type CommandExit } from '../trainer/process';
 
 /**
  * The retrieval side of an evaluation (issue 18): an index over the run's training data, and the trainer's

@@ -5,7 +5,7 @@
  * ranks by itself. (No vscode import.)
  */
 import * as v from 'valibot';
-import { TrainerCommand, trainerArgs, type CommandExit } from '../util/trainerProcess';
+import { TrainerCommand, trainerArgs, type CommandExit } from '../trainer/process';
 import {
   ErrorReplySchema,
   HitsReplySchema,

@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as v from 'valibot';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
-import { trainerArgs } from '../util/trainerProcess';
+import { trainerArgs } from '../trainer/process';
 import type { ExportInput } from '../dataset/export';
 import { compareIds } from '../dataset/hash';
 import type { SplitFile } from '../dataset/split';

@@ -5,7 +5,7 @@ import { appendEvent, readAllEvents } from '../runs/eventLog';
 import { readTrainerPid } from '../runs/liveness';
 import { RUN_FILES } from '../runs/registry';
 import { applyEvents, currentStep, emptyProgress } from '../runs/runState';
-import { TrainerCommand, trainerArgs } from '../util/trainerProcess';
+import { TrainerCommand, trainerArgs } from '../trainer/process';
 
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
 /** In the run folder: the trainer's stdout and stderr when the extension started it. */

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { DatasetSession } from '../../dataset/view/session';
 import { trainerMessage } from '../../inference/view/exportOnnx';
 import { trainerEnv } from '../../training/pythonEnvironment';
-import { runTrainerCommand } from '../../util/trainerProcess';
+import { runTrainerCommand } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
 import {

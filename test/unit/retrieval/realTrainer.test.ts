@@ -19,7 +19,7 @@ import {
   writePairsFile,
   type IndexPaths,
 } from '../../../src/retrieval/indexes';
-import { runTrainerCommand } from '../../../src/util/trainerProcess';
+import { runTrainerCommand } from '../../../src/trainer/process';
 import { fixturesDir, repoRoot } from '../../support/paths';
 
 const python = path.join(repoRoot, '.venv', 'bin', 'python');

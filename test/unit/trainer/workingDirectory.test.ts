@@ -13,7 +13,8 @@ import {
 } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isPrivateDirectory, neutralDirectory, runTrainerCommand } from '../../../src/util/trainerProcess';
+import { runTrainerCommand } from '../../../src/trainer/process';
+import { isPrivateDirectory, neutralDirectory } from '../../../src/trainer/workingDirectory';
 
 /** A Python 3.10 interpreter (PATH, or pyenv's folder), which has no PYTHONSAFEPATH; undefined when none. */
 function python310(): string | undefined {

@@ -1,5 +1,5 @@
 // Plays a window that starts a trainer and closes at once: `node detachWorker.js <log file|-> <marker file>`.
-import { TrainerCommand } from '../../../src/util/trainerProcess';
+import { TrainerCommand } from '../../../src/trainer/process';
 
 async function main(): Promise<void> {
   const [logFile, marker] = process.argv.slice(2);

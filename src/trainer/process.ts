@@ -1,20 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import {
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  promises as fs,
-  statSync,
-  watch,
-  type FSWatcher,
-} from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import * as os from 'node:os';
+import { closeSync, mkdirSync, openSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
-import { cpuTicks, ProcessStartError, spawnGroup, terminateGroupWhenIdle } from './process';
+import { cpuTicks, ProcessStartError, spawnGroup, terminateGroupWhenIdle } from '../util/process';
+import { followFile, forwardLines } from './follow';
+import { neutralDirectory } from './workingDirectory';
 
 /**
  * The one process layer for every `python -m medqa_trainer <subcommand>` (train, evaluate, compare, models …):
@@ -22,70 +11,6 @@ import { cpuTicks, ProcessStartError, spawnGroup, terminateGroupWhenIdle } from 
  */
 export function trainerArgs(subcommand: string, args: readonly string[] = []): string[] {
   return ['-m', 'medqa_trainer', subcommand, ...args];
-}
-
-/** Calls `onLine` with a line's last state (progress bars redraw with `\r`), unless it is blank. */
-function emitLine(raw: string, onLine: (line: string) => void): void {
-  const line = raw.slice(raw.lastIndexOf('\r', raw.length - 2) + 1).replace(/\r$/, '');
-  if (line.trim()) onLine(line);
-}
-
-/** Calls `onLine` per complete line; a line redrawn with `\r` (progress bars) keeps only its last state. */
-export function forwardLines(stream: Readable | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let buffer = '';
-  const emit = (raw: string) => emitLine(raw, onLine);
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    lines.forEach(emit);
-  });
-  stream.on('end', () => {
-    if (buffer) emit(buffer);
-    buffer = '';
-  });
-}
-
-/** A real directory (not a symlink) owned by `uid` that neither group nor others may write. */
-export function isPrivateDirectory(dir: string, uid: number): boolean {
-  try {
-    const stat = lstatSync(dir);
-    if (!stat.isDirectory()) return false;
-    // Windows has no POSIX owner or mode bits; its %TEMP% is per user already.
-    return process.platform === 'win32' || (stat.uid === uid && (stat.mode & 0o022) === 0);
-  } catch {
-    return false;
-  }
-}
-
-const chosenDirectories = new Map<string, string>();
-
-/**
- * The working directory trainer processes start in: an empty folder only this user can write. A run folder (or a
- * shared workspace) as working directory would let a `transformers.py` placed there be imported by `python -m`.
- * Python 3.11+ also gets PYTHONSAFEPATH; Python 3.10 (which the trainer supports) ignores it and puts the working
- * directory first on sys.path, so there this folder being private is the whole protection: on a shared /tmp
- * another user could create `medqa-trainer-cwd-<uid>` first, or a symlink of that name. Such a folder is never
- * used: a fresh private one (mkdtemp, mode 0700) is made instead.
- */
-export function neutralDirectory(base: string = os.tmpdir(), uid: number = os.userInfo().uid): string {
-  const known = chosenDirectories.get(base);
-  if (known && isPrivateDirectory(known, uid)) return known;
-  let dir = path.join(base, `medqa-trainer-cwd-${uid}`);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  if (!isPrivateDirectory(dir, uid)) {
-    dir = mkdtempSync(path.join(base, `medqa-trainer-cwd-${uid}-`));
-    if (!isPrivateDirectory(dir, uid))
-      throw new Error(`MedQA: ${dir} is not a private folder of this user; cannot start the trainer safely.`);
-  }
-  chosenDirectories.set(base, dir);
-  return dir;
 }
 
 export interface TrainerCommandOptions {
@@ -282,61 +207,4 @@ function sizeOf(file: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Reads a growing text file from `start`, line by line, on file events; `stop()` reads what is left. */
-function followFile(file: string, start: number, onLine: (line: string) => void): { stop(): Promise<void> } {
-  let offset = start;
-  let pending = '';
-  const decoder = new StringDecoder('utf8');
-  let reading = Promise.resolve();
-  const emit = (raw: string) => emitLine(raw, onLine);
-  const read = () => {
-    reading = reading
-      .then(async () => {
-        const handle = await fs.open(file, 'r');
-        try {
-          const buffer = Buffer.alloc(64 * 1024);
-          for (;;) {
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-            if (bytesRead === 0) break;
-            offset += bytesRead;
-            const lines = (pending + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
-            pending = lines.pop() ?? '';
-            lines.forEach(emit);
-          }
-        } finally {
-          await handle.close();
-        }
-      })
-      .catch(() => undefined);
-  };
-  const unwatch = watchFile(file, read);
-  return {
-    async stop() {
-      unwatch();
-      read();
-      await reading;
-      if (pending) emit(pending);
-      pending = '';
-    },
-  };
-}
-
-/**
- * Calls `onChange` when `file` is created or written (inotify/FSEvents through fs.watch on its folder, so a file
- * that does not exist yet is seen when it appears). No polling. Returns a function that stops watching.
- */
-export function watchFile(file: string, onChange: () => void): () => void {
-  const name = path.basename(file);
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(path.dirname(file), (_event, changed) => {
-      if (changed === null || changed === name) onChange();
-    });
-    watcher.on('error', () => undefined);
-  } catch {
-    // The folder does not exist (yet): the caller's final read still sees the outcome.
-  }
-  return () => watcher?.close();
 }

@@ -5,13 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { signalProcessTree } from '../../../src/util/process';
-import {
-  forwardLines,
-  neutralDirectory,
-  runTrainerCommand,
-  TrainerCommand,
-  trainerArgs,
-} from '../../../src/util/trainerProcess';
+import { forwardLines } from '../../../src/trainer/follow';
+import { runTrainerCommand, TrainerCommand, trainerArgs } from '../../../src/trainer/process';
+import { neutralDirectory } from '../../../src/trainer/workingDirectory';
 
 const alive = (pid: number): boolean => {
   try {
