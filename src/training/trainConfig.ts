@@ -1,7 +1,20 @@
 /**
  * The trainer's run.yaml (contract #2): a flat mapping where `preset` picks the base values and every other key
- * overrides one TrainConfig field. This module knows the fields, validates user overrides and writes the YAML.
+ * overrides one TrainConfig field. The fields and their schemas are in src/protocol/trainer/runConfig.ts; this
+ * module knows the presets, reads the user's overrides against those schemas and writes the YAML.
  */
+import * as v from 'valibot';
+import { Document, Scalar, type ScalarTag } from 'yaml';
+import {
+  OVERRIDABLE_FIELDS,
+  OVERRIDE_SCHEMAS,
+  type ConfigValue,
+  type FieldKind,
+  type FieldSpec,
+  type OverrideField,
+} from '../protocol/trainer/runConfig';
+
+export { OVERRIDABLE_FIELDS, type ConfigValue, type FieldSpec, type OverrideField };
 
 export type PresetName = 'recommended' | 'cpu-small' | 'reference-recipe';
 
@@ -38,157 +51,6 @@ export const PRESETS: Readonly<Record<PresetName, PresetInfo>> = {
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
-type FieldKind =
-  | { type: 'int'; min: number; max: number; allow?: readonly number[] }
-  | { type: 'float'; min: number; max: number; exclusiveMin?: boolean }
-  | { type: 'bool' }
-  | { type: 'string'; nullable?: boolean }
-  | { type: 'enum'; values: readonly string[] }
-  | { type: 'list' };
-
-export interface FieldSpec {
-  kind: FieldKind;
-  label: string;
-  hint: string;
-}
-
-/** Every TrainConfig field a user may override (paths and `preset` are set from the other choices). */
-export const OVERRIDABLE_FIELDS = {
-  num_train_epochs: {
-    label: 'Epochs',
-    hint: 'passes over the training split, e.g. 1 or 2.5',
-    kind: { type: 'float', min: 0, max: 1000, exclusiveMin: true },
-  },
-  learning_rate: {
-    label: 'Learning rate',
-    hint: 'peak learning rate, e.g. 0.0002',
-    kind: { type: 'float', min: 0, max: 1, exclusiveMin: true },
-  },
-  max_length: {
-    label: 'Max length',
-    hint: 'tokens per example (prompt + answer), 16 to 32768',
-    kind: { type: 'int', min: 16, max: 32768 },
-  },
-  lora_r: { label: 'LoRA r', hint: 'adapter rank, e.g. 16', kind: { type: 'int', min: 1, max: 1024 } },
-  lora_alpha: {
-    label: 'LoRA alpha',
-    hint: 'adapter scaling, often 2 × r',
-    kind: { type: 'int', min: 1, max: 4096 },
-  },
-  lora_dropout: { label: 'LoRA dropout', hint: '0 to 0.9', kind: { type: 'float', min: 0, max: 0.9 } },
-  lora_target_modules: {
-    label: 'LoRA target modules',
-    hint: 'comma-separated, e.g. q_proj,v_proj',
-    kind: { type: 'list' },
-  },
-  max_steps: {
-    label: 'Max steps',
-    hint: 'stop after this many optimizer steps; -1 = use epochs',
-    kind: { type: 'int', min: 1, max: 10_000_000, allow: [-1] },
-  },
-  per_device_train_batch_size: {
-    label: 'Train batch size',
-    hint: 'examples per device and step',
-    kind: { type: 'int', min: 1, max: 4096 },
-  },
-  per_device_eval_batch_size: {
-    label: 'Eval batch size',
-    hint: 'examples per device in evaluation',
-    kind: { type: 'int', min: 1, max: 4096 },
-  },
-  gradient_accumulation_steps: {
-    label: 'Gradient accumulation',
-    hint: 'micro-batches per optimizer step',
-    kind: { type: 'int', min: 1, max: 4096 },
-  },
-  lr_scheduler_type: {
-    label: 'LR scheduler',
-    hint: 'e.g. cosine, linear, constant',
-    kind: {
-      type: 'enum',
-      values: ['linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant', 'constant_with_warmup'],
-    },
-  },
-  warmup_ratio: {
-    label: 'Warm-up ratio',
-    hint: 'share of steps spent warming up, 0 to 0.5',
-    kind: { type: 'float', min: 0, max: 0.5 },
-  },
-  weight_decay: { label: 'Weight decay', hint: '0 to 1', kind: { type: 'float', min: 0, max: 1 } },
-  quantization: {
-    label: 'Quantization',
-    hint: 'auto (4-bit on CUDA), nf4 or none',
-    kind: { type: 'enum', values: ['auto', 'nf4', 'none'] },
-  },
-  eval_steps: {
-    label: 'Eval every',
-    hint: 'optimizer steps between validations',
-    kind: { type: 'int', min: 1, max: 10_000_000 },
-  },
-  save_steps: {
-    label: 'Save every',
-    hint: 'optimizer steps between checkpoints',
-    kind: { type: 'int', min: 1, max: 10_000_000 },
-  },
-  logging_steps: {
-    label: 'Log every',
-    hint: 'optimizer steps between loss reports',
-    kind: { type: 'int', min: 1, max: 10_000_000 },
-  },
-  save_total_limit: {
-    label: 'Checkpoints kept',
-    hint: 'older checkpoints are deleted (the best is kept)',
-    kind: { type: 'int', min: 1, max: 1000 },
-  },
-  early_stopping_patience: {
-    label: 'Early stopping patience',
-    hint: 'evaluations without improvement before stopping; 0 = off',
-    kind: { type: 'int', min: 0, max: 1000 },
-  },
-  max_validation_examples: {
-    label: 'Validation sample',
-    hint: 'validation examples used at each evaluation (seeded, stratified); 0 = all',
-    kind: { type: 'int', min: 0, max: 1_000_000 },
-  },
-  seed: { label: 'Seed', hint: 'random seed', kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
-  packing: { label: 'Packing', hint: 'true or false', kind: { type: 'bool' } },
-  group_by_length: { label: 'Group by length', hint: 'true or false', kind: { type: 'bool' } },
-  padding: {
-    label: 'Padding',
-    hint: 'max_length or longest',
-    kind: { type: 'enum', values: ['max_length', 'longest'] },
-  },
-  gradient_checkpointing: { label: 'Gradient checkpointing', hint: 'true or false', kind: { type: 'bool' } },
-  system_prompt: {
-    label: 'System prompt',
-    hint: 'system message for every example; empty = none',
-    kind: { type: 'string', nullable: true },
-  },
-  deepspeed: {
-    label: 'DeepSpeed',
-    hint: 'preset name or config path; empty = off',
-    kind: { type: 'string', nullable: true },
-  },
-  // Retrieval-augmented training (issue 18): each prompt gets the top-k sources of an index over the training split.
-  retrieval_index: {
-    label: 'Retrieval index',
-    hint: 'index folder built over the training split (index build); empty = closed-book',
-    kind: { type: 'string', nullable: true },
-  },
-  retrieval_k: {
-    label: 'Retrieved sources (k)',
-    hint: 'sources per prompt with a retrieval index, 1 to 20',
-    kind: { type: 'int', min: 1, max: 20 },
-  },
-  retrieval_context_tokens: {
-    label: 'Source token budget',
-    hint: 'tokens for the sources in each prompt, at least 64 (at most half of max_length)',
-    kind: { type: 'int', min: 64, max: 32768 },
-  },
-} as const satisfies Record<string, FieldSpec>;
-
-export type OverrideField = keyof typeof OVERRIDABLE_FIELDS;
-export type ConfigValue = string | number | boolean | null | string[];
 export type Overrides = Partial<Record<OverrideField, ConfigValue>>;
 
 /** The fields the quick pick offers (the rest stay reachable through the options object and run.yaml). */
@@ -204,51 +66,37 @@ export function isOverrideField(name: string): name is OverrideField {
   return Object.prototype.hasOwnProperty.call(OVERRIDABLE_FIELDS, name);
 }
 
+/** A value typed or given as text, turned into the field's type where it reads as one (else left for the schema). */
+function coerce(kind: FieldKind, input: unknown): unknown {
+  const text = typeof input === 'string' ? input.trim() : undefined;
+  switch (kind.type) {
+    case 'int':
+    case 'float': {
+      const value = text !== undefined && text !== '' ? Number(text) : NaN;
+      return Number.isFinite(value) ? value : input;
+    }
+    case 'bool':
+      return text === 'true' || text === 'false' ? text === 'true' : input;
+    case 'enum':
+      return text ?? String(input);
+    case 'list': {
+      const items = Array.isArray(input) ? input.map(String) : (text ?? '').split(',');
+      return items.map((s) => s.trim()).filter(Boolean);
+    }
+    case 'string':
+      return text === '' && kind.nullable ? null : (text ?? input);
+  }
+}
+
 /** Checks one value (typed, or text typed by the user) and returns it normalised, or a message saying what is wrong. */
 export function parseOverride(
   field: OverrideField,
   input: unknown,
 ): { value: ConfigValue } | { error: string } {
   const spec: FieldSpec = OVERRIDABLE_FIELDS[field];
-  const kind = spec.kind;
-  const text = typeof input === 'string' ? input.trim() : undefined;
-  const fail = (why: string) => ({ error: `${spec.label} (${field}): ${why}. Expected ${spec.hint}.` });
-  switch (kind.type) {
-    case 'int':
-    case 'float': {
-      const value =
-        typeof input === 'number' ? input : text !== undefined && text !== '' ? Number(text) : NaN;
-      if (!Number.isFinite(value)) return fail(`"${String(input)}" is not a number`);
-      if (kind.type === 'int' && !Number.isInteger(value)) return fail(`${value} is not a whole number`);
-      if (kind.type === 'int' && kind.allow?.includes(value)) return { value };
-      const belowMin = kind.type === 'float' && kind.exclusiveMin ? value <= kind.min : value < kind.min;
-      if (belowMin || value > kind.max) return fail(`${value} is out of range`);
-      return { value };
-    }
-    case 'bool': {
-      if (typeof input === 'boolean') return { value: input };
-      if (text === 'true' || text === 'false') return { value: text === 'true' };
-      return fail(`"${String(input)}" is not true or false`);
-    }
-    case 'enum': {
-      const value = text ?? String(input);
-      return kind.values.includes(value)
-        ? { value }
-        : fail(`"${value}" is not one of ${kind.values.join(', ')}`);
-    }
-    case 'list': {
-      const items = Array.isArray(input) ? input.map(String) : (text ?? '').split(',');
-      const cleaned = items.map((s) => s.trim()).filter(Boolean);
-      if (cleaned.length === 0 || cleaned.some((s) => !/^[\w.*-]+$/.test(s)))
-        return fail('needs one or more module names');
-      return { value: cleaned };
-    }
-    case 'string': {
-      if (input === null || text === '') return kind.nullable ? { value: null } : fail('may not be empty');
-      if (text === undefined) return fail('is not text');
-      return { value: text };
-    }
-  }
+  const result = v.safeParse(OVERRIDE_SCHEMAS[field], coerce(spec.kind, input));
+  if (result.success) return { value: result.output };
+  return { error: `${spec.label} (${field}): ${result.issues[0].message}. Expected ${spec.hint}.` };
 }
 
 /** Validates an overrides object from the options argument; throws one message listing every problem. */
@@ -299,34 +147,54 @@ const FLOAT_FIELDS = new Set(
     .map(([name]) => name),
 );
 
-/** A number as PyYAML reads it back: floats keep a dot (PyYAML's YAML 1.1 reads `2e-4` as a string). */
-function yamlNumber(value: number, asFloat: boolean): string {
-  if (!asFloat) return String(value);
-  const text = String(value);
-  const [mantissa, exponent] = text.split('e');
+/** A float as PyYAML reads it back: with a dot, also in an exponent (PyYAML's YAML 1.1 reads `2e-4` as a string). */
+function pythonFloat(value: number): string {
+  const [mantissa, exponent] = String(value).split('e');
   const withDot = mantissa.includes('.') ? mantissa : `${mantissa}.0`;
   return exponent === undefined
     ? withDot
     : `${withDot}e${exponent.startsWith('-') || exponent.startsWith('+') ? exponent : `+${exponent}`}`;
 }
 
-function yamlScalar(value: ConfigValue, asFloat: boolean): string {
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return yamlNumber(value, asFloat);
-  // JSON's double-quoted strings are valid YAML double-quoted scalars, escapes included.
-  if (typeof value === 'string') return JSON.stringify(value);
-  return `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
-}
+/** The float fields' numbers are written by this tag (picked by its format), so `3` is written `3.0`. */
+const PYTHON_FLOAT_FORMAT = 'PYTHON_FLOAT';
+const pythonFloatTag: ScalarTag = {
+  tag: 'tag:yaml.org,2002:float',
+  format: PYTHON_FLOAT_FORMAT,
+  default: true,
+  identify: (value) => typeof value === 'number' && Number.isFinite(value),
+  // Only for writing: a test that never matches leaves reading to the YAML 1.1 schema's own tags.
+  test: /^(?!)$/,
+  resolve: (text) => Number(text),
+  stringify: ({ value }) => pythonFloat(Number(value)),
+};
 
-/** Writes a flat mapping as YAML, one `key: value` line each, in insertion order. */
+/**
+ * Writes a flat mapping as YAML with the `yaml` library, one `key: value` line each, in insertion order, with the
+ * header as comment lines. Strings are double-quoted and lists written inline, as PyYAML reads them back exactly.
+ */
 export function toFlatYaml(config: Record<string, ConfigValue>, header?: string): string {
-  const lines = header ? header.split('\n').map((line) => `# ${line}`) : [];
+  const document = new Document(null, { version: '1.1', customTags: [pythonFloatTag] });
+  const map = document.createNode({});
   for (const [key, value] of Object.entries(config)) {
     if (!/^[A-Za-z_][\w]*$/.test(key)) throw new Error(`not a config key: ${key}`);
-    lines.push(`${key}: ${yamlScalar(value, FLOAT_FIELDS.has(key))}`);
+    const node = document.createNode(value, { flow: true });
+    if (node instanceof Scalar && typeof value === 'number' && FLOAT_FIELDS.has(key))
+      node.format = PYTHON_FLOAT_FORMAT;
+    map.add(document.createPair(key, node));
   }
-  return lines.join('\n') + '\n';
+  document.contents = map;
+  if (header)
+    document.commentBefore = header
+      .split('\n')
+      .map((line) => ` ${line}`)
+      .join('\n');
+  return document.toString({
+    defaultStringType: 'QUOTE_DOUBLE',
+    defaultKeyType: 'PLAIN',
+    flowCollectionPadding: false,
+    lineWidth: 0,
+  });
 }
 
 /** `20250131-142501-recommended`: sortable, unique per second, says which preset. */

@@ -34,6 +34,70 @@ SCHEDULER_CHOICES = (
     "constant_with_warmup",
     "inverse_sqrt",
 )
+# The fields that take one of a fixed set of words (config_schema.py writes them as JSON Schema enums).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "padding": PADDING_CHOICES,
+    "quantization": QUANTIZATION_CHOICES,
+    "lr_scheduler_type": SCHEDULER_CHOICES,
+}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a numeric field must lie in (None: unbounded on that side); null values are not checked."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+
+    def holds(self, value: float) -> bool:
+        low = self.minimum is None or (
+            value > self.minimum if self.exclusive_minimum else value >= self.minimum
+        )
+        high = self.maximum is None or (
+            value < self.maximum if self.exclusive_maximum else value <= self.maximum
+        )
+        return low and high
+
+    def describe(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            if self.exclusive_minimum or self.exclusive_maximum:
+                left = "(" if self.exclusive_minimum else "["
+                right = ")" if self.exclusive_maximum else "]"
+                return f"in {left}{self.minimum:g}, {self.maximum:g}{right}"
+            return f"from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum == 0 and self.exclusive_minimum:
+            return "positive"
+        if self.minimum is not None:
+            return f"{'above' if self.exclusive_minimum else 'at least'} {self.minimum:g}"
+        return f"{'below' if self.exclusive_maximum else 'at most'} {self.maximum:g}"
+
+
+_POSITIVE = Bounds(minimum=0, exclusive_minimum=True)
+_UNIT_INTERVAL = Bounds(minimum=0, maximum=1, exclusive_maximum=True)
+# Ranges checked field by field; run.yaml's JSON Schema (config_schema.py) carries them to the extension, whose
+# field list a test checks against it. `max_steps` (-1 or positive) and `num_train_epochs` (positive unless
+# max_steps is set) are checked in `validate` with the other fields they depend on.
+FIELD_BOUNDS: dict[str, Bounds] = {
+    "max_length": Bounds(minimum=16),
+    "per_device_train_batch_size": _POSITIVE,
+    "per_device_eval_batch_size": _POSITIVE,
+    "gradient_accumulation_steps": _POSITIVE,
+    "lora_r": _POSITIVE,
+    "lora_alpha": _POSITIVE,
+    "eval_steps": _POSITIVE,
+    "save_steps": _POSITIVE,
+    "logging_steps": _POSITIVE,
+    "learning_rate": _POSITIVE,
+    "retrieval_k": Bounds(minimum=1, maximum=20),
+    "retrieval_context_tokens": Bounds(minimum=64),
+    "warmup_ratio": _UNIT_INTERVAL,
+    "lora_dropout": _UNIT_INTERVAL,
+    "weight_decay": Bounds(minimum=0),
+    "save_total_limit": _POSITIVE,
+    "early_stopping_patience": Bounds(minimum=0),
+}
 
 
 class ConfigError(ValueError):
@@ -170,44 +234,17 @@ def validate(config: TrainConfig) -> list[str]:
         if not ok:
             problems.append(message)
 
-    check(config.padding in PADDING_CHOICES, f"padding must be one of {', '.join(PADDING_CHOICES)}")
-    check(
-        config.quantization in QUANTIZATION_CHOICES,
-        f"quantization must be one of {', '.join(QUANTIZATION_CHOICES)}",
-    )
-    check(
-        config.lr_scheduler_type in SCHEDULER_CHOICES,
-        f"lr_scheduler_type must be one of {', '.join(SCHEDULER_CHOICES)}",
-    )
-    check(config.max_length is None or config.max_length >= 16, "max_length must be at least 16 (or null)")
+    for name, choices in CHOICES.items():
+        check(getattr(config, name) in choices, f"{name} must be one of {', '.join(choices)}")
     check(config.max_steps == -1 or config.max_steps > 0, "max_steps must be -1 (off) or positive")
     check(config.max_steps > 0 or config.num_train_epochs > 0, "num_train_epochs must be positive")
-    for name in (
-        "per_device_train_batch_size",
-        "per_device_eval_batch_size",
-        "gradient_accumulation_steps",
-        "lora_r",
-        "lora_alpha",
-        "eval_steps",
-        "save_steps",
-        "logging_steps",
-    ):
-        check(getattr(config, name) > 0, f"{name} must be positive")
-    check(config.learning_rate > 0, "learning_rate must be positive")
-    check(1 <= config.retrieval_k <= 20, "retrieval_k must be from 1 to 20")
-    check(config.retrieval_context_tokens >= 64, "retrieval_context_tokens must be at least 64")
-    check(0 <= config.warmup_ratio < 1, "warmup_ratio must be in [0, 1)")
-    check(0 <= config.lora_dropout < 1, "lora_dropout must be in [0, 1)")
-    check(config.weight_decay >= 0, "weight_decay must be >= 0")
+    for name, bounds in FIELD_BOUNDS.items():
+        value = getattr(config, name)
+        check(value is None or bounds.holds(value), f"{name} must be {bounds.describe()}")
     check(bool(config.lora_target_modules), "lora_target_modules must name at least one module")
-    check(config.save_total_limit is None or config.save_total_limit > 0, "save_total_limit must be positive")
-    check(
-        config.early_stopping_patience is None or config.early_stopping_patience >= 0,
-        "early_stopping_patience must be >= 0",
-    )
     # The best checkpoint is only known at an evaluation, so saves must fall on evaluation steps.
     check(
-        config.save_steps % config.eval_steps == 0,
+        config.eval_steps <= 0 or config.save_steps % config.eval_steps == 0,
         f"save_steps ({config.save_steps}) must be a multiple of eval_steps ({config.eval_steps})",
     )
     check(not (config.packing and config.padding == "max_length"), "packing needs padding: longest")
