@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { createServices, type CommandError } from './vscode/services';
-import { registerEnvironmentCommands } from './vscode/environmentCommands';
+import { registerEnvironmentCommands } from './trainer/view/environmentCommands';
+import { registerGeneralCommands } from './vscode/generalCommands';
 import { registerRuns } from './runs/view/registerRuns';
 import { registerRunComparison } from './runComparison/view/runComparisonPanel';
 import { registerTraining } from './training/view/registerTraining';
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   context.subscriptions.push(log);
   const services = createServices(context, log);
 
+  registerGeneralCommands(services);
   registerEnvironmentCommands(services);
   const runs = registerRuns(services);
   registerRunComparison(services, runs.registry, (runDir) => runs.openDashboard(runDir));

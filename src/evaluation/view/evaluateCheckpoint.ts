@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { trainerEnv } from '../../training/pythonEnvironment';
-import { EVALUATION, trainerPython } from '../../vscode/trainerPython';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
+import { EVALUATION, trainerPython } from '../../trainer/view/trainerPython';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import { createEvaluationFolder, evaluationHome, readEvaluationRecord } from '../evaluationFolder';

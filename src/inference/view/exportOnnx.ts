@@ -10,10 +10,10 @@ import {
 } from '../../evaluation/view/evaluationTargets';
 import type { RunRegistry } from '../../runs/registry';
 import { CATALOG } from '../../training/modelCatalog';
-import { trainerEnv } from '../../training/pythonEnvironment';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
-import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
+import { trainerPython, type TrainerNeeds } from '../../trainer/view/trainerPython';
 import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import {
   addTiming,

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetSession } from '../../dataset/view/session';
 import { trainerMessage } from '../../inference/view/exportOnnx';
-import { trainerEnv } from '../../training/pythonEnvironment';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { runTrainerCommand } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
-import { trainerPython, type TrainerNeeds } from '../../vscode/trainerPython';
+import { trainerPython, type TrainerNeeds } from '../../trainer/view/trainerPython';
 import {
   buildArgs,
   indexName,

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { failureText } from '../../evaluation/launcher';
 import { ensureTrainingIndex } from '../../evaluation/retrievalSide';
 import type { ExtensionServices } from '../../vscode/services';
-import { trainerEnv } from '../pythonEnvironment';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
 
 /**
  * The index a grounded ("Ground in retrieved sources") run trains with: the one over its export's training split,

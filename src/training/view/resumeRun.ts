@@ -7,7 +7,7 @@ import type { RunInfo } from '../../runs/registry';
 import { runDirOf, type RunsFeature } from '../../runs/view/registerRuns';
 import { isReadOnlyRun, runLabel, STATUS_LABELS } from '../../runs/view/runItems';
 import type { ExtensionServices } from '../../vscode/services';
-import { trainerPython } from '../../vscode/trainerPython';
+import { trainerPython } from '../../trainer/view/trainerPython';
 import { parseRunYaml } from '../../runs/runYaml';
 import type { TrainingSessions } from './trainingSessions';
 

@@ -16,7 +16,7 @@ import {
   type TrainingExit,
   type TrainingProcess,
 } from '../launcher';
-import { trainerEnv } from '../pythonEnvironment';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { signalProcessTree } from '../../util/process';
 
 interface Session {

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PredictionsResult } from '../../../src/evaluation/view/predictionsView';
-import { trainerEnv } from '../../../src/training/pythonEnvironment';
+import { trainerEnv } from '../../../src/trainer/pythonEnvironment';
 import { runProcess } from '../../../src/util/process';
 import { fixturesDir } from '../../support/paths';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MedqaApi } from '../../../src/extension';
-import type { TrainerDoctorReport } from '../../../src/training/pythonEnvironment';
+import type { TrainerDoctorReport } from '../../../src/trainer/pythonEnvironment';
 
 const EXTENSION_ID = 'medqa-studio.medqa-studio';
 const VIEW_IDS = ['medqa.qaPairs', 'medqa.runs', 'medqa.checkpoints'];

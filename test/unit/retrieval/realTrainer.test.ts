@@ -9,7 +9,7 @@ import { sourceHash } from '../../../src/dataset/hash';
 import { importDataset } from '../../../src/dataset/import';
 import type { QaPair } from '../../../src/dataset/model';
 import { createSplit, writeSplit } from '../../../src/dataset/split';
-import { trainerEnv } from '../../../src/training/pythonEnvironment';
+import { trainerEnv } from '../../../src/trainer/pythonEnvironment';
 import { RetrievalClient, serveArgs } from '../../../src/retrieval/client';
 import {
   buildArgs,

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainerEvents';
 import { runProcess } from '../util/process';
-import { trainerArgs } from '../trainer/process';
-import { neutralDirectory } from '../trainer/workingDirectory';
+import { trainerArgs } from './process';
+import { neutralDirectory } from './workingDirectory';
 
 /** Where a candidate interpreter came from, so messages can tell the user what to change. */
 export type PythonSource = 'setting' | 'python-extension' | 'workspace-venv' | 'extension-venv' | 'system';

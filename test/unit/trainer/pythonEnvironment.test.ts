@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainerEvents';
-import { probePython, protocolMismatch, trainerEnv } from '../../../src/training/pythonEnvironment';
+import { probePython, protocolMismatch, trainerEnv } from '../../../src/trainer/pythonEnvironment';
 
 describe('trainer protocol version', () => {
   let dir: string;

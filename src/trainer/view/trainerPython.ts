@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { Commands } from '../commands';
-import { findTrainerPython, type TrainerDoctorReport } from '../training/pythonEnvironment';
-import { pythonLookup } from './environmentCommands';
-import type { ExtensionServices } from './services';
+import { Commands } from '../../commands';
+import { findTrainerPython, type TrainerDoctorReport } from '../pythonEnvironment';
+import { pythonLookup } from './pythonLookup';
+import type { ExtensionServices } from '../../vscode/services';
 
 /** What a trainer subcommand needs from the interpreter; without any of these packages it fails at once. */
 export interface TrainerNeeds {
