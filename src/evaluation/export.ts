@@ -10,31 +10,7 @@ import {
   metricLabel,
 } from './format';
 import { pushAll } from '../util/arrays';
-
-export type ExportFormat = 'csv' | 'markdown';
-
-/**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled. Text that a
- * spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe; numbers stay numbers.
- */
-export function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvLine(fields: readonly (string | number | null | undefined)[]): string {
-  return fields.map(csvField).join(',');
-}
-
-/**
- * Text for a Markdown table cell: characters with Markdown meaning are backslash-escaped, `|` cannot end the cell,
- * and line breaks (which would end the row) become spaces.
- */
-export function markdownText(text: string): string {
-  return text.replace(/[\\`*_[\]<>|~&#]/g, (c) => `\\${c}`).replace(/\r\n|\r|\n/g, ' ');
-}
+import { csvLine, markdownText, type ExportFormat } from '../util/tableText';
 
 export const CSV_COLUMNS = [
   'group',

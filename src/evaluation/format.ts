@@ -3,6 +3,7 @@
  * so the table on screen and the CSV/Markdown files agree. No Node or VS Code imports here.
  */
 import type { MetricsSort, QtypeRows } from '../protocol/metricsPanel';
+import { compareCells } from '../util/tableText';
 
 export interface MetricInfo {
   label: string;
@@ -180,19 +181,6 @@ export const HYGIENE_TEXT: Readonly<Record<string, string>> = {
 
 export function hygieneLabel(name: string): string {
   return HYGIENE_TEXT[name] ?? name;
-}
-
-/** Sort comparator for table cells: numbers numerically, text by locale, missing values always last. */
-export function compareCells(
-  a: number | string | null | undefined,
-  b: number | string | null | undefined,
-  descending: boolean,
-): number {
-  const missingA = a === null || a === undefined || (typeof a === 'number' && !Number.isFinite(a));
-  const missingB = b === null || b === undefined || (typeof b === 'number' && !Number.isFinite(b));
-  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
-  const order = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
-  return descending ? -order : order;
 }
 
 /** Columns of the per-question-type table that can be sorted. */

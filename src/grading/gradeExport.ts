@@ -1,5 +1,5 @@
 import type { GradeSummary, MetricValue } from '../protocol/metricsPanel';
-import { csvLine, markdownText, type ExportFormat } from '../evaluation/export';
+import { csvLine, markdownText, type ExportFormat } from '../util/tableText';
 import { GRADE_FLAGS, GRADE_LABELS } from './gradeStore';
 import type { GradedAnswer } from './gradeSummary';
 import type { GradedEvaluation } from './gradedEvaluation';

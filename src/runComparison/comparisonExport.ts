@@ -2,7 +2,7 @@
  * The runs table as CSV (raw numbers, full precision, one line per run) or Markdown (as on screen), in the
  * panel's sort order and with the same config columns.
  */
-import { csvLine, markdownText, type ExportFormat } from '../evaluation/export';
+import { csvLine, markdownText, type ExportFormat } from '../util/tableText';
 import type { ComparisonSort, RunComparisonState } from '../protocol/runComparison';
 import { cellText, sortRuns, tableColumns } from './comparisonTable';
 

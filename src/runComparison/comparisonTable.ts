@@ -2,9 +2,10 @@
  * The runs table of the comparison: its columns, each cell's sort key and text, and the sort. Shared by the panel
  * (browser) and the CSV/Markdown exports (host), so the file shows what the screen shows. Pure.
  */
-import { compareCells, formatInterval, formatMetric, metricLabel } from '../evaluation/format';
+import { formatInterval, formatMetric, metricLabel } from '../evaluation/format';
 import type { ComparedRun, ComparisonSort, RunComparisonState } from '../protocol/runComparison';
 import { formatDuration, formatLoss } from '../runs/runState';
+import { compareCells } from '../util/tableText';
 
 export interface TableColumn {
   /** See ComparisonSort.column. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ExportFormat } from '../evaluation/export';
+import type { ExportFormat } from '../util/tableText';
 
 export interface ExportRequest {
   format: ExportFormat;

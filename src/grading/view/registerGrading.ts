@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import { evaluationHome, listEvaluations } from '../../evaluation/evaluationFolder';
-import type { ExportFormat } from '../../evaluation/export';
+import type { ExportFormat } from '../../util/tableText';
 import {
   checkpointOf,
   evaluationDirOf,

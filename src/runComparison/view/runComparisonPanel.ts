@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import { listEvaluations, loadEvaluation } from '../../evaluation/evaluationFolder';
-import type { ExportFormat } from '../../evaluation/export';
+import type { ExportFormat } from '../../util/tableText';
 import type {
   ComparedEvaluation,
   ComparisonSort,

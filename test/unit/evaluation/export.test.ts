@@ -3,16 +3,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadEvaluation } from '../../../src/evaluation/evaluationFolder';
-import {
-  CSV_COLUMNS,
-  csvField,
-  csvLine,
-  evaluationCsv,
-  evaluationMarkdown,
-  markdownText,
-} from '../../../src/evaluation/export';
+import { CSV_COLUMNS, evaluationCsv, evaluationMarkdown } from '../../../src/evaluation/export';
 import { unpairedRow } from '../../../src/evaluation/tables';
 import type { EvaluationSummary } from '../../../src/protocol/metricsPanel';
+import { csvField, csvLine, markdownText } from '../../../src/util/tableText';
 import { fixturesDir } from '../../support/paths';
 
 /** RFC 4180 reader for the checks: quoted fields, doubled quotes, CRLF rows, line breaks inside quotes. */

@@ -7,7 +7,6 @@ import {
   type PairedEntry,
 } from '../../../src/evaluation/evaluationFiles';
 import {
-  compareCells,
   formatChange,
   formatInterval,
   formatMetric,
@@ -26,6 +25,7 @@ import {
 } from '../../../src/evaluation/tables';
 import type { QtypeRows } from '../../../src/protocol/metricsPanel';
 import { fixturesDir } from '../../support/paths';
+import { compareCells } from '../../../src/util/tableText';
 
 const sample = path.join(fixturesDir, 'evaluation', 'sample-run', 'evaluations', '20260115-101500');
 
