@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { RunsFeature } from '../../runs/view/registerRuns';
 import { runDirOf } from '../../runs/view/registerRuns';
-import { trainerPython } from '../../vscode/trainerPython';
+import { trainerPython } from '../../trainer/view/trainerPython';
 import type { ExtensionServices } from '../../vscode/services';
 import { writeFileAtomic } from '../../util/atomicFile';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../trainConfig';
 import { readExportFolder } from '../trainingInputs';
 import { installCommand } from '../modelCatalog';
-import { trainerEnv } from '../pythonEnvironment';
+import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { runTrainerCommand, trainerArgs } from '../../trainer/process';
 import { TrainingSessions } from './trainingSessions';
 import { trainingSplitIndex } from './groundingIndex';
