@@ -1,18 +1,10 @@
 // Chart.js set-up for the dataset panel: bar charts in theme colours, updated in place, and the histogram's
 // max_length marker (a small plugin: a dashed vertical line at the cut with its label).
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  Tooltip,
-  type Plugin,
-} from 'chart.js';
+import { Chart, type Plugin } from 'chart.js';
+import { CHART_BASE, chartColor, registerBarCharts } from '../shared/charts';
 import { themeColor } from '../shared/host';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+registerBarCharts();
 
 export interface Palette {
   foreground: string;
@@ -31,12 +23,12 @@ export function palette(): Palette {
     foreground: themeColor('--vscode-foreground', '#cccccc'),
     muted: themeColor('--vscode-descriptionForeground', '#9d9d9d'),
     grid: themeColor('--vscode-editorWidget-border', '#80808040'),
-    blue: themeColor('--vscode-charts-blue', '#3794ff'),
-    green: themeColor('--vscode-charts-green', '#89d185'),
-    yellow: themeColor('--vscode-charts-yellow', '#cca700'),
-    red: themeColor('--vscode-charts-red', '#f14c4c'),
-    purple: themeColor('--vscode-charts-purple', '#b180d7'),
-    orange: themeColor('--vscode-charts-orange', '#d18616'),
+    blue: chartColor('blue'),
+    green: chartColor('green'),
+    yellow: chartColor('yellow'),
+    red: chartColor('red'),
+    purple: chartColor('purple'),
+    orange: chartColor('orange'),
   };
 }
 
@@ -126,10 +118,8 @@ export function barChart(
     type: 'bar',
     data: { labels, datasets },
     options: {
+      ...CHART_BASE,
       indexAxis: options.horizontal ? 'y' : 'x',
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
       scales: {
         x: axis(options.xTitle, Boolean(options.stacked)),
         y: axis(options.yTitle, Boolean(options.stacked)),

@@ -3,18 +3,19 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import { Chart } from 'chart.js';
 import type {
   EvaluationSummary,
   MetricsPanelState,
   MetricsPanelUiState,
 } from '../../src/protocol/metricsPanel';
 import { isGroundingMetric, metricLabel } from '../../src/evaluation/format';
-import { connect, escapeHtml, themeColor } from '../shared/host';
+import { axisColors, CHART_BASE, chartColor, registerBarCharts, themedScale } from '../shared/charts';
+import { connect, escapeHtml } from '../shared/host';
 import { gradesHtml } from './grades';
 import { hygieneHtml, overallTableHtml, qtypeTableHtml, DEFAULT_SORT } from './tables';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+registerBarCharts();
 
 const host = connect<'metrics', MetricsPanelUiState>((message) => {
   if (message.type === 'state') render(message.state);
@@ -208,27 +209,26 @@ function renderChart(e: EvaluationSummary): void {
           {
             label: 'Base',
             data: rows.map((r) => scale(r.metric, r.base?.value)),
-            backgroundColor: themeColor('--vscode-charts-purple', '#b180d7'),
+            backgroundColor: chartColor('purple'),
           },
         ]
       : []),
     {
       label: 'Fine-tuned',
       data: rows.map((r) => scale(r.metric, r.adapter?.value)),
-      backgroundColor: themeColor('--vscode-charts-blue', '#3794ff'),
+      backgroundColor: chartColor('blue'),
     },
     ...(rows.some((r) => r.retrieval)
       ? [
           {
             label: 'Retrieval-only',
             data: rows.map((r) => scale(r.metric, r.retrieval?.value)),
-            backgroundColor: themeColor('--vscode-charts-green', '#89d185'),
+            backgroundColor: chartColor('green'),
           },
         ]
       : []),
   ];
-  const foreground = themeColor('--vscode-foreground', '#ccc');
-  const grid = themeColor('--vscode-panel-border', '#8884');
+  const colors = axisColors();
   document.getElementById('chart-card')?.toggleAttribute('hidden', rows.length === 0);
   if (chart) {
     chart.data.labels = labels;
@@ -240,13 +240,9 @@ function renderChart(e: EvaluationSummary): void {
     type: 'bar',
     data: { labels, datasets },
     options: {
-      animation: false,
-      maintainAspectRatio: false,
-      scales: {
-        x: { ticks: { color: foreground }, grid: { color: grid } },
-        y: { beginAtZero: true, ticks: { color: foreground }, grid: { color: grid } },
-      },
-      plugins: { legend: { labels: { color: foreground } } },
+      ...CHART_BASE,
+      scales: { x: themedScale(colors), y: { beginAtZero: true, ...themedScale(colors) } },
+      plugins: { legend: { labels: { color: colors.text } } },
     },
   });
 }

@@ -1,41 +1,31 @@
 // The overlay chart of the run comparison: train loss (raw, and smoothed when smoothing is on) and validation loss
 // of every compared run, on one x axis. Zoom with the wheel (Ctrl) or by dragging a box, pan with Shift+drag; the
 // host sends every logged point inside a zoomed range, so hovering a zoomed-in curve shows exact values.
-import {
-  Chart,
-  LinearScale,
-  LineController,
-  LineElement,
-  LogarithmicScale,
-  PointElement,
-  Tooltip,
-  type ChartDataset,
-  type TooltipItem,
-} from 'chart.js';
+import { Chart, type ChartDataset, type TooltipItem } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import type { ComparedRun, ComparisonXAxis, RunComparisonState } from '../../src/protocol/runComparison';
-import { themeColor } from '../shared/host';
+import {
+  axisColors,
+  CHART_BASE,
+  chartColor,
+  registerLineCharts,
+  themedScale,
+  type ChartColorName,
+} from '../shared/charts';
 import { pointRadii } from '../shared/pointMarkers';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
+registerLineCharts(zoomPlugin);
 
 type Point = { x: number; y: number };
 type LineChart = Chart<'line', Point[]>;
 
-const PALETTE: [string, string][] = [
-  ['--vscode-charts-blue', '#3794ff'],
-  ['--vscode-charts-orange', '#d18616'],
-  ['--vscode-charts-green', '#89d185'],
-  ['--vscode-charts-purple', '#b180d7'],
-  ['--vscode-charts-red', '#f14c4c'],
-  ['--vscode-charts-yellow', '#cca700'],
-];
+const PALETTE: readonly ChartColorName[] = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'];
 const EXTRA = ['#4dc9f6', '#f67019', '#f53794', '#537bc4', '#acc236', '#166a8f', '#00a950', '#8549ba'];
 
 /** A run's colour, from its position among the compared runs (theme chart colours first). */
 export function runColor(index: number): string {
   const themed = PALETTE[index];
-  return themed ? themeColor(themed[0], themed[1]) : EXTRA[(index - PALETTE.length) % EXTRA.length];
+  return themed ? chartColor(themed) : EXTRA[(index - PALETTE.length) % EXTRA.length];
 }
 
 export const AXIS_TITLES: Record<ComparisonXAxis, string> = {
@@ -125,8 +115,7 @@ export function createComparisonChart(
   canvas: HTMLCanvasElement,
   onRange: (range: [number, number] | null) => void,
 ): ComparisonChart {
-  const grid = themeColor('--vscode-panel-border', '#8884');
-  const text = themeColor('--vscode-foreground', '#ccc');
+  const colors = axisColors();
   let axis: ComparisonXAxis = 'step';
   let runDirs: string[] = [];
   let first = true;
@@ -138,9 +127,7 @@ export function createComparisonChart(
     type: 'line',
     data: { datasets: [] },
     options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
+      ...CHART_BASE,
       parsing: false,
       normalized: true,
       interaction: { mode: 'nearest', intersect: false },
@@ -167,18 +154,8 @@ export function createComparisonChart(
         },
       },
       scales: {
-        x: {
-          type: 'linear',
-          title: { display: true, text: AXIS_TITLES.step, color: text },
-          ticks: { color: text },
-          grid: { color: grid },
-        },
-        y: {
-          type: 'linear',
-          title: { display: true, text: 'loss', color: text },
-          ticks: { color: text },
-          grid: { color: grid },
-        },
+        x: { type: 'linear', ...themedScale(colors, AXIS_TITLES.step) },
+        y: { type: 'linear', ...themedScale(colors, 'loss') },
       },
     },
   });

@@ -4,32 +4,20 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
-import {
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  LogarithmicScale,
-  PointElement,
-  Tooltip,
-  type ChartDataset,
-} from 'chart.js';
+import { CategoryScale, Chart, Legend, type ChartDataset } from 'chart.js';
 import type { DashboardRun, RunDashboardState, RunDashboardUiState } from '../../src/protocol/runDashboard';
-import { connect, escapeHtml, themeColor } from '../shared/host';
+import {
+  axisColors,
+  CHART_BASE,
+  chartColor,
+  registerLineCharts,
+  themedScale,
+  type ChartColorName,
+} from '../shared/charts';
+import { connect, escapeHtml } from '../shared/host';
 import { pointRadii } from '../shared/pointMarkers';
 
-Chart.register(
-  LineController,
-  LineElement,
-  PointElement,
-  LinearScale,
-  LogarithmicScale,
-  CategoryScale,
-  Legend,
-  Tooltip,
-);
+registerLineCharts(CategoryScale, Legend);
 
 const host = connect<'runDashboard', RunDashboardUiState>((message) => {
   if (message.type === 'state') render(message.state);
@@ -115,8 +103,7 @@ function lineChart(
     existing.update('none');
     return;
   }
-  const grid = themeColor('--vscode-panel-border', '#8884');
-  const text = themeColor('--vscode-foreground', '#ccc');
+  const colors = axisColors();
   const canvas = document.getElementById(`chart-${id}`) as HTMLCanvasElement;
   charts.set(
     id,
@@ -124,25 +111,13 @@ function lineChart(
       type: 'line',
       data: { datasets },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...CHART_BASE,
         parsing: false,
         interaction: { mode: 'nearest', intersect: false },
-        plugins: { legend: { labels: { color: text } } },
+        plugins: { legend: { labels: { color: colors.text } } },
         scales: {
-          x: {
-            type: 'linear',
-            title: { display: true, text: 'step', color: text },
-            ticks: { color: text },
-            grid: { color: grid },
-          },
-          y: {
-            type: logScale ? 'logarithmic' : 'linear',
-            title: { display: true, text: yLabel, color: text },
-            ticks: { color: text },
-            grid: { color: grid },
-          },
+          x: { type: 'linear', ...themedScale(colors, 'step') },
+          y: { type: logScale ? 'logarithmic' : 'linear', ...themedScale(colors, yLabel) },
         },
       },
     }),
@@ -152,11 +127,10 @@ function lineChart(
 function dataset(
   label: string,
   data: { x: number; y: number }[],
-  colorVar: string,
-  fallback: string,
+  colorName: ChartColorName,
   dots = false,
 ): ChartDataset<'line', { x: number; y: number }[]> {
-  const color = themeColor(colorVar, fallback);
+  const color = chartColor(colorName);
   return {
     label,
     data,
@@ -236,40 +210,20 @@ function renderRun(run: DashboardRun, runs: RunDashboardState['runs']): void {
   lineChart(
     'loss',
     [
-      dataset('train loss', points(run.steps.step, run.steps.loss), '--vscode-charts-blue', '#3794ff'),
-      dataset(
-        'eval loss',
-        points(run.evals.step, run.evals.evalLoss),
-        '--vscode-charts-orange',
-        '#d18616',
-        true,
-      ),
+      dataset('train loss', points(run.steps.step, run.steps.loss), 'blue'),
+      dataset('eval loss', points(run.evals.step, run.evals.evalLoss), 'orange', true),
     ],
     'loss',
     ui.logScale,
   );
   lineChart(
     'lr',
-    [
-      dataset(
-        'learning rate',
-        points(run.steps.step, run.steps.learningRate),
-        '--vscode-charts-purple',
-        '#b180d7',
-      ),
-    ],
+    [dataset('learning rate', points(run.steps.step, run.steps.learningRate), 'purple')],
     'learning rate',
   );
   lineChart(
     'tps',
-    [
-      dataset(
-        'tokens/s',
-        points(run.steps.step, run.steps.tokensPerSecond),
-        '--vscode-charts-green',
-        '#89d185',
-      ),
-    ],
+    [dataset('tokens/s', points(run.steps.step, run.steps.tokensPerSecond), 'green')],
     'tokens/s',
   );
 
