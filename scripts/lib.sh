@@ -48,9 +48,17 @@ content_hash() {
   { printf '%s\n' "${extra[@]}"; cat "$@"; } | sha256sum | cut -c1-16
 }
 
+# The packages the venv gets: the runtime and dev pins of trainer/pyproject.toml (the one list of them).
+trainer_requirements() {
+  python3 "$REPO_ROOT/scripts/trainer_requirements.py" dev
+}
+
+# The cached venv's key: the Python version and the pins (not the whole pyproject.toml, so a ruff or pytest
+# setting there does not reinstall torch).
 requirements_hash() {
-  content_hash "$(python3 -c 'import sys; print(sys.version)' 2>/dev/null)" -- \
-    "$REPO_ROOT/trainer/requirements.txt" "$REPO_ROOT/trainer/requirements-dev.txt"
+  local pins
+  pins=$(trainer_requirements) || die "cannot read the trainer's packages from trainer/pyproject.toml"
+  content_hash "$(python3 -c 'import sys; print(sys.version)' 2>/dev/null)" "$pins" -- /dev/null
 }
 
 # A folder counts as built only once its stamp exists; the stamp is written last, after every step succeeded.

@@ -66,7 +66,7 @@ setup_code_server() {
 setup_venv() {
   command -v python3 >/dev/null || die "python3 is missing; install Python 3.10+ with venv (apt-get install -y python3 python3-venv)"
   local hash target stamp
-  hash=$(requirements_hash)
+  hash=$(requirements_hash) || exit 1
   if [ -L "$VENV_DIR" ] || [ ! -e "$VENV_DIR" ]; then
     target="$TOOLS_DIR/venv-$hash"
   else
@@ -74,11 +74,14 @@ setup_venv() {
   fi
   stamp="$target/.medqa-requirements.sha"
   if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && [ -x "$target/bin/python" ]; }; then
-    say "installing the trainer's Python packages into $target (trainer/requirements-dev.txt)"
+    say "installing the trainer's Python packages into $target (trainer/pyproject.toml with its dev extra)"
     [ -x "$target/bin/python" ] || python3 -m venv "$target" || die "python3 -m venv failed; install python3-venv"
-    # Exact pins only: torch==2.13.0 resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
+    # The pins, not `pip install -e trainer[dev]`: the cached venv must not hold an editable medqa_trainer (see
+    # layered_venv). The list stays beside the venv as a record of what it holds. Exact pins only: torch==2.13.0
+    # resolves to the CPU wheel; a bare torch would pull a multi-GB CUDA build.
+    trainer_requirements >"$target/medqa-requirements.txt" || die "cannot read trainer/pyproject.toml's packages"
     quietly "$TOOLS_DIR/logs/pip-install.log" "$target/bin/python" -m pip install --disable-pip-version-check \
-      -r "$REPO_ROOT/trainer/requirements-dev.txt" || die "pip install -r trainer/requirements-dev.txt failed"
+      -r "$target/medqa-requirements.txt" || die "pip install of trainer/pyproject.toml's packages (dev) failed"
     echo "$hash" >"$stamp"
   fi
   [ "$target" = "$VENV_DIR" ] && return 0

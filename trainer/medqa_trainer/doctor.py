@@ -16,7 +16,6 @@ PACKAGES = (
     "transformers",
     "peft",
     "accelerate",
-    "datasets",
     "sacrebleu",
     "rouge-score",
     "nltk",

@@ -39,12 +39,11 @@ def bash(script: str, clone: Path, tools: Path) -> str:
 
 def make_clone(folder: Path, name: str) -> Path:
     (folder / "scripts").mkdir(parents=True)
-    for script in ("lib.sh", "setup.sh"):
+    for script in ("lib.sh", "setup.sh", "trainer_requirements.py"):
         shutil.copy(REPO / "scripts" / script, folder / "scripts" / script)
     package = folder / "trainer" / "medqa_trainer"
     package.mkdir(parents=True)
-    for requirements in ("requirements.txt", "requirements-dev.txt"):
-        shutil.copy(REPO / "trainer" / requirements, folder / "trainer" / requirements)
+    shutil.copy(REPO / "trainer" / "pyproject.toml", folder / "trainer" / "pyproject.toml")
     (package / "__init__.py").write_text("")
     (package / "cli.py").write_text(f"def main():\n    print('code of {name}')\n    return 0\n")
     (package / "__main__.py").write_text("from medqa_trainer.cli import main\n\nraise SystemExit(main())\n")
