@@ -7,7 +7,6 @@
 import type { RetrievalResult } from '../retrieval/contract';
 import { parseRetrieved, type RetrievedSource } from '../retrieval/citations';
 import type { PlaygroundGrounding, PlaygroundSource } from '../protocol/playground';
-import type { PlaygroundExchangeGrounding } from './playgroundRecord';
 
 /** Sources per question: evaluate's default `--k`, so the Playground shows what an evaluation would give. */
 export const GROUNDING_K = 3;
@@ -62,6 +61,14 @@ export function retrievedOf(sources: readonly PlaygroundSource[]): RetrievedSour
     cut: s.cut,
     source: s.source,
   }));
+}
+
+/** The grounding of one saved exchange: the index (its name under .medqa/retrieval/, its data hash), k, the sources. */
+export interface PlaygroundExchangeGrounding {
+  index: string;
+  dataHash: string;
+  k: number;
+  sources: PlaygroundSource[];
 }
 
 /** What the panel remembers of grounding across reloads. */

@@ -1,16 +1,21 @@
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   EVALUATIONS_DIR,
   readEvaluationRecord,
-  sideDir,
   writeEvaluationRecord,
   type EvaluationRecord,
 } from '../evaluation/evaluationFolder';
-import type { PlaygroundDecoding, PlaygroundSide, PlaygroundSource } from '../protocol/playground';
+import {
+  appendPrediction,
+  predictionRow,
+  predictionsFile,
+  usedPredictionIds,
+} from '../evaluation/evaluationWriter';
+import type { PlaygroundDecoding, PlaygroundSide } from '../protocol/playground';
 import { citedNumbers } from '../retrieval/citations';
-import { retrievedOf } from './grounding';
+import { retrievedOf, type PlaygroundExchangeGrounding } from './grounding';
 import { withFileLock } from '../util/fileLock';
 import { safeName } from './exportIndex';
 
@@ -55,14 +60,6 @@ export interface PlaygroundExchange {
   grounding?: PlaygroundExchangeGrounding | null;
 }
 
-export interface PlaygroundExchangeGrounding {
-  /** The index's name under .medqa/retrieval/ and its manifest's data hash. */
-  index: string;
-  dataHash: string;
-  k: number;
-  sources: PlaygroundSource[];
-}
-
 /**
  * Same settings, same hash: grades stay attached to answers made with the same decoding (as the evaluator's). As
  * in evaluate, a grounded answer's hash covers the retrieval (index data and k); closed-book hashes are unchanged.
@@ -82,20 +79,26 @@ export function decodingHash(
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/** One predictions.jsonl line of one side. */
-export function predictionLine(exchange: PlaygroundExchange, side: PlaygroundSide, id: string): string {
+/** One side's predictions.jsonl row: the evaluator's fields, then what the Playground adds. */
+export function predictionRowOf(
+  exchange: PlaygroundExchange,
+  side: PlaygroundSide,
+  id: string,
+): Record<string, unknown> {
   const answer = exchange.answers[side];
-  const row = {
+  const fields = {
     id,
     question: exchange.question,
     qtype: exchange.pair?.qtype ?? 'unknown',
     reference: exchange.pair?.reference ?? '',
     prediction: answer.text,
     truncated: answer.reason === 'length',
-    new_tokens: answer.tokenCount,
-    decoding_hash: decodingHash(exchange.decoding, exchange.grounding),
+    newTokens: answer.tokenCount,
+    decodingHash: decodingHash(exchange.decoding, exchange.grounding),
     scores: {},
     hygiene: answer.reason === 'cancelled' ? ['cancelled'] : [],
+  };
+  return predictionRow(fields, {
     source: 'playground',
     pair_id: exchange.pair?.id ?? null,
     decoding: {
@@ -123,27 +126,7 @@ export function predictionLine(exchange: PlaygroundExchange, side: PlaygroundSid
           },
         }
       : {}),
-  };
-  return JSON.stringify(row);
-}
-
-async function usedIds(file: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let text = '';
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return ids;
-  }
-  for (const line of text.split('\n')) {
-    try {
-      const id = (JSON.parse(line) as { id?: unknown }).id;
-      if (typeof id === 'string' || typeof id === 'number') ids.add(String(id));
-    } catch {
-      // A torn line: the predictions reader reports it.
-    }
-  }
-  return ids;
+  });
 }
 
 /** `playground-20260131-142501`, with `-2`, `-3`… when taken. */
@@ -153,25 +136,6 @@ function exchangeId(at: Date, taken: ReadonlySet<string>): string {
   let id = base;
   for (let n = 2; taken.has(id); n += 1) id = `${base}-${n}`;
   return id;
-}
-
-async function appendDurably(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fs.open(file, 'a+');
-  try {
-    // A file that was cut short mid-line (a crash) gets its line finished first, so this one stays whole.
-    const { size } = await handle.stat();
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last.toString() !== '\n') prefix = '\n';
-    }
-    await handle.appendFile(prefix + text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -185,17 +149,14 @@ export async function saveExchange(
   const run = path.basename(exchange.runDir);
   const checkpointName = path.basename(exchange.checkpoint);
   const dir = playgroundEvaluationDir(workspaceRoot, run, checkpointName);
-  const adapterFile = path.join(sideDir(dir, 'adapter'), 'predictions.jsonl');
-  const baseFile = path.join(sideDir(dir, 'base'), 'predictions.jsonl');
-  return withFileLock(adapterFile, async (assertHeld) => {
-    const taken = new Set([...(await usedIds(adapterFile)), ...(await usedIds(baseFile))]);
-    const id = exchangeId(exchange.at, taken);
+  return withFileLock(predictionsFile(dir, 'adapter'), async (assertHeld) => {
+    const id = exchangeId(exchange.at, await usedPredictionIds(dir, ['adapter', 'base']));
     const existing = existsSync(dir) ? await readEvaluationRecord(dir) : undefined;
     assertHeld();
     if (!existing) await writeEvaluationRecord(dir, evaluationRecord(exchange));
     // Base first: the adapter file is what marks an example as saved (the grading order follows it).
-    await appendDurably(baseFile, predictionLine(exchange, 'base', id) + '\n');
-    await appendDurably(adapterFile, predictionLine(exchange, 'adapter', id) + '\n');
+    await appendPrediction(dir, 'base', predictionRowOf(exchange, 'base', id));
+    await appendPrediction(dir, 'adapter', predictionRowOf(exchange, 'adapter', id));
     return { dir, id };
   });
 }
