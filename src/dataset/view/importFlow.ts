@@ -1,13 +1,77 @@
-/** The interactive parts of "Import Dataset…": choosing a source and reporting what was imported. */
+/** "Import Dataset…": choosing a source, importing it with cancellable progress, and reporting what was imported. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImportResult } from '../model';
+import {
+  fmt,
+  withCancellableProgress,
+  workspaceRootOrThrow,
+  type DatasetCommandContext,
+} from './commandContext';
 import type { DatasetPanel } from './datasetPanel';
 import { findImportCandidates } from './importCandidates';
 import type { DatasetSession } from './session';
 import { countProblems } from '../readers/problemLog';
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+/**
+ * Imports a source (a URI, a path relative to the workspace, or a choice) and reloads the dataset. A source that
+ * gave nothing, or whose import was cancelled, is forgotten again and the earlier data stays.
+ */
+export async function importDataset(
+  { services, session, panel }: DatasetCommandContext,
+  arg?: unknown,
+): Promise<{ source: string; pairs: number; problems: number; filesRead: number } | undefined> {
+  const root = workspaceRootOrThrow(services);
+  const source =
+    arg instanceof vscode.Uri
+      ? arg.fsPath
+      : typeof arg === 'string'
+        ? path.resolve(root, arg)
+        : await chooseSource(session, root);
+  if (!source) return undefined;
+  const medqaDir = path.join(root, '.medqa');
+  if (source === medqaDir || source.startsWith(medqaDir + path.sep)) {
+    throw new Error("That is MedQA Studio's own .medqa folder, not a dataset.");
+  }
+  const workspace = await session.workspace();
+  session.pickedSources.add(path.resolve(source));
+  const wasListed = workspace.sources().includes(path.resolve(source));
+  await workspace.addSource(source);
+  const loaded = await withCancellableProgress(
+    `Importing ${path.basename(source)}`,
+    async (progress, signal) => {
+      await session.load({
+        signal,
+        onProgress: (p) =>
+          progress.report({
+            message: `${fmt(p.filesDone)} / ${fmt(p.filesTotal)} files, ${fmt(p.pairs)} pairs`,
+          }),
+      });
+      return true;
+    },
+  ).catch(async (error: unknown) => {
+    if (!wasListed) await workspace.removeSource(source);
+    throw error;
+  });
+  const result = session.sources.find((s) => s.root === path.resolve(source));
+  if (!loaded || !result || result.pairs.length === 0) {
+    // Cancelled, or nothing importable: forget the source again and keep the earlier data.
+    if (!wasListed) await workspace.removeSource(source);
+    if (loaded) {
+      const why = result?.problems[0]?.message ?? 'no QA pairs were found';
+      void vscode.window.showErrorMessage(`MedQA: nothing imported from ${source}: ${why}.`);
+    }
+    await session.load().catch(() => undefined);
+    return undefined;
+  }
+  reportImport(result, panel);
+  return {
+    source: result.root,
+    pairs: result.pairs.length,
+    problems: countProblems(result.problems),
+    filesRead: result.filesRead,
+  };
+}
 
 /** Workspace folders and files that look like datasets, then "Browse…" (a dialog); skips imported sources. */
 export async function chooseSource(session: DatasetSession, root: string): Promise<string | undefined> {

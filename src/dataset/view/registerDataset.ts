@@ -3,19 +3,19 @@
  * commands. Activation only registers things; the workspace's sources load afterwards, asynchronously.
  */
 import * as vscode from 'vscode';
-import { Commands } from '../../commands';
 import type { ExtensionServices } from '../../vscode/services';
+import type { DatasetCommandContext } from './commandContext';
 import { registerCurationCommands } from './curationCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { DatasetPanel } from './datasetPanel';
 import { watchOverlayFile } from './overlayWatcher';
-import { openPair, registerPairDocuments } from './pairDocuments';
-import type { Grouping } from './pairGroups';
+import { registerPairDocuments } from './pairDocuments';
 import { PairTreeProvider, type TreeNode } from './pairTree';
 import { showPairSearch, type SearchRanker } from './searchPick';
 import { DatasetSession } from './session';
 import { sourcePolicy } from '../sourcePolicy';
 import { setting } from '../../vscode/settings';
+import { describeView } from './viewCommands';
 import { runInWorker } from './workerClient';
 
 /** What other features and tests can use (returned from activate through the extension API). */
@@ -31,8 +31,9 @@ export interface DatasetApi {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-export function registerDataset(services: ExtensionServices): DatasetApi {
-  const { context, log } = services;
+/** The session of the workspace's sources: imports run in a worker thread, untrusted sources wait for trust. */
+function createSession(services: ExtensionServices): DatasetSession {
+  const { context } = services;
   const root = services.workspaceRoot();
   // Without a folder there is nowhere to keep .medqa/: the view shows its welcome, commands say what to do.
   const session = new DatasetSession(root ?? '');
@@ -52,6 +53,30 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(() => void session.load().catch(() => undefined)),
   );
+  return session;
+}
+
+/** Loads the workspace's sources after activation returns: reading 47k pairs takes about a second and must not
+ * delay the other features. */
+function loadAfterActivation({ context, log }: ExtensionServices, session: DatasetSession): void {
+  const timer = setTimeout(() => {
+    void vscode.window.withProgress({ location: { viewId: 'medqa.qaPairs' } }, () =>
+      session.load().then(
+        () => {
+          if (session.pairs.length)
+            log.info(`Dataset: ${fmt(session.pairs.length)} pairs from ${session.sources.length} source(s)`);
+        },
+        (error: unknown) =>
+          log.error(`Loading the dataset failed: ${error instanceof Error ? error.message : String(error)}`),
+      ),
+    );
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+}
+
+export function registerDataset(services: ExtensionServices): DatasetApi {
+  const { context, log } = services;
+  const session = createSession(services);
   const tree = new PairTreeProvider(session, context.workspaceState);
   const treeView = vscode.window.createTreeView<TreeNode>('medqa.qaPairs', {
     treeDataProvider: tree,
@@ -67,96 +92,38 @@ export function registerDataset(services: ExtensionServices): DatasetApi {
     { dispose: () => session.dispose() },
   );
 
-  const reveal = async (pairId: string, options: { focus?: boolean } = {}) => {
-    const node = tree.nodeForPair(pairId);
-    if (!node) throw new Error(`No pair with id ${pairId} is loaded.`);
-    await treeView.reveal(node, { select: true, focus: options.focus ?? false, expand: true });
+  const commands: DatasetCommandContext = {
+    services,
+    session,
+    panel,
+    tree,
+    treeView,
+    ranker: undefined,
+    async reveal(pairId, options = {}) {
+      const node = tree.nodeForPair(pairId);
+      if (!node) throw new Error(`No pair with id ${pairId} is loaded.`);
+      await treeView.reveal(node, { select: true, focus: options.focus ?? false, expand: true });
+    },
+    updateView: () => describeView(session, tree, treeView),
   };
-
-  const updateView = () => {
-    const loading = session.status === 'loading';
-    void vscode.commands.executeCommand('setContext', 'medqa.dataset.loading', loading);
-    void vscode.commands.executeCommand('setContext', 'medqa.hasDataset', session.pairs.length > 0);
-    void vscode.commands.executeCommand('setContext', 'medqa.hasSplit', session.split !== undefined);
-    treeView.message = loading
-      ? 'Loading the dataset…'
-      : session.loadError
-        ? `$(error) ${session.loadError}`
-        : undefined;
-    const grouping: Record<Grouping, string> = {
-      collection: 'by collection',
-      qtype: 'by question type',
-      split: 'by split',
-    };
-    treeView.description = session.pairs.length
-      ? `${fmt(session.pairs.length)} pairs · ${grouping[tree.grouping]}`
-      : undefined;
-  };
-  const subscription = session.onDidChange(updateView);
+  const subscription = session.onDidChange(commands.updateView);
   context.subscriptions.push({ dispose: () => subscription.dispose() });
-
-  const setGrouping = async (grouping: Grouping) => {
-    await tree.setGrouping(grouping);
-    updateView();
-  };
-  services.registerCommand(Commands.datasetGroupByCollection, () => setGrouping('collection'));
-  services.registerCommand(Commands.datasetGroupByQtype, () => setGrouping('qtype'));
-  services.registerCommand(Commands.datasetGroupBySplit, async () => {
-    if (!session.split)
-      void vscode.window.showInformationMessage(
-        'MedQA: no split yet; every pair is shown as "Not in split". Create one with "Create Split…".',
-      );
-    await setGrouping('split');
-  });
-  services.registerCommand(Commands.datasetShowPanel, () => void panel.showTab('overview'));
-  services.registerCommand(Commands.datasetShowImportReport, () => void panel.showTab('report'));
-  let ranker: SearchRanker | undefined;
-  services.registerCommand(Commands.datasetSearch, async (initial?: unknown) => {
-    const pairId = await showPairSearch(session, {
-      value: typeof initial === 'string' ? initial : undefined,
-      ranker,
-    });
-    if (!pairId) return undefined;
-    await reveal(pairId);
-    await openPair(session, pairId, { preserveFocus: true });
-    return pairId;
-  });
-
+  registerDatasetCommands(commands);
   registerCurationCommands(services, {
     session,
     treeView,
-    pickPair: (title) => showPairSearch(session, { title, ranker }),
+    pickPair: (title) => showPairSearch(session, { title, ranker: commands.ranker }),
   });
-  registerDatasetCommands(services, session, panel);
 
-  if (root) {
-    // After activation returns: reading 47k pairs takes about a second and must not delay the other features.
-    const timer = setTimeout(() => {
-      void vscode.window.withProgress({ location: { viewId: 'medqa.qaPairs' } }, () =>
-        session.load().then(
-          () => {
-            if (session.pairs.length)
-              log.info(
-                `Dataset: ${fmt(session.pairs.length)} pairs from ${session.sources.length} source(s)`,
-              );
-          },
-          (error: unknown) =>
-            log.error(
-              `Loading the dataset failed: ${error instanceof Error ? error.message : String(error)}`,
-            ),
-        ),
-      );
-    }, 0);
-    context.subscriptions.push({ dispose: () => clearTimeout(timer) });
-  }
-  updateView();
+  if (services.workspaceRoot()) loadAfterActivation(services, session);
+  commands.updateView();
   return {
     session,
     tree,
     treeView,
-    reveal,
+    reveal: (pairId, options) => commands.reveal(pairId, options),
     setSearchRanker: (next) => {
-      ranker = next;
+      commands.ranker = next;
     },
   };
 }

@@ -93,123 +93,162 @@ function resultItem(pair: CuratedPair, context: SearchContext): SearchItem {
   };
 }
 
-/** Shows the search; resolves with the chosen pair's id, or undefined when dismissed. */
-export function showPairSearch(
-  session: DatasetSession,
-  options: { title?: string; value?: string; ranker?: SearchRanker } = {},
-): Promise<string | undefined> {
-  const pick = vscode.window.createQuickPick<SearchItem>();
-  const context: SearchContext = {
-    splitOf: (id) => session.splitOf(id),
-    isDuplicate: (id) => session.isDuplicate(id),
-  };
-  const baseTitle = options.title ?? 'Search QA Pairs';
-  pick.title = baseTitle;
-  pick.placeholder =
-    'Words in the question; filters: is:flagged, qtype:…, source:…, collection:…, split:train';
-  pick.matchOnDescription = false;
-  pick.matchOnDetail = false;
-  pick.ignoreFocusOut = false;
-  let pairs: CuratedPair[] = [];
-  let lowered: string[] = [];
-  let byId = new Map<string, CuratedPair>();
-  let asked = 0;
-  let rankerProblem: string | undefined;
-  let substringTitle = baseTitle;
-  const problemNote = () => (rankerProblem ? ` (not ranked: ${rankerProblem})` : '');
+/** One search: the quick pick, the pairs it searches (read once loaded) and the ranking asked of the index. */
+class PairSearch {
+  private readonly pick = vscode.window.createQuickPick<SearchItem>();
+  private readonly context: SearchContext;
+  private readonly baseTitle: string;
+  private pairs: CuratedPair[] = [];
+  private lowered: string[] = [];
+  private byId = new Map<string, CuratedPair>();
+  /** Ticket of the latest ranking asked for: an older answer is dropped. */
+  private asked = 0;
+  private rankerProblem: string | undefined;
+  private substringTitle: string;
 
-  const update = () => {
-    const value = pick.value;
+  constructor(
+    private readonly session: DatasetSession,
+    private readonly options: { title?: string; value?: string; ranker?: SearchRanker },
+  ) {
+    this.context = {
+      splitOf: (id) => session.splitOf(id),
+      isDuplicate: (id) => session.isDuplicate(id),
+    };
+    this.baseTitle = options.title ?? 'Search QA Pairs';
+    this.substringTitle = this.baseTitle;
+    const pick = this.pick;
+    pick.title = this.baseTitle;
+    pick.placeholder =
+      'Words in the question; filters: is:flagged, qtype:…, source:…, collection:…, split:train';
+    pick.matchOnDescription = false;
+    pick.matchOnDetail = false;
+    pick.ignoreFocusOut = false;
+  }
+
+  /** Shows the pick; resolves with the chosen pair's id, or undefined when dismissed. */
+  show(): Promise<string | undefined> {
+    const pick = this.pick;
+    return new Promise((resolve) => {
+      let chosen: string | undefined;
+      const disposables = [
+        pick.onDidChangeValue(() => this.update()),
+        pick.onDidAccept(() => {
+          const pairId = this.accept();
+          if (pairId) {
+            chosen = pairId;
+            pick.hide();
+          }
+        }),
+        pick.onDidHide(() => {
+          disposables.forEach((d) => d.dispose());
+          pick.dispose();
+          resolve(chosen);
+        }),
+      ];
+      pick.busy = true;
+      pick.show();
+      void this.session
+        .whenLoaded()
+        .catch(() => undefined)
+        .then(() => this.load());
+    });
+  }
+
+  private load(): void {
+    this.pairs = this.session.curatedPairs();
+    this.lowered = this.pairs.map((pair) => pair.question.toLowerCase());
+    this.byId = new Map(this.pairs.map((pair) => [pair.id, pair]));
+    this.pick.busy = false;
+    if (this.options.value) this.pick.value = this.options.value;
+    this.update();
+  }
+
+  /** A filter item completes the query and searching goes on; a pair item's id is returned (the choice). */
+  private accept(): string | undefined {
+    const pick = this.pick;
+    const item = pick.selectedItems[0];
+    if (item?.filter) {
+      // Replace a half-typed `key:val` with the full filter, keep the rest, and go on searching.
+      pick.value = `${pick.value.replace(/(?:^|\s)\w+:"?[^"\s]*$/, '').trim()} ${item.filter} `.trimStart();
+      this.update();
+      return undefined;
+    }
+    return item?.pairId;
+  }
+
+  private problemNote(): string {
+    return this.rankerProblem ? ` (not ranked: ${this.rankerProblem})` : '';
+  }
+
+  private update(): void {
+    const value = this.pick.value;
     const typingFilter = /(?:^|\s)(\w+):("?[^"\s]*)$/.exec(value);
     const key = typingFilter?.[1].toLowerCase();
     if (value.trim() === '' || (key && (FILTER_KEYS as readonly string[]).includes(key))) {
-      pick.items = filterSuggestions(
-        session,
-        pairs,
-        context,
+      this.pick.items = filterSuggestions(
+        this.session,
+        this.pairs,
+        this.context,
         key as FilterKey | undefined,
         typingFilter?.[2].replace(/^"/, '') ?? '',
       );
-      pick.title = `${baseTitle} — ${pairs.length.toLocaleString('en-US')} pairs`;
+      this.pick.title = `${this.baseTitle} — ${this.pairs.length.toLocaleString('en-US')} pairs`;
       return;
     }
     const query = parseQuery(value);
+    this.showMatches(query);
+    // After a failure (no Python, a broken index) the rest of this search stays unranked instead of failing per key.
+    if (this.options.ranker && !this.rankerProblem && rankable(query))
+      this.rank(this.options.ranker, value, query);
+  }
+
+  /** The pairs whose text matches, at most MAX_RESULTS of them. */
+  private showMatches(query: ReturnType<typeof parseQuery>): void {
     const results: SearchItem[] = [];
     let total = 0;
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i];
-      if (!matchesQuery(pair, query, context, lowered[i])) continue;
-      if (results.length < MAX_RESULTS) results.push(resultItem(pair, context));
+    for (let i = 0; i < this.pairs.length; i++) {
+      const pair = this.pairs[i];
+      if (!matchesQuery(pair, query, this.context, this.lowered[i])) continue;
+      if (results.length < MAX_RESULTS) results.push(resultItem(pair, this.context));
       total++;
     }
-    pick.items = results;
+    this.pick.items = results;
     const shown = total > MAX_RESULTS ? ` (first ${MAX_RESULTS} shown)` : '';
-    substringTitle = `${baseTitle} — ${total.toLocaleString('en-US')} match${total === 1 ? '' : 'es'}${shown}`;
-    pick.title = substringTitle + problemNote();
-    // After a failure (no Python, a broken index) the rest of this search stays unranked instead of failing per key.
-    if (options.ranker && !rankerProblem && rankable(query)) rank(options.ranker, value, query);
-  };
+    this.substringTitle = `${this.baseTitle} — ${total.toLocaleString('en-US')} match${total === 1 ? '' : 'es'}${shown}`;
+    this.pick.title = this.substringTitle + this.problemNote();
+  }
 
   /** Replaces the substring matches with the index's ranking, unless the text changed meanwhile. */
-  const rank = (ranker: SearchRanker, value: string, query: ReturnType<typeof parseQuery>) => {
-    const ticket = ++asked;
+  private rank(ranker: SearchRanker, value: string, query: ReturnType<typeof parseQuery>): void {
+    const pick = this.pick;
+    const ticket = ++this.asked;
     pick.busy = true;
     ranker
       .rank(query.words.join(' '))
       .then(
         (ranking) => {
-          if (ticket !== asked || pick.value !== value || !ranking) return;
-          const ranked = filterRanked(ranking.ids, (id) => byId.get(id), query, context);
-          pick.items = ranked.map((pair) => resultItem(pair, context));
-          pick.title = `${baseTitle} — ${ranked.length.toLocaleString('en-US')} ranked by the retrieval index "${ranking.index}"`;
+          if (ticket !== this.asked || pick.value !== value || !ranking) return;
+          const ranked = filterRanked(ranking.ids, (id) => this.byId.get(id), query, this.context);
+          pick.items = ranked.map((pair) => resultItem(pair, this.context));
+          pick.title = `${this.baseTitle} — ${ranked.length.toLocaleString('en-US')} ranked by the retrieval index "${ranking.index}"`;
         },
         (error: unknown) => {
           // The substring matches stay; the title says why they are not ranked.
-          rankerProblem = error instanceof Error ? error.message : String(error);
-          if (ticket === asked && pick.value === value) pick.title = substringTitle + problemNote();
+          this.rankerProblem = error instanceof Error ? error.message : String(error);
+          if (ticket === this.asked && pick.value === value)
+            pick.title = this.substringTitle + this.problemNote();
         },
       )
       .finally(() => {
-        if (ticket === asked) pick.busy = false;
+        if (ticket === this.asked) pick.busy = false;
       });
-  };
+  }
+}
 
-  return new Promise((resolve) => {
-    let chosen: string | undefined;
-    const disposables = [
-      pick.onDidChangeValue(update),
-      pick.onDidAccept(() => {
-        const item = pick.selectedItems[0];
-        if (item?.filter) {
-          // Replace a half-typed `key:val` with the full filter, keep the rest, and go on searching.
-          pick.value =
-            `${pick.value.replace(/(?:^|\s)\w+:"?[^"\s]*$/, '').trim()} ${item.filter} `.trimStart();
-          update();
-          return;
-        }
-        if (item?.pairId) {
-          chosen = item.pairId;
-          pick.hide();
-        }
-      }),
-      pick.onDidHide(() => {
-        disposables.forEach((d) => d.dispose());
-        pick.dispose();
-        resolve(chosen);
-      }),
-    ];
-    pick.busy = true;
-    pick.show();
-    void session
-      .whenLoaded()
-      .catch(() => undefined)
-      .then(() => {
-        pairs = session.curatedPairs();
-        lowered = pairs.map((pair) => pair.question.toLowerCase());
-        byId = new Map(pairs.map((pair) => [pair.id, pair]));
-        pick.busy = false;
-        if (options.value) pick.value = options.value;
-        update();
-      });
-  });
+/** Shows the search; resolves with the chosen pair's id, or undefined when dismissed. */
+export function showPairSearch(
+  session: DatasetSession,
+  options: { title?: string; value?: string; ranker?: SearchRanker } = {},
+): Promise<string | undefined> {
+  return new PairSearch(session, options).show();
 }
