@@ -3,24 +3,9 @@ import { Commands } from '../../commands';
 import { findTrainerPython, type TrainerDoctorReport } from '../pythonEnvironment';
 import { pythonLookup } from './pythonLookup';
 import type { ExtensionServices } from '../../vscode/services';
+import { TRAINING, type TrainerNeeds } from '../needs';
 
-/** What a trainer subcommand needs from the interpreter; without any of these packages it fails at once. */
-export interface TrainerNeeds {
-  /** "train", "evaluate": said in the message when the interpreter cannot. */
-  action: string;
-  packages: readonly string[];
-}
-
-export const TRAINING: TrainerNeeds = {
-  action: 'train',
-  packages: ['torch', 'transformers', 'peft', 'accelerate', 'datasets'],
-};
-
-export const EVALUATION: TrainerNeeds = {
-  action: 'evaluate',
-  // bm25s: every evaluation gets a retrieval baseline (and RAG evaluations retrieve).
-  packages: ['torch', 'transformers', 'peft', 'sacrebleu', 'rouge-score', 'nltk', 'bm25s', 'PyStemmer'],
-};
+export { EVALUATION, TRAINING, type TrainerNeeds } from '../needs';
 
 let cached: { key: string; python: string; report: TrainerDoctorReport } | undefined;
 
