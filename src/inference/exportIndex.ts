@@ -166,15 +166,3 @@ export function baseExportOf(
   const home = workspaceRoot ? baseExportDir(workspaceRoot, model) : undefined;
   return candidates.find((e) => e.dir === home) ?? candidates[0];
 }
-
-/** "12.3 MB" */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}

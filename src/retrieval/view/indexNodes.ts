@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { TreeNode } from '../../dataset/view/pairTree';
 import type { DatasetSession } from '../../dataset/view/session';
 import { readSplit, type SplitFile } from '../../dataset/split';
-import { formatBytes } from '../../inference/exportIndex';
+import { formatBytes } from '../../util/bytes';
 import { describeIndex, listIndexes, type IndexEntry } from '../indexes';
 import { CuratedLines, freshness, type Freshness } from '../freshness';
 import * as path from 'node:path';

@@ -4,7 +4,7 @@ import type { CheckpointInfo } from '../checkpoints';
 import { CheckpointsSelection } from '../checkpointsSelection';
 import type { RunInfo, RunRegistry } from '../registry';
 import { formatLoss } from '../runState';
-import { formatBytes } from '../../inference/exportIndex';
+import { formatBytes } from '../../util/bytes';
 import {
   isReadOnlyRun,
   modelName,

@@ -8,7 +8,6 @@ import {
   baseExportOf,
   discoverExports,
   exportsOfCheckpoint,
-  formatBytes,
   modelKey,
   safeName,
   summaryOf,
@@ -117,11 +116,5 @@ describe('playground: where ONNX exports live and which checkpoint each belongs 
     assert.ok(typeof summary !== 'string');
     assert.equal(summary.adapter, path.resolve('/runs/r/checkpoint-3'));
     assert.equal(summary.bytes, 0);
-  });
-
-  it('formats sizes for the tree', () => {
-    assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(1_000_500), '1.0 MB');
-    assert.equal(formatBytes(270_000_000), '270 MB');
   });
 });

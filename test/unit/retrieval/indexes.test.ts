@@ -7,7 +7,7 @@ import { importDataset } from '../../../src/dataset/import';
 import type { QaPair } from '../../../src/dataset/model';
 import { OverlayStore } from '../../../src/dataset/overlay';
 import { createSplit } from '../../../src/dataset/split';
-import { formatBytes } from '../../../src/inference/exportIndex';
+import { formatBytes } from '../../../src/util/bytes';
 import {
   buildArgs,
   deleteIndex,
