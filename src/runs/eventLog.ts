@@ -1,38 +1,23 @@
 import { promises as fs } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { appendJsonLine } from '../util/jsonlAppend';
+import * as v from 'valibot';
 import {
-  TRAINER_EVENT_NAMES,
+  isTrainerEventName,
+  TRAINER_EVENT_SCHEMAS,
   TRAINER_PROTOCOL_VERSION,
   type TrainerEvent,
-  type TrainerEventName,
-} from '../protocol/trainerEvents';
-
-/**
- * Fields every event of a kind must carry (besides `v`, `event`, `time`), as in the schema's `required` lists.
- * test/unit/protocol.test.ts checks this table against trainer/medqa_trainer/schema/events.schema.json.
- */
-export const REQUIRED_EVENT_FIELDS: Readonly<Record<TrainerEventName, readonly string[]>> = {
-  run_started: ['run_id', 'output_dir', 'config', 'environment', 'total_steps'],
-  notice: ['level', 'code', 'message'],
-  step: ['step', 'epoch', 'loss', 'learning_rate', 'grad_norm', 'tokens_per_second'],
-  eval: ['step', 'eval_loss', 'perplexity'],
-  checkpoint: ['step', 'path', 'eval_loss', 'is_best'],
-  run_finished: ['step', 'best_checkpoint', 'adapter_path'],
-  run_failed: ['error', 'traceback_path'],
-  run_cancelled: ['step', 'checkpoint'],
-  eval_started: ['model', 'adapter', 'total'],
-  eval_progress: ['done', 'total'],
-  validation_progress: ['step', 'done', 'total'],
-  phase: ['phase', 'step'],
-  eval_finished: ['n', 'metrics_path', 'predictions_path'],
-};
-
-const KNOWN_EVENTS = new Set<string>(TRAINER_EVENT_NAMES);
+} from '../protocol/trainer/events';
+import { appendJsonLine } from '../util/jsonlAppend';
 
 /** Why a line was not turned into an event; readers count these instead of failing. */
 export type SkipReason =
-  'unparsable' | 'not-an-object' | 'other-version' | 'unknown-event' | 'missing-fields' | 'too-long';
+  | 'unparsable'
+  | 'not-an-object'
+  | 'other-version'
+  | 'unknown-event'
+  | 'missing-fields'
+  | 'invalid-fields'
+  | 'too-long';
 
 /** No event is near this long; a longer line (a runaway print, a corrupt file) is skipped, not buffered. */
 export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
@@ -50,11 +35,11 @@ export function parseEventLine(line: string): TrainerEvent | SkipReason {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-an-object';
   const record = value as Record<string, unknown>;
   if (record.v !== TRAINER_PROTOCOL_VERSION) return 'other-version';
-  if (typeof record.event !== 'string' || !KNOWN_EVENTS.has(record.event)) return 'unknown-event';
-  const required = REQUIRED_EVENT_FIELDS[record.event as TrainerEventName];
-  if (typeof record.time !== 'string' || required.some((field) => !(field in record)))
-    return 'missing-fields';
-  return record as unknown as TrainerEvent;
+  if (!isTrainerEventName(record.event)) return 'unknown-event';
+  const result = v.safeParse(TRAINER_EVENT_SCHEMAS[record.event], record);
+  if (result.success) return result.output as TrainerEvent;
+  // A field that is there but of the wrong type makes the event as unusable as a missing one.
+  return result.issues.some((issue) => issue.input === undefined) ? 'missing-fields' : 'invalid-fields';
 }
 
 export interface EventBatch {

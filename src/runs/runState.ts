@@ -4,7 +4,7 @@ import type {
   RunStartedEvent,
   TrainerEvent,
   TrainingPhase,
-} from '../protocol/trainerEvents';
+} from '../protocol/trainer/events';
 
 /**
  * `unknown`: an imported Hugging Face run whose trainer state has no end (still training elsewhere, or stopped);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainerEvents';
+import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainer/events';
 import { runProcess } from '../util/process';
 import { trainerArgs } from './process';
 import { neutralDirectory } from './workingDirectory';

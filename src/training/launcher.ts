@@ -1,6 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainerEvents';
+import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainer/events';
 import { appendEvent, readAllEvents } from '../runs/eventLog';
 import { readTrainerPid } from '../runs/liveness';
 import { RUN_FILES } from '../runs/registry';

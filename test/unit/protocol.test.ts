@@ -1,23 +1,32 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as ts from 'typescript';
-import { TRAINER_EVENT_NAMES, TRAINER_PROTOCOL_VERSION } from '../../src/protocol/trainerEvents';
-import { REQUIRED_EVENT_FIELDS } from '../../src/runs/eventLog';
+import type * as v from 'valibot';
+import {
+  TRAINER_EVENT_NAMES,
+  TRAINER_EVENT_SCHEMAS,
+  TRAINER_PROTOCOL_VERSION,
+} from '../../src/protocol/trainer/events';
+import { parseEventLine } from '../../src/runs/eventLog';
 import { repoRoot } from '../support/paths';
 
 /**
- * The event protocol is defined twice: JSON Schema for the Python writer, TypeScript types for the extension.
- * This reads both (the types through the TypeScript parser, since types vanish at run time) and compares them.
+ * The event protocol is written twice: JSON Schema for the Python writer (the source of truth), valibot schemas
+ * for the extension's reader (src/protocol/trainer/events.ts). This walks both and compares them.
  */
 
+interface Property {
+  const?: string | number;
+  type?: string | string[];
+  enum?: string[];
+}
 interface SchemaBranch {
-  properties: Record<string, { const?: string; type?: string | string[] }>;
+  properties: Record<string, Property>;
   required: string[];
 }
 interface Schema {
   required: string[];
-  properties: { v: { const: number }; event: { enum: string[] } };
+  properties: { v: { const: number }; event: { enum: string[] } } & Record<string, Property>;
   oneOf: SchemaBranch[];
 }
 
@@ -29,98 +38,88 @@ const schemaEvents = new Map(
   schema.oneOf.map((branch) => [branch.properties.event.const as string, branch] as const),
 );
 
-interface TsField {
+type AnySchema = v.GenericSchema & {
+  wrapped?: AnySchema;
+  pipe?: { type: string }[];
+  options?: string[];
+  literal?: unknown;
+};
+
+interface Field {
   optional: boolean;
   nullable: boolean;
+  /** The JSON Schema type it stands for, or its enum / const. */
+  type: string;
 }
 
-/** event name → its interface's fields (including the base interface's), read from the source. */
-function typeScriptEvents(): Map<string, Map<string, TsField>> {
-  const file = path.join(repoRoot, 'src', 'protocol', 'trainerEvents.ts');
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-  const interfaces = new Map<string, ts.InterfaceDeclaration>();
-  source.forEachChild((node) => {
-    if (ts.isInterfaceDeclaration(node)) interfaces.set(node.name.text, node);
-  });
-  const fieldsOf = (decl: ts.InterfaceDeclaration): Map<string, TsField> => {
-    const fields = new Map<string, TsField>();
-    for (const clause of decl.heritageClauses ?? []) {
-      for (const type of clause.types) {
-        const parent = interfaces.get(type.expression.getText(source));
-        if (parent) for (const [name, field] of fieldsOf(parent)) fields.set(name, field);
-      }
-    }
-    for (const member of decl.members) {
-      if (!ts.isPropertySignature(member) || !member.type) continue;
-      const nullable =
-        ts.isUnionTypeNode(member.type) &&
-        member.type.types.some(
-          (t) => ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword,
-        );
-      fields.set(member.name.getText(source), { optional: member.questionToken !== undefined, nullable });
-    }
-    return fields;
+/** A valibot field as JSON Schema would say it: optional, nullable, its type. */
+function fieldOf(entry: AnySchema): Field {
+  let schema = entry;
+  const optional = schema.type === 'optional';
+  if (optional && schema.wrapped) schema = schema.wrapped;
+  const nullable = schema.type === 'nullable';
+  if (nullable && schema.wrapped) schema = schema.wrapped;
+  const integer = schema.pipe?.some((action) => action.type === 'integer') === true;
+  const types: Record<string, string> = {
+    string: 'string',
+    number: integer ? 'integer' : 'number',
+    boolean: 'boolean',
+    record: 'object',
+    loose_object: 'object',
+    picklist: `enum ${JSON.stringify(schema.options)}`,
+    literal: `const ${JSON.stringify(schema.literal)}`,
   };
-  const events = new Map<string, Map<string, TsField>>();
-  for (const decl of interfaces.values()) {
-    const eventMember = decl.members.find(
-      (m): m is ts.PropertySignature => ts.isPropertySignature(m) && m.name.getText(source) === 'event',
-    );
-    if (
-      eventMember?.type &&
-      ts.isLiteralTypeNode(eventMember.type) &&
-      ts.isStringLiteral(eventMember.type.literal)
-    ) {
-      events.set(eventMember.type.literal.text, fieldsOf(decl));
-    }
-  }
-  return events;
+  return { optional, nullable, type: types[schema.type] ?? schema.type };
 }
 
-const tsEvents = typeScriptEvents();
+function jsonField(property: Property): Pick<Field, 'nullable' | 'type'> {
+  const types = Array.isArray(property.type) ? property.type : property.type ? [property.type] : [];
+  const type = property.enum
+    ? `enum ${JSON.stringify(property.enum)}`
+    : property.const !== undefined
+      ? `const ${JSON.stringify(property.const)}`
+      : (types.find((t) => t !== 'null') ?? 'any');
+  return { nullable: types.includes('null'), type };
+}
 
-describe('trainer event protocol: TypeScript types and JSON Schema agree', () => {
-  it('same protocol version and the same event names (schema enum, schema branches, interfaces, name list)', () => {
+describe('trainer event protocol: valibot schemas and JSON Schema agree', () => {
+  it('same protocol version and the same event names (schema enum, schema branches, valibot schemas)', () => {
     assert.equal(schema.properties.v.const, TRAINER_PROTOCOL_VERSION);
     const names = [...TRAINER_EVENT_NAMES].sort();
     assert.deepEqual([...schema.properties.event.enum].sort(), names);
     assert.deepEqual([...schemaEvents.keys()].sort(), names);
-    assert.deepEqual([...tsEvents.keys()].sort(), names);
+    assert.deepEqual(Object.keys(TRAINER_EVENT_SCHEMAS).sort(), names);
   });
 
   for (const name of TRAINER_EVENT_NAMES) {
-    it(`${name}: same fields, same required fields, same nullability`, () => {
+    it(`${name}: same fields, same required fields, same types and nullability`, () => {
       const branch = schemaEvents.get(name);
-      const fields = tsEvents.get(name);
-      assert.ok(branch && fields, `${name} is missing on one side`);
-      const schemaRequired = new Set([...schema.required, ...branch.required]);
-      const schemaFields = new Set([...Object.keys(schema.properties), ...Object.keys(branch.properties)]);
-      assert.deepEqual([...fields.keys()].sort(), [...schemaFields].sort(), 'field names');
-      const tsRequired = [...fields].filter(([, f]) => !f.optional).map(([n]) => n);
+      assert.ok(branch, `${name} is missing from the JSON Schema`);
+      const entries = TRAINER_EVENT_SCHEMAS[name].entries as Record<string, AnySchema>;
+      const fields = new Map(Object.entries(entries).map(([field, entry]) => [field, fieldOf(entry)]));
+      const properties: Record<string, Property> = { ...schema.properties, ...branch.properties };
+      assert.deepEqual([...fields.keys()].sort(), Object.keys(properties).sort(), 'field names');
+      const required = [...fields].filter(([, f]) => !f.optional).map(([n]) => n);
       assert.deepEqual(
-        tsRequired.sort(),
-        [...schemaRequired].sort(),
-        'required fields (non-optional in TypeScript)',
+        required.sort(),
+        [...new Set([...schema.required, ...branch.required])].sort(),
+        'required',
       );
-      for (const [field, spec] of Object.entries(branch.properties)) {
-        const schemaNullable = Array.isArray(spec.type) && spec.type.includes('null');
-        assert.equal(
-          fields.get(field)?.nullable,
-          schemaNullable,
-          `${field}: "null" allowed in one and not the other`,
-        );
+      for (const [field, property] of Object.entries(properties)) {
+        const { nullable, type } = fields.get(field) as Field;
+        const expected = jsonField(property);
+        assert.equal(nullable, expected.nullable, `${field}: "null" allowed in one and not the other`);
+        if (field !== 'event' && field !== 'v') assert.equal(type, expected.type, `${field}: type`);
       }
     });
   }
 
-  it("the reader's required-field table matches the schema", () => {
-    for (const name of TRAINER_EVENT_NAMES) {
-      const branch = schemaEvents.get(name) as SchemaBranch;
-      assert.deepEqual(
-        [...REQUIRED_EVENT_FIELDS[name]].sort(),
-        branch.required.filter((f) => f !== 'event').sort(),
-        name,
-      );
-    }
+  it('the reader refuses an event whose field has the wrong type, as the schema does', () => {
+    const line = { v: 1, event: 'eval', time: 't', step: 3, eval_loss: 'low', perplexity: 2 };
+    assert.equal(parseEventLine(JSON.stringify(line)), 'invalid-fields');
+    assert.equal(
+      parseEventLine(JSON.stringify({ ...line, eval_loss: 1.5, extra: true })).constructor,
+      Object,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { TrainerEvent } from '../../../src/protocol/trainerEvents';
+import type { TrainerEvent } from '../../../src/protocol/trainer/events';
 import type { RunInfo } from '../../../src/runs/registry';
 import { applyEvents, emptyProgress, type RunStatus } from '../../../src/runs/runState';
 import { runDescription, runFacts } from '../../../src/runs/view/runItems';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { TrainerEvent, TrainingPhase } from '../../../src/protocol/trainerEvents';
+import type { TrainerEvent, TrainingPhase } from '../../../src/protocol/trainer/events';
 import type { RunInfo } from '../../../src/runs/registry';
 import {
   applyEvents,

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { TrainerEvent } from '../../../src/protocol/trainerEvents';
+import type { TrainerEvent } from '../../../src/protocol/trainer/events';
 import {
   applyEvents,
   currentStep,

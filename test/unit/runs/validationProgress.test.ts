@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { TrainerEvent } from '../../../src/protocol/trainerEvents';
+import type { TrainerEvent } from '../../../src/protocol/trainer/events';
 import { applyEvents, emptyProgress, estimateSecondsLeft } from '../../../src/runs/runState';
 
 const clock = Date.parse('2025-01-01T00:00:00Z');

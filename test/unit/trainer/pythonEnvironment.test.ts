@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainerEvents';
+import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainer/events';
 import { probePython, protocolMismatch, trainerEnv } from '../../../src/trainer/pythonEnvironment';
 
 describe('trainer protocol version', () => {

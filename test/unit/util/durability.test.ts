@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainerEvents';
+import { TRAINER_PROTOCOL_VERSION } from '../../../src/protocol/trainer/events';
 import { appendEvent } from '../../../src/runs/eventLog';
 import { writeFileAtomic } from '../../../src/util/atomicFile';
 import { appendJsonLine } from '../../../src/util/jsonlAppend';
