@@ -4,7 +4,7 @@ import { Commands } from '../../commands';
 import type { ExtensionServices } from '../../vscode/services';
 import { hfRunProblem } from '../hfRun';
 import type { RunInfo } from '../registry';
-import type { RunsFeature } from './registerRuns';
+import type { RunsFeature } from './runsFeature';
 import { runLabel } from './runItems';
 
 /**

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MedqaApi } from '../../../src/extension';
 import type { RunInfo } from '../../../src/runs/registry';
-import type { DeleteResult } from '../../../src/runs/view/runActions';
+import type { DeleteResult } from '../../../src/runs/view/deleteRun';
 import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
 import { fixturesDir } from '../../support/paths';
 import { writeTrainingExport } from '../../support/trainingExport';
