@@ -5,14 +5,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppendRefusedError, appendJsonLine, appendLine } from '../../../src/util/jsonlAppend';
 
-describe('appendJsonLine (the one JSON-lines appender)', () => {
-  let root: string;
-  let file: string;
+let root: string;
+let file: string;
+
+/** A fresh folder per test, with `file` (not yet created) in it. */
+function inTempFolder(): void {
   beforeEach(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'medqa-jsonl-'));
     file = path.join(root, 'log.jsonl');
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+}
+
+describe('appendJsonLine (the one JSON-lines appender)', () => {
+  inTempFolder();
 
   it('writes each record as one line, line breaks inside strings included, and creates the file', async () => {
     const first = { text: 'two\nlines\r\nand a\u2028separator', n: 1 };
@@ -68,39 +74,37 @@ describe('appendJsonLine (the one JSON-lines appender)', () => {
       Array.from({ length: 40 }, (_, i) => i),
     );
   });
+});
 
-  describe('regularFileOnly', () => {
-    it('refuses a symbolic link and leaves its target untouched', async () => {
-      const target = path.join(root, 'elsewhere.jsonl');
-      writeFileSync(target, '');
-      symlinkSync(target, file);
-      await assert.rejects(
-        appendJsonLine(file, { n: 1 }, { regularFileOnly: true }),
-        (error: unknown) => error instanceof AppendRefusedError && error.reason === 'symbolic-link',
-      );
-      assert.equal(readFileSync(target, 'utf8'), '');
-      await appendJsonLine(file, { n: 1 });
-      assert.equal(
-        readFileSync(target, 'utf8'),
-        '{"n":1}\n',
-        'without the option the link is written through',
-      );
-    });
+describe('appendJsonLine with regularFileOnly', () => {
+  inTempFolder();
 
-    it('refuses a folder, and a FIFO without hanging', async function () {
-      mkdirSync(file);
+  it('refuses a symbolic link and leaves its target untouched', async () => {
+    const target = path.join(root, 'elsewhere.jsonl');
+    writeFileSync(target, '');
+    symlinkSync(target, file);
+    await assert.rejects(
+      appendJsonLine(file, { n: 1 }, { regularFileOnly: true }),
+      (error: unknown) => error instanceof AppendRefusedError && error.reason === 'symbolic-link',
+    );
+    assert.equal(readFileSync(target, 'utf8'), '');
+    await appendJsonLine(file, { n: 1 });
+    assert.equal(readFileSync(target, 'utf8'), '{"n":1}\n', 'without the option the link is written through');
+  });
+
+  it('refuses a folder, and a FIFO without hanging', async () => {
+    mkdirSync(file);
+    await assert.rejects(
+      appendJsonLine(file, { n: 1 }, { regularFileOnly: true }),
+      (error: unknown) => error instanceof AppendRefusedError && error.reason === 'not-a-regular-file',
+    );
+    if (process.platform === 'win32') return;
+    const fifo = path.join(root, 'pipe.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    for (const closeTornLine of [false, true])
       await assert.rejects(
-        appendJsonLine(file, { n: 1 }, { regularFileOnly: true }),
+        appendJsonLine(fifo, { n: 1 }, { regularFileOnly: true, closeTornLine }),
         (error: unknown) => error instanceof AppendRefusedError && error.reason === 'not-a-regular-file',
       );
-      if (process.platform === 'win32') return;
-      const fifo = path.join(root, 'pipe.jsonl');
-      execFileSync('mkfifo', [fifo]);
-      for (const closeTornLine of [false, true])
-        await assert.rejects(
-          appendJsonLine(fifo, { n: 1 }, { regularFileOnly: true, closeTornLine }),
-          (error: unknown) => error instanceof AppendRefusedError && error.reason === 'not-a-regular-file',
-        );
-    });
   });
 });
