@@ -18,6 +18,7 @@ import {
   retrievalLines,
   writeBuildRecord,
   writePairsFile,
+  type IndexPaths,
   type IndexScope,
 } from '../indexes';
 import { pairsHash } from '../freshness';
@@ -73,43 +74,7 @@ export async function buildRetrievalIndex(
 
   running = true;
   try {
-    const built = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `MedQA: building the retrieval index "${paths.name}"`,
-        cancellable: true,
-      },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const subscription = token.onCancellationRequested(() => abort.abort());
-        try {
-          progress.report({ message: `writing ${lines.length.toLocaleString('en-US')} pairs…` });
-          await writePairsFile(paths.pairsFile, lines);
-          const args = buildArgs(paths, splitFile);
-          services.log.info(`$ ${python} ${args.join(' ')}`);
-          const exit = await runTrainerCommand({
-            python,
-            args,
-            env: trainerEnv(services.context.extensionPath),
-            graceMs: CANCEL_GRACE_MS,
-            signal: abort.signal,
-            onOutput: (line) => {
-              services.log.info(`[index build] ${line}`);
-              // The trainer's phase lines ("index: indexing 16,407 pairs") are the progress message.
-              progress.report({ message: line.replace(/^index:\s*/, '') });
-            },
-          });
-          if (exit.cancelled) return false;
-          if (exit.code !== 0) {
-            const why = trainerMessage(exit.stderrTail) ?? `exit code ${exit.code ?? exit.signal}`;
-            throw new Error(`Building the retrieval index failed: ${why.replace(/^error:\s*/, '')}`);
-          }
-          return true;
-        } finally {
-          subscription.dispose();
-        }
-      },
-    );
+    const built = await runIndexBuild(services, python, paths, lines, splitFile);
     if (!built) {
       void vscode.window.showInformationMessage(
         'MedQA: building the retrieval index was cancelled; the previous index (if any) is unchanged.',
@@ -138,6 +103,56 @@ export async function buildRetrievalIndex(
       if (choice) void vscode.window.showTextDocument(vscode.Uri.file(paths.manifest), { preview: true });
     });
   return { name: paths.name, dir: paths.dir, pairs: lines.length };
+}
+
+/**
+ * Writes the pairs file and runs `index build` under a cancellable notification; resolves false when cancelled,
+ * rejects with the trainer's message when the build failed.
+ */
+async function runIndexBuild(
+  services: ExtensionServices,
+  python: string,
+  paths: IndexPaths,
+  lines: string[],
+  splitFile: string | undefined,
+): Promise<boolean> {
+  return vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `MedQA: building the retrieval index "${paths.name}"`,
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const subscription = token.onCancellationRequested(() => abort.abort());
+      try {
+        progress.report({ message: `writing ${lines.length.toLocaleString('en-US')} pairs…` });
+        await writePairsFile(paths.pairsFile, lines);
+        const args = buildArgs(paths, splitFile);
+        services.log.info(`$ ${python} ${args.join(' ')}`);
+        const exit = await runTrainerCommand({
+          python,
+          args,
+          env: trainerEnv(services.context.extensionPath),
+          graceMs: CANCEL_GRACE_MS,
+          signal: abort.signal,
+          onOutput: (line) => {
+            services.log.info(`[index build] ${line}`);
+            // The trainer's phase lines ("index: indexing 16,407 pairs") are the progress message.
+            progress.report({ message: line.replace(/^index:\s*/, '') });
+          },
+        });
+        if (exit.cancelled) return false;
+        if (exit.code !== 0) {
+          const why = trainerMessage(exit.stderrTail) ?? `exit code ${exit.code ?? exit.signal}`;
+          throw new Error(`Building the retrieval index failed: ${why.replace(/^error:\s*/, '')}`);
+        }
+        return true;
+      } finally {
+        subscription.dispose();
+      }
+    },
+  );
 }
 
 async function pickScope(session: DatasetSession, root: string): Promise<IndexScope | undefined> {
