@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { findExportFolders, readExportFolder } from '../../training/trainingInputs';
 import { installCommand } from '../../training/modelCatalog';
 import { PRESETS, type PresetName } from '../../training/trainConfig';
-import { pickModel } from '../../training/view/trainWizard';
+import { pickModel } from '../../training/view/modelPick';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import type { EvaluationSettings } from '../evaluationFolder';
