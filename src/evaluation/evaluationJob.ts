@@ -8,14 +8,8 @@ import {
   type EvaluationRecord,
   type EvaluationSettings,
 } from './evaluationFolder';
-import {
-  compareArgs,
-  evaluateArgs,
-  failureText,
-  runTrainerStep,
-  type StepOptions,
-  type StepResult,
-} from './launcher';
+import { compareArgs, evaluateArgs, runTrainerStep, type StepOptions, type StepResult } from './launcher';
+import { failureText } from '../trainer/process';
 import {
   RETRIEVAL_COMPARISON_DIR,
   RETRIEVAL_SIDE_DIR,

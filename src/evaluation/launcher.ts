@@ -112,18 +112,3 @@ export async function runTrainerStep(options: StepOptions): Promise<StepResult> 
     await reading;
   }
 }
-
-/** The evaluator's own explanation of a failure: from its last `error:` line to the end of stderr. */
-export function failureText(result: StepResult): string {
-  const tail = result.stderrTail;
-  let start = -1;
-  for (let i = tail.length - 1; i >= 0; i -= 1) {
-    if (/^(error:|Traceback|\w*Error\b)/.test(tail[i])) {
-      start = i;
-      break;
-    }
-  }
-  const lines = start >= 0 ? tail.slice(start) : tail.slice(-5);
-  const why = result.signal ? `was killed (${result.signal})` : `exited with code ${result.code}`;
-  return lines.length > 0 ? lines.join('\n').replace(/^error: /, '') : `the process ${why} without a message`;
-}

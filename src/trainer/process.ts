@@ -201,6 +201,24 @@ export async function runTrainerCommand(
   }
 }
 
+/**
+ * A trainer command's own explanation of its failure: from its last `error:` line (or traceback) to the end of
+ * stderr, else its last lines, else how it ended.
+ */
+export function failureText(result: CommandExit): string {
+  const tail = result.stderrTail;
+  let start = -1;
+  for (let i = tail.length - 1; i >= 0; i -= 1) {
+    if (/^(error:|Traceback|\w*Error\b)/.test(tail[i])) {
+      start = i;
+      break;
+    }
+  }
+  const lines = start >= 0 ? tail.slice(start) : tail.slice(-5);
+  const why = result.signal ? `was killed (${result.signal})` : `exited with code ${result.code}`;
+  return lines.length > 0 ? lines.join('\n').replace(/^error: /, '') : `the process ${why} without a message`;
+}
+
 function sizeOf(file: string): number | undefined {
   try {
     return statSync(file).size;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { failureText } from '../../evaluation/launcher';
+import { failureText } from '../../trainer/process';
 import { ensureTrainingIndex } from '../../evaluation/retrievalSide';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerEnv } from '../../trainer/pythonEnvironment';

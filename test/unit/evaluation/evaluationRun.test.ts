@@ -29,10 +29,10 @@ import {
 import {
   compareArgs,
   evaluateArgs,
-  failureText,
   parseWholeNumber,
   settingsProblem,
 } from '../../../src/evaluation/launcher';
+import { failureText } from '../../../src/trainer/process';
 import { fixturesDir } from '../../support/paths';
 
 const sample = path.join(fixturesDir, 'evaluation', 'sample-run', 'evaluations', '20260115-101500');
