@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseDoctorOutput, type TrainerDoctorReport } from '../protocol/trainer/doctor';
 import { TRAINER_PROTOCOL_VERSION } from '../protocol/trainer/events';
 import { runProcess } from '../util/process';
 import { trainerArgs } from './process';
@@ -46,15 +47,7 @@ export function pythonCandidates(lookup: PythonLookup): PythonCandidate[] {
   return candidates;
 }
 
-/** What `python -m medqa_trainer doctor --json` reports. */
-export interface TrainerDoctorReport {
-  python: string;
-  executable: string;
-  packages: Record<string, string | null>;
-  cuda: { available: boolean; devices: string[]; bf16: boolean };
-  trainer_version: string;
-  protocol_version: number;
-}
+export type { TrainerDoctorReport } from '../protocol/trainer/doctor';
 
 export type PythonProbe =
   | { ok: true; candidate: PythonCandidate; report: TrainerDoctorReport }
@@ -118,21 +111,13 @@ export async function probePython(candidate: PythonCandidate, extensionPath: str
     };
   }
   if (result.code === 0) {
-    let report: TrainerDoctorReport;
-    try {
-      report = JSON.parse(result.stdout) as TrainerDoctorReport;
-    } catch {
-      return {
-        ok: false,
-        candidate,
-        problem: 'failed',
-        message: `The trainer printed an unreadable report: ${result.stdout.slice(0, 200)}`,
-      };
-    }
-    const mismatch = protocolMismatch(report, candidate.path);
-    return mismatch
-      ? { ok: false, candidate, problem: 'protocol-mismatch', message: mismatch }
-      : { ok: true, candidate, report };
+    const output = parseDoctorOutput(result.stdout);
+    if ('error' in output) return { ok: false, candidate, problem: 'failed', message: output.error };
+    const mismatch = protocolMismatch(output.versions, candidate.path);
+    if (mismatch) return { ok: false, candidate, problem: 'protocol-mismatch', message: mismatch };
+    return output.report
+      ? { ok: true, candidate, report: output.report }
+      : { ok: false, candidate, problem: 'failed', message: output.problem };
   }
   const missing = /No module named '?([\w.]+)'?/.exec(result.stderr);
   if (missing) {
