@@ -7,6 +7,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as v from 'valibot';
+import { issueText } from '../protocol/trainer/issues';
+import {
+  ONNX_EXPORT_FORMAT,
+  ONNX_EXPORT_VERSION,
+  onnxManifestSchema,
+  type OnnxManifest,
+} from '../protocol/trainer/onnxManifest';
 
 export const EXPORT_MANIFEST = 'medqa-onnx.json';
 export const MODEL_FILE = 'onnx/model.onnx';
@@ -25,29 +32,9 @@ export class ExportError extends Error {
   }
 }
 
-const fileEntry = v.object({
-  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
-});
-
-// Not strict: a newer exporter may add fields; format and version say whether we can read it.
-const manifestSchema = v.object({
-  format: v.literal('medqa-onnx-export'),
-  version: v.literal(1),
-  // The model as given to export-onnx and the folder it resolved to (a catalogue name → its local folder).
-  model: v.union([v.string(), v.object({ given: v.string(), resolved: v.string() })]),
-  model_type: v.string(),
-  adapter: v.nullable(v.string()),
-  step: v.optional(v.nullable(v.number())),
-  files: v.record(v.string(), fileEntry),
-  created_at: v.optional(v.nullable(v.string())),
-});
-
-export type ExportManifest = v.InferOutput<typeof manifestSchema>;
-
 export interface ExportInfo {
   dir: string;
-  manifest: ExportManifest;
+  manifest: OnnxManifest;
   modelType: (typeof SUPPORTED_MODEL_TYPES)[number];
   /** Token ids that end an answer: config.json's and generation_config.json's eos ids (the end-of-turn token is
    * added by the prompt builder, which knows the chat template). */
@@ -79,31 +66,27 @@ function idList(value: unknown): number[] {
   return [];
 }
 
-function parseManifest(raw: unknown, file: string): ExportManifest {
+function parseManifest(raw: unknown, file: string): OnnxManifest {
   const record = (raw ?? {}) as Record<string, unknown>;
-  if (record.format !== 'medqa-onnx-export') {
+  if (record.format !== ONNX_EXPORT_FORMAT) {
     throw new ExportError(
-      `${file} is not a MedQA ONNX export manifest (format is not "medqa-onnx-export")`,
+      `${file} is not a MedQA ONNX export manifest (format is not "${ONNX_EXPORT_FORMAT}")`,
       file,
     );
   }
-  if (record.version !== 1) {
+  if (record.version !== ONNX_EXPORT_VERSION) {
     throw new ExportError(
-      `${file} has version ${String(record.version)}; this MedQA Studio reads version 1 (export the model again, or update the extension)`,
+      `${file} has version ${String(record.version)}; this MedQA Studio reads version ${ONNX_EXPORT_VERSION} (export the model again, or update the extension)`,
       file,
     );
   }
-  const result = v.safeParse(manifestSchema, raw);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const where = issue.path?.map((p) => String(p.key)).join('.') ?? '';
-    throw new ExportError(`${file}: ${where ? `${where}: ` : ''}${issue.message}`, file);
-  }
+  const result = v.safeParse(onnxManifestSchema, raw);
+  if (!result.success) throw new ExportError(`${file}: ${issueText(result.issues[0])}`, file);
   return result.output;
 }
 
 /** Every file the manifest lists exists with its listed size; the files the engine needs are listed. */
-async function checkFiles(dir: string, manifest: ExportManifest, manifestFile: string): Promise<void> {
+async function checkFiles(dir: string, manifest: OnnxManifest, manifestFile: string): Promise<void> {
   for (const required of REQUIRED_FILES) {
     if (!(required in manifest.files)) {
       throw new ExportError(
