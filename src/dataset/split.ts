@@ -73,6 +73,64 @@ export function normalizeRatios(ratios: readonly [number, number, number]): [num
   return ratios.map((value) => Math.round((value / sum) * 1e6) / 1e6) as [number, number, number];
 }
 
+/** Split units: the pairs of one duplicate group go together; every other pair is a unit of its own. */
+function splitUnits(included: readonly SplitInput[], groupOf: Map<string, string>): SplitInput[][] {
+  const units = new Map<string, SplitInput[]>();
+  for (const pair of included) {
+    const key = groupOf.get(pair.id) ?? pair.id;
+    const unit = units.get(key);
+    if (unit) unit.push(pair);
+    else units.set(key, [pair]);
+  }
+  return [...units.values()];
+}
+
+/** Stratum of a unit: its most common qtype (ties → alphabetical), so a mixed group still lands somewhere sensible. */
+function strataOf(units: readonly SplitInput[][]): Map<string, SplitInput[][]> {
+  const strata = new Map<string, SplitInput[][]>();
+  for (const unit of units) {
+    const counts = new Map<string, number>();
+    for (const pair of unit) counts.set(pair.qtype, (counts.get(pair.qtype) ?? 0) + 1);
+    const qtype = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0]))[0][0];
+    const list = strata.get(qtype);
+    if (list) list.push(unit);
+    else strata.set(qtype, [unit]);
+  }
+  return strata;
+}
+
+/** Deals each stratum's shuffled units to the split furthest below its target; assignments sorted by id. */
+function assignStrata(
+  strata: Map<string, SplitInput[][]>,
+  ratios: readonly [number, number, number],
+  random: () => number,
+): { assignments: SplitAssignment[]; counts: Record<SplitName, number> } {
+  const assignments: SplitAssignment[] = [];
+  const counts = { train: 0, validation: 0, test: 0 };
+  // What earlier strata owe each split. Without it every small stratum (1–3 pairs) would start at zero and
+  // hand its pairs to train, starving validation and test across many rare qtypes.
+  const carry = [0, 0, 0];
+  for (const qtype of [...strata.keys()].sort(compareIds)) {
+    const stratumUnits = shuffle(strata.get(qtype)!, random);
+    const size = stratumUnits.reduce((sum, unit) => sum + unit.length, 0);
+    const targets = ratios.map((ratio) => ratio * size);
+    const filled = [0, 0, 0];
+    const deficit = (s: number): number => targets[s] - filled[s] + carry[s];
+    for (const unit of stratumUnits) {
+      // The split furthest below its target takes the unit (ties → train, validation, test order).
+      let best = 0;
+      for (let s = 1; s < 3; s++) if (deficit(s) > deficit(best)) best = s;
+      filled[best] += unit.length;
+      const split = splitNames[best];
+      counts[split] += unit.length;
+      for (const pair of unit) assignments.push({ id: pair.id, split });
+    }
+    for (let s = 0; s < 3; s++) carry[s] += targets[s] - filled[s];
+  }
+  assignments.sort((a, b) => compareIds(a.id, b.id));
+  return { assignments, counts };
+}
+
 export function createSplit(
   pairs: readonly SplitInput[],
   hashes: { sourceHash: string; overlayHash: string },
@@ -98,50 +156,8 @@ export function createSplit(
     threshold,
     signal: options.signal,
   });
-  const groupOf = groupKeys(duplicates);
-  const units = new Map<string, SplitInput[]>();
-  for (const pair of included) {
-    const key = groupOf.get(pair.id) ?? pair.id;
-    const unit = units.get(key);
-    if (unit) unit.push(pair);
-    else units.set(key, [pair]);
-  }
-
-  // Stratum of a unit: its most common qtype (ties → alphabetical), so a mixed group still lands somewhere sensible.
-  const strata = new Map<string, SplitInput[][]>();
-  for (const unit of units.values()) {
-    const counts = new Map<string, number>();
-    for (const pair of unit) counts.set(pair.qtype, (counts.get(pair.qtype) ?? 0) + 1);
-    const qtype = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0]))[0][0];
-    const list = strata.get(qtype);
-    if (list) list.push(unit);
-    else strata.set(qtype, [unit]);
-  }
-
-  const random = mulberry32(seed);
-  const assignments: SplitAssignment[] = [];
-  const counts = { train: 0, validation: 0, test: 0 };
-  // What earlier strata owe each split. Without it every small stratum (1–3 pairs) would start at zero and
-  // hand its pairs to train, starving validation and test across many rare qtypes.
-  const carry = [0, 0, 0];
-  for (const qtype of [...strata.keys()].sort(compareIds)) {
-    const stratumUnits = shuffle(strata.get(qtype)!, random);
-    const size = stratumUnits.reduce((sum, unit) => sum + unit.length, 0);
-    const targets = ratios.map((ratio) => ratio * size);
-    const filled = [0, 0, 0];
-    const deficit = (s: number): number => targets[s] - filled[s] + carry[s];
-    for (const unit of stratumUnits) {
-      // The split furthest below its target takes the unit (ties → train, validation, test order).
-      let best = 0;
-      for (let s = 1; s < 3; s++) if (deficit(s) > deficit(best)) best = s;
-      filled[best] += unit.length;
-      const split = splitNames[best];
-      counts[split] += unit.length;
-      for (const pair of unit) assignments.push({ id: pair.id, split });
-    }
-    for (let s = 0; s < 3; s++) carry[s] += targets[s] - filled[s];
-  }
-  assignments.sort((a, b) => compareIds(a.id, b.id));
+  const units = splitUnits(included, groupKeys(duplicates));
+  const { assignments, counts } = assignStrata(strataOf(units), ratios, mulberry32(seed));
   return {
     format: SPLIT_FORMAT,
     version: SPLIT_VERSION,

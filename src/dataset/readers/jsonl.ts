@@ -75,12 +75,113 @@ export function readJsonl(text: string, file: string): FileReadResult {
   return readJsonlChunks([text], file);
 }
 
+type Fields = Partial<Record<QaField, string>>;
+/** Why a line gives no pair. */
+interface LineProblem {
+  kind: 'bad-json' | 'bad-row';
+  column?: number;
+  problem: string;
+}
+
+/** The JSON object on a line, or the JSON error with its column in the file. */
+function parseRecord(raw: string, line: number): { record: object } | LineProblem {
+  let record: unknown;
+  try {
+    record = JSON.parse(raw.trim());
+  } catch (error) {
+    const { column, reason } = jsonErrorAt(
+      error instanceof Error ? error.message : String(error),
+      raw.length - raw.trimStart().length,
+    );
+    return {
+      kind: 'bad-json',
+      ...(column !== undefined ? { column } : {}),
+      problem: `invalid JSON at line ${line}${column !== undefined ? `, column ${column}` : ''}: ${reason}`,
+    };
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    return { kind: 'bad-row', problem: 'expected a JSON object on each line' };
+  return { record };
+}
+
+/** The record's QA fields: its keys (aliases as CSV headers), or the question and answer of its chat messages. */
+function recordFields(record: object): Fields | string {
+  const fields: Fields = {};
+  let unreadableAnswer: string | undefined;
+  for (const [key, value] of Object.entries(record)) {
+    const field = canonicalField(key);
+    const text = textOf(value);
+    if (field && text !== undefined && fields[field] === undefined) fields[field] = text;
+    else if (field === 'answer' && text === undefined && value !== null) unreadableAnswer ??= key;
+  }
+  const messages = (record as { messages?: unknown }).messages;
+  if (Array.isArray(messages)) {
+    const chat = fromMessages(messages as ChatMessage[]);
+    if (typeof chat === 'string') return chat;
+    fields.question = chat.question;
+    fields.answer = chat.answer;
+  } else if (fields.answer === undefined && unreadableAnswer !== undefined) {
+    return `"${unreadableAnswer}" is not text: expected a string`;
+  }
+  return fields;
+}
+
+/** A record's fields, refused without a question or with a misspelt answer key. */
+function readRecord(record: object): { fields: Fields; question: string } | LineProblem {
+  const fields = recordFields(record);
+  if (typeof fields === 'string') return { kind: 'bad-row', problem: fields };
+  const question = fields.question?.trim();
+  if (!question) {
+    const misspelt = fields.question === undefined ? nearMisses(record, 'question') : [];
+    return {
+      kind: 'bad-row',
+      problem: misspelt.length
+        ? `no question: ${misspelt.join('; ')}`
+        : 'no question: expected {"question": …, "answer": …} or {"messages": [...]}',
+    };
+  }
+  // Without this a misspelt answer key imports the pair as unanswered, silently.
+  const misspeltAnswer = fields.answer === undefined ? nearMisses(record, 'answer') : [];
+  if (misspeltAnswer.length) return { kind: 'bad-row', problem: `no answer: ${misspeltAnswer.join('; ')}` };
+  return { fields, question };
+}
+
+/** The pairs of one file: one document per source name (the file's name by default). */
+class JsonlPairs {
+  readonly pairs: QaPair[] = [];
+  private readonly documents = new Map<string, SourceDocument>();
+
+  constructor(
+    private readonly file: string,
+    private readonly name: string,
+  ) {}
+
+  add(fields: Fields, question: string, line: number): void {
+    const { file, name } = this;
+    const sourceName = fields.source?.trim() || name;
+    let document = this.documents.get(sourceName);
+    if (!document) {
+      document = { id: name, collection: name, source: sourceName, file };
+      this.documents.set(sourceName, document);
+    }
+    const pid = fields.id?.trim() || String(line);
+    const focus = fields.focus?.trim();
+    this.pairs.push({
+      id: `${name}/${pid}`,
+      document: focus ? { ...document, focus } : document,
+      pid,
+      qtype: fields.qtype?.trim() || 'unspecified',
+      question,
+      answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
+    });
+  }
+}
+
 /** Reads JSON Lines given in chunks, line by line, so a big file streams through without one giant string. */
 export function readJsonlChunks(chunks: Iterable<string>, file: string): FileReadResult {
   const name = file.replace(/^.*\//, '');
   const problems = new ProblemLog(file);
-  const pairs: QaPair[] = [];
-  const documents = new Map<string, SourceDocument>();
+  const pairs = new JsonlPairs(file, name);
   let records = 0;
   const lines = splitLines(chunks, MAX_LINE_CHARS, (line) => {
     records++;
@@ -92,94 +193,21 @@ export function readJsonlChunks(chunks: Iterable<string>, file: string): FileRea
     });
   });
   for (const { text: raw, line } of lines) {
-    readLine(raw, line);
-  }
-  function readLine(raw: string, line: number): void {
-    const source = raw.trim();
-    if (!source) return;
+    if (!raw.trim()) continue;
     records++;
-    let record: unknown;
-    try {
-      record = JSON.parse(source);
-    } catch (error) {
-      const { column, reason } = jsonErrorAt(
-        error instanceof Error ? error.message : String(error),
-        raw.length - raw.trimStart().length,
-      );
+    const parsed = parseRecord(raw, line);
+    const reading = 'record' in parsed ? readRecord(parsed.record) : parsed;
+    if ('fields' in reading) pairs.add(reading.fields, reading.question, line);
+    else {
+      const { problem, column, kind } = reading;
       problems.push({
         file,
         line,
         ...(column !== undefined ? { column } : {}),
-        kind: 'bad-json',
-        message: `invalid JSON at line ${line}${column !== undefined ? `, column ${column}` : ''}: ${reason}`,
+        kind: kind ?? 'bad-row',
+        message: problem,
       });
-      return;
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      problems.push({ file, line, kind: 'bad-row', message: 'expected a JSON object on each line' });
-      return;
-    }
-    const fields: Partial<Record<QaField, string>> = {};
-    let unreadableAnswer: string | undefined;
-    for (const [key, value] of Object.entries(record)) {
-      const field = canonicalField(key);
-      const text = textOf(value);
-      if (field && text !== undefined && fields[field] === undefined) fields[field] = text;
-      else if (field === 'answer' && text === undefined && value !== null) unreadableAnswer ??= key;
-    }
-    const messages = (record as { messages?: unknown }).messages;
-    if (Array.isArray(messages)) {
-      const chat = fromMessages(messages as ChatMessage[]);
-      if (typeof chat === 'string') {
-        problems.push({ file, line, kind: 'bad-row', message: chat });
-        return;
-      }
-      fields.question = chat.question;
-      fields.answer = chat.answer;
-    } else if (fields.answer === undefined && unreadableAnswer !== undefined) {
-      problems.push({
-        file,
-        line,
-        kind: 'bad-row',
-        message: `"${unreadableAnswer}" is not text: expected a string`,
-      });
-      return;
-    }
-    const question = fields.question?.trim();
-    if (!question) {
-      const misspelt = fields.question === undefined ? nearMisses(record, 'question') : [];
-      problems.push({
-        file,
-        line,
-        kind: 'bad-row',
-        message: misspelt.length
-          ? `no question: ${misspelt.join('; ')}`
-          : 'no question: expected {"question": …, "answer": …} or {"messages": [...]}',
-      });
-      return;
-    }
-    // Without this a misspelt answer key imports the pair as unanswered, silently.
-    const misspeltAnswer = fields.answer === undefined ? nearMisses(record, 'answer') : [];
-    if (misspeltAnswer.length) {
-      problems.push({ file, line, kind: 'bad-row', message: `no answer: ${misspeltAnswer.join('; ')}` });
-      return;
-    }
-    const sourceName = fields.source?.trim() || name;
-    let document = documents.get(sourceName);
-    if (!document) {
-      document = { id: name, collection: name, source: sourceName, file };
-      documents.set(sourceName, document);
-    }
-    const pid = fields.id?.trim() || String(line);
-    const focus = fields.focus?.trim();
-    pairs.push({
-      id: `${name}/${pid}`,
-      document: focus ? { ...document, focus } : document,
-      pid,
-      qtype: fields.qtype?.trim() || 'unspecified',
-      question,
-      answer: (fields.answer ?? '').replace(/\r\n?/g, '\n').trim(),
-    });
   }
   if (records === 0) {
     problems.push({
@@ -189,5 +217,5 @@ export function readJsonlChunks(chunks: Iterable<string>, file: string): FileRea
       message: 'the file is empty: expected one JSON object per line',
     });
   }
-  return { pairs, problems: problems.list(), idPrefix: name };
+  return { pairs: pairs.pairs, problems: problems.list(), idPrefix: name };
 }

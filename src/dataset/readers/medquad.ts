@@ -46,40 +46,146 @@ function tidy(raw: string): string {
 
 const lineBreakRun = /[ \t]*\n[ \t\n]*/g;
 
+interface OpenPair {
+  pid: string;
+  qid?: string;
+  qtype: string;
+  question: string;
+  answer: string;
+  /** Byte offset of its opening tag (for the line of a problem). */
+  offset: number;
+}
+
+/** Line of a byte offset, counted on from the previous call (offsets only grow), so many problems stay linear. */
+class LineCounter {
+  private offset = 0;
+  private line = 1;
+
+  constructor(private readonly text: Buffer) {}
+
+  lineAt(offset: number): number {
+    const text = this.text;
+    for (let i = text.indexOf(10, this.offset); i !== -1 && i < offset; i = text.indexOf(10, i + 1))
+      this.line++;
+    this.offset = offset;
+    return this.line;
+  }
+}
+
+const isPair = (name: string) => name === 'qapair' || name === 'pair';
+
 /**
- * @param collection folder name, e.g. "1_CancerGov_QA"
- * @param file path relative to the import root (used in ids' diagnostics and problems)
+ * The scanner's handler for one file: the root element's attributes make the document, each `<QAPair>` a pair,
+ * and the text of the captured elements (focus, annotations, question, answer) fills them in.
  */
-export function readMedQuadXml(source: string | Buffer, collection: string, file: string): FileReadResult {
-  const text = typeof source === 'string' ? Buffer.from(source) : source;
-  const stem = file.replace(/^.*\//, '').replace(/\.xml$/i, '');
-  const document: SourceDocument = { id: stem, collection, source: '', file };
-  const pairs: QaPair[] = [];
-  const problems: ImportProblem[] = [];
-  const cuis: string[] = [];
-  const semanticTypes: string[] = [];
-  const synonyms: string[] = [];
+class MedQuadHandler implements XmlHandler {
+  capturing = false;
+  readonly pairs: QaPair[] = [];
+  readonly problems: ImportProblem[] = [];
+  readonly cuis: string[] = [];
+  readonly semanticTypes: string[] = [];
+  readonly synonyms: string[] = [];
+  private depth = 0;
+  private captureName: string | undefined;
+  private captureDepth = 0;
+  private buffer = '';
+  private pair: OpenPair | undefined;
+  private pairIndex = 0;
+  private readonly lines: LineCounter;
 
-  let depth = 0;
-  let captureName: string | undefined;
-  let captureDepth = 0;
-  let buffer = '';
-  let pair:
-    | { pid: string; qid?: string; qtype: string; question: string; answer: string; offset: number }
-    | undefined;
-  let pairIndex = 0;
-  // Line of a byte offset, counted on from the previous call (offsets only grow), so many problems stay linear.
-  const lineCursor = { offset: 0, line: 1 };
-  const lineAt = (offset: number): number => {
-    for (let i = text.indexOf(10, lineCursor.offset); i !== -1 && i < offset; i = text.indexOf(10, i + 1)) {
-      lineCursor.line++;
+  constructor(
+    text: Buffer,
+    readonly document: SourceDocument,
+    private readonly collection: string,
+    private readonly stem: string,
+  ) {
+    this.lines = new LineCounter(text);
+  }
+
+  open(rawName: string, attributes: Record<string, string>, offset: number): void {
+    this.depth++;
+    const name = rawName.toLowerCase();
+    // A pair inside a pair, or inside a question or answer, would vanish: it replaces the open pair or is read
+    // as text. Elsewhere, markup nested inside a captured element only gives its text.
+    if (isPair(name) && (this.pair || this.captureName)) {
+      const where = this.captureName ? `<${this.captureName}>` : `the pair ${this.pair?.pid}`;
+      throw new XmlSyntaxError(`<${rawName}> inside ${where}, which is not closed`, offset);
     }
-    lineCursor.offset = offset;
-    return lineCursor.line;
-  };
+    if (this.captureName) return;
+    if (this.depth === 1) return this.openRoot(rawName, attributes);
+    if (isPair(name)) {
+      this.pairIndex++;
+      this.pair = {
+        pid: attributes.pid || String(this.pairIndex),
+        qtype: '',
+        question: '',
+        answer: '',
+        offset,
+      };
+    } else if (name === 'question' && this.pair) {
+      if (attributes.qid) this.pair.qid = attributes.qid;
+      this.pair.qtype = attributes.qtype ?? '';
+    }
+    if (captured.has(name)) {
+      this.captureName = name;
+      this.captureDepth = this.depth;
+      this.buffer = '';
+      this.capturing = true;
+    }
+  }
 
-  const finishCapture = (name: string, value: string): void => {
+  text(chunk: string): void {
+    if (this.captureName) this.buffer += chunk;
+  }
+
+  close(rawName: string): void {
+    if (this.captureName && this.depth === this.captureDepth) {
+      this.finishCapture(this.captureName, this.buffer);
+      this.captureName = undefined;
+      this.capturing = false;
+    } else if (!this.captureName && isPair(rawName.toLowerCase()) && this.pair) {
+      this.closePair(this.pair);
+      this.pair = undefined;
+    }
+    this.depth--;
+  }
+
+  private openRoot(rawName: string, attributes: Record<string, string>): void {
+    if (!rootNames.has(rawName.toLowerCase())) {
+      throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
+    }
+    const document = this.document;
+    const declared = attributes.id ?? attributes.docid ?? attributes.fid;
+    if (declared && declared !== this.stem) document.declaredId = declared;
+    document.source = attributes.source ?? attributes.corpus ?? this.collection;
+    if (attributes.url) document.url = attributes.url;
+  }
+
+  /** A finished pair is kept; one without a question is a problem. */
+  private closePair(pair: OpenPair): void {
+    if (!pair.question) {
+      this.problems.push({
+        file: this.document.file,
+        line: this.lines.lineAt(pair.offset),
+        kind: 'bad-row',
+        message: `pair ${pair.pid} has no question; skipped`,
+      });
+      return;
+    }
+    this.pairs.push({
+      id: `${this.collection}/${this.stem}/${pair.pid}`,
+      document: this.document,
+      pid: pair.pid,
+      ...(pair.qid ? { qid: pair.qid } : {}),
+      qtype: pair.qtype || 'unspecified',
+      question: pair.question,
+      answer: pair.answer,
+    });
+  }
+
+  private finishCapture(name: string, value: string): void {
     const clean = tidy(value);
+    const document = this.document;
     switch (name) {
       case 'focus':
       case 'doctitle-focus':
@@ -89,96 +195,37 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
         if (clean) document.category = clean;
         break;
       case 'cui':
-        if (clean) cuis.push(clean);
+        if (clean) this.cuis.push(clean);
         break;
       case 'semantictype':
-        if (clean) semanticTypes.push(clean);
+        if (clean) this.semanticTypes.push(clean);
         break;
       case 'semanticgroup':
         if (clean) document.semanticGroup = clean;
         break;
       case 'synonym':
-        if (clean) synonyms.push(clean);
+        if (clean) this.synonyms.push(clean);
         break;
       case 'question':
-        if (pair) pair.question = clean;
+        if (this.pair) this.pair.question = clean;
         break;
       case 'answer':
-        if (pair) pair.answer = clean;
+        if (this.pair) this.pair.answer = clean;
         break;
     }
-  };
+  }
+}
 
-  const handler: XmlHandler = {
-    capturing: false,
-    open(rawName, attributes, offset) {
-      depth++;
-      const name = rawName.toLowerCase();
-      // A pair inside a pair, or inside a question or answer, would vanish: it replaces the open pair or is read
-      // as text. Elsewhere, markup nested inside a captured element only gives its text.
-      if ((name === 'qapair' || name === 'pair') && (pair || captureName)) {
-        const where = captureName ? `<${captureName}>` : `the pair ${pair?.pid}`;
-        throw new XmlSyntaxError(`<${rawName}> inside ${where}, which is not closed`, offset);
-      }
-      if (captureName) return;
-      if (depth === 1) {
-        if (!rootNames.has(name)) {
-          throw new XmlSyntaxError(`root element <${rawName}> is not a MedQuAD document`, 0);
-        }
-        const declared = attributes.id ?? attributes.docid ?? attributes.fid;
-        if (declared && declared !== stem) document.declaredId = declared;
-        document.source = attributes.source ?? attributes.corpus ?? collection;
-        if (attributes.url) document.url = attributes.url;
-        return;
-      }
-      if (name === 'qapair' || name === 'pair') {
-        pairIndex++;
-        pair = { pid: attributes.pid || String(pairIndex), qtype: '', question: '', answer: '', offset };
-      } else if (name === 'question' && pair) {
-        if (attributes.qid) pair.qid = attributes.qid;
-        pair.qtype = attributes.qtype ?? '';
-      }
-      if (captured.has(name)) {
-        captureName = name;
-        captureDepth = depth;
-        buffer = '';
-        handler.capturing = true;
-      }
-    },
-    text(chunk) {
-      if (captureName) buffer += chunk;
-    },
-    close(rawName) {
-      if (captureName && depth === captureDepth) {
-        finishCapture(captureName, buffer);
-        captureName = undefined;
-        handler.capturing = false;
-      } else if (!captureName) {
-        const name = rawName.toLowerCase();
-        if ((name === 'qapair' || name === 'pair') && pair && !pair.question) {
-          problems.push({
-            file,
-            line: lineAt(pair.offset),
-            kind: 'bad-row',
-            message: `pair ${pair.pid} has no question; skipped`,
-          });
-          pair = undefined;
-        } else if ((name === 'qapair' || name === 'pair') && pair) {
-          pairs.push({
-            id: `${collection}/${stem}/${pair.pid}`,
-            document,
-            pid: pair.pid,
-            ...(pair.qid ? { qid: pair.qid } : {}),
-            qtype: pair.qtype || 'unspecified',
-            question: pair.question,
-            answer: pair.answer,
-          });
-          pair = undefined;
-        }
-      }
-      depth--;
-    },
-  };
+/**
+ * @param collection folder name, e.g. "1_CancerGov_QA"
+ * @param file path relative to the import root (used in ids' diagnostics and problems)
+ */
+export function readMedQuadXml(source: string | Buffer, collection: string, file: string): FileReadResult {
+  const text = typeof source === 'string' ? Buffer.from(source) : source;
+  const stem = file.replace(/^.*\//, '').replace(/\.xml$/i, '');
+  const document: SourceDocument = { id: stem, collection, source: '', file };
+  const handler = new MedQuadHandler(text, document, collection, stem);
+  const { pairs, problems } = handler;
   try {
     scanXml(text, handler);
   } catch (error) {
@@ -193,8 +240,8 @@ export function readMedQuadXml(source: string | Buffer, collection: string, file
       message: error.message + kept,
     });
   }
-  if (cuis.length) document.cuis = cuis;
-  if (semanticTypes.length) document.semanticTypes = semanticTypes;
-  if (synonyms.length) document.synonyms = synonyms;
+  if (handler.cuis.length) document.cuis = handler.cuis;
+  if (handler.semanticTypes.length) document.semanticTypes = handler.semanticTypes;
+  if (handler.synonyms.length) document.synonyms = handler.synonyms;
   return { pairs, problems, idPrefix: `${collection}/${stem}` };
 }
