@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   registerGeneralCommands(services);
   registerEnvironmentCommands(services);
   const runs = registerRuns(services);
-  registerRunComparison(services, runs.registry, (runDir) => runs.openDashboard(runDir));
+  registerRunComparison(services, runs.artifacts, (runDir) => runs.openDashboard(runDir));
   registerTraining(services, runs);
   const grading = registerGrading(services, runs.registry);
   registerEvaluation(services, grading, runs.registry);

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
-import { listEvaluations, loadEvaluation } from '../../evaluation/evaluationFolder';
+import type { ArtifactChange, ArtifactIndex } from '../../artifacts/artifactIndex';
+import { isWithin } from '../../artifacts/artifactPaths';
 import type { ExportFormat } from '../../util/tableText';
 import type {
   ComparedEvaluation,
@@ -14,7 +15,8 @@ import type {
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import type { ExtensionServices } from '../../vscode/services';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
-import { buildComparisonState, DEFAULT_VIEW, EVALUATION_METRICS } from '../comparisonState';
+import { ComparedEvaluations } from '../comparedEvaluations';
+import { buildComparisonState, DEFAULT_VIEW } from '../comparisonState';
 import { exportComparison } from '../comparisonExport';
 import { parseComparisonMessage } from '../panelMessages';
 import type { RunInfo, RunRegistry } from '../../runs/registry';
@@ -35,44 +37,51 @@ export interface ComparisonExportRequest {
   sort?: ComparisonSort | null;
 }
 
-/** The newest finished evaluation of a run that scored the fine-tuned model, as the table shows it. */
-async function newestEvaluation(runDir: string): Promise<ComparedEvaluation | null> {
-  for (const entry of await listEvaluations([runDir])) {
-    if (entry.record && entry.record.status !== 'finished') continue;
-    const summary = await loadEvaluation(entry.dir);
-    if (summary.status !== 'finished') continue;
-    const metrics: ComparedEvaluation['metrics'] = {};
-    for (const metric of EVALUATION_METRICS)
-      metrics[metric] = summary.overall.find((row) => row.metric === metric)?.adapter ?? null;
-    if (Object.values(metrics).some((value) => value !== null))
-      // "… · RAG k=3": the scores of a RAG evaluation are not closed-book scores; the cell's title says which.
-      return { dir: entry.dir, name: `${entry.name} · ${summary.mode ?? 'closed-book'}`, metrics };
-  }
-  return null;
-}
-
 /**
  * One comparison panel over the runs chosen last (kept in workspace state, so a reload shows them again). It
- * follows the registry: a chosen run that is still training updates the chart and the table as it logs.
+ * follows the artefact index: a chosen run that is still training updates the chart and the table as it logs, and
+ * a new evaluation of a chosen run (of ours or imported) shows when it lands.
  */
 export class RunComparisonPanel extends WebviewPanelHost<'runComparison'> {
   private pending: NodeJS.Timeout | undefined;
-  private readonly subscription: { dispose(): void };
-  /** Run folder → (listing key, newest evaluation): re-read only when the run's evaluations change. */
-  private readonly evaluations = new Map<string, { key: string; value: ComparedEvaluation | null }>();
+  private readonly subscriptions: { dispose(): void }[];
+  private readonly evaluations: ComparedEvaluations;
+  private readonly registry: RunRegistry;
 
   constructor(
     context: vscode.ExtensionContext,
-    private readonly registry: RunRegistry,
+    private readonly artifacts: ArtifactIndex,
     private readonly services: ExtensionServices,
     private readonly openDashboard: (runDir: string) => Promise<unknown>,
     private readonly pickRuns: (preselected: readonly string[]) => Promise<string[] | undefined>,
   ) {
     super(context, 'runComparison', 'Compare Runs');
-    this.subscription = registry.onDidChange((changed) => {
-      const shown = new Set(this.runDirs);
-      if (changed.length === 0 || changed.some((run) => shown.has(run.dir))) this.schedulePush();
+    this.registry = artifacts.runs;
+    this.evaluations = new ComparedEvaluations(
+      (runDir) => artifacts.evaluationsOf(runDir),
+      (message) => services.log.warn(message),
+    );
+    this.subscriptions = [
+      this.registry.onDidChange((changed) => {
+        const shown = new Set(this.runDirs);
+        if (changed.length === 0 || changed.some((run) => shown.has(run.dir))) this.schedulePush();
+      }),
+      artifacts.onDidChange((change) => {
+        if (this.showsEvaluationOf(change)) this.schedulePush();
+      }),
+    ];
+  }
+
+  /** Whether a changed evaluation belongs to a shown run (where the index keeps that run's evaluations). */
+  private showsEvaluationOf(change: ArtifactChange): boolean {
+    const homes = this.runDirs.flatMap((dir) => {
+      try {
+        return [this.artifacts.evaluationHomeOf(dir)];
+      } catch {
+        return [];
+      }
     });
+    return [...change.evaluations.keys()].some((dir) => homes.some((home) => isWithin(home, dir)));
   }
 
   get runDirs(): string[] {
@@ -127,23 +136,8 @@ export class RunComparisonPanel extends WebviewPanelHost<'runComparison'> {
       else missing.push(dir);
     }
     const evaluations = new Map<string, ComparedEvaluation | null>();
-    for (const run of runs) evaluations.set(run.dir, await this.evaluationOf(run.dir));
+    for (const run of runs) evaluations.set(run.dir, await this.evaluations.of(run.dir));
     return buildComparisonState({ runs, missing, evaluations, view: this.view, now: Date.now() });
-  }
-
-  private async evaluationOf(runDir: string): Promise<ComparedEvaluation | null> {
-    try {
-      const entries = await listEvaluations([runDir]);
-      const key = JSON.stringify(entries.map((e) => [e.dir, e.record?.status, e.record?.finishedAt]));
-      const cached = this.evaluations.get(runDir);
-      if (cached?.key === key) return cached.value;
-      const value = await newestEvaluation(runDir);
-      this.evaluations.set(runDir, { key, value });
-      return value;
-    } catch (error) {
-      this.services.log.warn(`Run comparison: evaluations of ${runDir}: ${(error as Error).message}`);
-      return null;
-    }
   }
 
   protected state(): Promise<RunComparisonState> {
@@ -211,7 +205,7 @@ export class RunComparisonPanel extends WebviewPanelHost<'runComparison'> {
 
   override dispose(): void {
     if (this.pending) clearTimeout(this.pending);
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     super.dispose();
   }
 }
@@ -236,11 +230,11 @@ function runDirsOf(...args: unknown[]): string[] {
  */
 export function registerRunComparison(
   services: ExtensionServices,
-  registry: RunRegistry,
+  artifacts: ArtifactIndex,
   openDashboard: (runDir: string) => Promise<unknown>,
 ): RunComparisonPanel {
   const pickRuns = async (preselected: readonly string[]): Promise<string[] | undefined> => {
-    const runs = registry.list();
+    const runs = artifacts.runs.list();
     if (runs.length < 2) {
       void vscode.window.showInformationMessage('MedQA: comparing needs at least two training runs.');
       return undefined;
@@ -268,7 +262,7 @@ export function registerRunComparison(
     }
     return picked.map((item) => item.dir);
   };
-  const panel = new RunComparisonPanel(services.context, registry, services, openDashboard, pickRuns);
+  const panel = new RunComparisonPanel(services.context, artifacts, services, openDashboard, pickRuns);
   services.context.subscriptions.push(panel);
 
   // From the Runs view VS Code passes (clicked element, all selected elements); tests pass paths.
