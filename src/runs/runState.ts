@@ -83,106 +83,122 @@ function truncateFrom<T extends { step: number }>(points: T[], step: number): vo
   while (points.length > 0 && points[points.length - 1].step >= step) points.pop();
 }
 
+type EventOf<K extends TrainerEvent['event']> = Extract<TrainerEvent, { event: K }>;
+
 /** Folds events into the progress (mutating it, so incremental reads stay cheap). Unknown kinds are ignored. */
 export function applyEvents(progress: RunProgress, events: readonly TrainerEvent[]): RunProgress {
   for (const event of events) {
     const time = timeOf(event);
     progress.lastEventAt = time;
-    switch (event.event) {
-      case 'run_started':
-        progress.runId = event.run_id;
-        progress.startedAt ??= time;
-        progress.config = event.config;
-        progress.environment = event.environment;
-        progress.totalSteps = event.total_steps;
-        progress.resumedFrom = event.resumed_from ?? null;
-        // A resumed run starts over: what the previous segment's end recorded no longer holds.
-        progress.terminal = undefined;
-        progress.endedAt = undefined;
-        progress.finalStep = undefined;
-        progress.cancelCheckpoint = undefined;
-        progress.error = undefined;
-        progress.tracebackPath = undefined;
-        progress.validating = undefined;
-        progress.saving = undefined;
-        // Not the phase: a resumed segment's tokenizing/loading_model comes before its run_started.
-        progress.trainingStart = undefined;
-        break;
-      case 'phase':
-        progress.phase = { name: event.phase, step: event.step, since: time };
-        if (event.phase === 'training' && !progress.trainingStart)
-          progress.trainingStart = { step: event.step ?? 0, time };
-        break;
-      case 'notice':
-        progress.notices.push(event);
-        if (event.code === 'saving-checkpoint') progress.saving = true;
-        break;
-      case 'validation_progress': {
-        const open = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
-        if (!open) progress.validations.push({ step: event.step, startedAt: time });
-        progress.validating = { step: event.step, done: event.done, total: event.total };
-        break;
-      }
-      case 'step':
-        truncateFrom(progress.steps, event.step);
-        progress.steps.push({
-          step: event.step,
-          epoch: event.epoch,
-          loss: event.loss,
-          learningRate: event.learning_rate,
-          gradNorm: event.grad_norm,
-          tokensPerSecond: event.tokens_per_second,
-          time,
-        });
-        if (typeof event.total_steps === 'number') progress.totalSteps = event.total_steps;
-        break;
-      case 'eval': {
-        progress.validating = undefined;
-        const pass = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
-        if (pass) pass.endedAt = time;
-        truncateFrom(progress.evals, event.step);
-        progress.evals.push({
-          step: event.step,
-          evalLoss: event.eval_loss,
-          perplexity: event.perplexity,
-          time,
-        });
-        break;
-      }
-      case 'checkpoint':
-        progress.checkpoints = progress.checkpoints.filter((c) => c.step !== event.step);
-        progress.checkpoints.push(event);
-        break;
-      case 'run_finished':
-        progress.phase = undefined;
-        progress.terminal = 'run_finished';
-        progress.endedAt = time;
-        progress.finalStep = event.step;
-        progress.bestCheckpoint = event.best_checkpoint;
-        progress.bestEvalLoss = event.best_eval_loss ?? null;
-        progress.adapterPath = event.adapter_path;
-        progress.stoppedEarly = event.stopped_early ?? false;
-        break;
-      case 'run_failed':
-        progress.phase = undefined;
-        progress.terminal = 'run_failed';
-        progress.endedAt = time;
-        progress.error = event.error;
-        progress.tracebackPath = event.traceback_path;
-        break;
-      case 'run_cancelled':
-        progress.phase = undefined;
-        progress.terminal = 'run_cancelled';
-        progress.endedAt = time;
-        progress.finalStep = event.step;
-        progress.cancelCheckpoint = event.checkpoint;
-        break;
-      default:
-        // eval_* events belong to evaluation runs; a training run ignores them.
-        break;
-    }
+    applyEvent(progress, event, time);
   }
   return progress;
+}
+
+function applyEvent(progress: RunProgress, event: TrainerEvent, time: number): void {
+  switch (event.event) {
+    case 'run_started':
+      startSegment(progress, event, time);
+      break;
+    case 'phase':
+      progress.phase = { name: event.phase, step: event.step, since: time };
+      if (event.phase === 'training' && !progress.trainingStart)
+        progress.trainingStart = { step: event.step ?? 0, time };
+      break;
+    case 'notice':
+      progress.notices.push(event);
+      if (event.code === 'saving-checkpoint') progress.saving = true;
+      break;
+    case 'validation_progress': {
+      const open = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
+      if (!open) progress.validations.push({ step: event.step, startedAt: time });
+      progress.validating = { step: event.step, done: event.done, total: event.total };
+      break;
+    }
+    case 'step':
+      addStep(progress, event, time);
+      break;
+    case 'eval':
+      addEval(progress, event, time);
+      break;
+    case 'checkpoint':
+      progress.checkpoints = progress.checkpoints.filter((c) => c.step !== event.step);
+      progress.checkpoints.push(event);
+      break;
+    case 'run_finished':
+    case 'run_failed':
+    case 'run_cancelled':
+      endRun(progress, event, time);
+      break;
+    default:
+      // eval_* events belong to evaluation runs; a training run ignores them.
+      break;
+  }
+}
+
+function startSegment(progress: RunProgress, event: EventOf<'run_started'>, time: number): void {
+  progress.runId = event.run_id;
+  progress.startedAt ??= time;
+  progress.config = event.config;
+  progress.environment = event.environment;
+  progress.totalSteps = event.total_steps;
+  progress.resumedFrom = event.resumed_from ?? null;
+  // A resumed run starts over: what the previous segment's end recorded no longer holds.
+  progress.terminal = undefined;
+  progress.endedAt = undefined;
+  progress.finalStep = undefined;
+  progress.cancelCheckpoint = undefined;
+  progress.error = undefined;
+  progress.tracebackPath = undefined;
+  progress.validating = undefined;
+  progress.saving = undefined;
+  // Not the phase: a resumed segment's tokenizing/loading_model comes before its run_started.
+  progress.trainingStart = undefined;
+}
+
+function addStep(progress: RunProgress, event: EventOf<'step'>, time: number): void {
+  truncateFrom(progress.steps, event.step);
+  progress.steps.push({
+    step: event.step,
+    epoch: event.epoch,
+    loss: event.loss,
+    learningRate: event.learning_rate,
+    gradNorm: event.grad_norm,
+    tokensPerSecond: event.tokens_per_second,
+    time,
+  });
+  if (typeof event.total_steps === 'number') progress.totalSteps = event.total_steps;
+}
+
+function addEval(progress: RunProgress, event: EventOf<'eval'>, time: number): void {
+  progress.validating = undefined;
+  const pass = progress.validations.find((v) => v.step === event.step && v.endedAt === undefined);
+  if (pass) pass.endedAt = time;
+  truncateFrom(progress.evals, event.step);
+  progress.evals.push({ step: event.step, evalLoss: event.eval_loss, perplexity: event.perplexity, time });
+}
+
+function endRun(
+  progress: RunProgress,
+  event: EventOf<'run_finished' | 'run_failed' | 'run_cancelled'>,
+  time: number,
+): void {
+  progress.phase = undefined;
+  progress.terminal = event.event;
+  progress.endedAt = time;
+  if (event.event === 'run_finished') {
+    progress.finalStep = event.step;
+    progress.bestCheckpoint = event.best_checkpoint;
+    progress.bestEvalLoss = event.best_eval_loss ?? null;
+    progress.adapterPath = event.adapter_path;
+    progress.stoppedEarly = event.stopped_early ?? false;
+  } else if (event.event === 'run_failed') {
+    progress.error = event.error;
+    progress.tracebackPath = event.traceback_path;
+  } else {
+    progress.finalStep = event.step;
+    progress.cancelCheckpoint = event.checkpoint;
+  }
 }
 
 /**
