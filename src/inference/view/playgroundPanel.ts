@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import * as path from 'node:path';
 import type {
-  PlaygroundColumn,
   PlaygroundDecoding,
   PlaygroundGrounding,
   PlaygroundPair,
@@ -22,24 +21,13 @@ import {
   type PlaygroundChatMessage,
   type PlaygroundGenerator,
 } from '../playgroundColumns';
-import { saveExchange, type PlaygroundAnswer } from '../playgroundRecord';
+import { saveExchange } from '../playgroundRecord';
 import { isWebUrl } from '../../retrieval/citations';
 import type { PlaygroundTexts } from './answerTexts';
+import { compareAnswers } from './playgroundCompare';
+import { defaultDecoding, finishedAnswers, restoreMemory, SIDES, type Remembered } from './playgroundMemory';
 
 const SHOWN_KEY = 'medqa.playground.shown';
-const SIDES: readonly PlaygroundSide[] = ['base', 'adapter'];
-
-/** What the panel remembers across reloads: the checkpoint, the last question and answers. */
-interface Remembered {
-  target: { checkpoint: string; runDir: string; model: string } | null;
-  question: string;
-  pair: PlaygroundPair | null;
-  columns: Record<PlaygroundSide, PlaygroundColumn>;
-  decoding: PlaygroundDecoding | null;
-  exportDirs: Record<PlaygroundSide, string | null>;
-  /** Absent in what older versions remembered: grounding off. */
-  grounding?: GroundingMemory;
-}
 
 /** What the panel needs from the rest of the extension. */
 export interface PlaygroundDeps {
@@ -63,16 +51,6 @@ export interface PlaygroundDeps {
   openExternal(url: string): PromiseLike<unknown>;
 }
 
-export function defaultDecoding(): PlaygroundDecoding {
-  const seed = setting('playground.seed');
-  return {
-    maxNewTokens: setting('playground.maxNewTokens'),
-    temperature: setting('playground.temperature'),
-    topP: setting('playground.topP'),
-    seed: seed < 0 ? null : seed,
-  };
-}
-
 /**
  * The Playground: one question answered by the base model and the chosen checkpoint side by side, streamed from
  * their ONNX exports in the engine's worker. The host owns the state; the app renders it and sends requests.
@@ -90,20 +68,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     private readonly deps: PlaygroundDeps,
   ) {
     super(services.context, 'playground', 'MedQA Playground');
-    this.memory = services.context.workspaceState.get<Remembered>(SHOWN_KEY) ?? {
-      target: null,
-      question: '',
-      pair: null,
-      columns: { base: idleColumn(), adapter: idleColumn() },
-      decoding: null,
-      exportDirs: { base: null, adapter: null },
-    };
-    // A reload stops any generation: what was streaming is shown as it was left.
-    for (const side of SIDES) {
-      const column = this.memory.columns[side];
-      if (column.status === 'loading' || column.status === 'generating')
-        this.memory.columns[side] = { ...column, status: 'finished', reason: 'cancelled' };
-    }
+    this.memory = restoreMemory(services.context.workspaceState.get<Remembered>(SHOWN_KEY));
   }
 
   /** Opens the panel on a checkpoint (its exports looked up now). */
@@ -201,7 +166,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
         await this.deps.exportMissing(this.memory.target);
         return this.refreshExports();
       case 'compare':
-        return this.compare(message.kind);
+        return compareAnswers(this.deps.texts, this.memory, message.kind);
       case 'save':
         await this.save();
         return;
@@ -324,48 +289,11 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     for (const handle of this.running) handle.cancel();
   }
 
-  private async compare(kind: 'answers' | 'reference'): Promise<void> {
-    const { base, adapter } = this.memory.columns;
-    const checkpoint = this.memory.target ? path.basename(this.memory.target.checkpoint) : 'adapter';
-    if (kind === 'answers') {
-      if (!base.text && !adapter.text)
-        throw new Error('Ask a question first: there are no answers to compare.');
-      await this.deps.texts.diff(
-        { label: 'Base model answer', text: base.text },
-        { label: `${checkpoint} answer`, text: adapter.text },
-        `Playground: Base model ↔ ${checkpoint}`,
-      );
-      return;
-    }
-    const pair = this.memory.pair;
-    if (!pair)
-      throw new Error('Pick a QA pair first ("Pick a QA pair"): the reference answer comes from it.');
-    if (!adapter.text) throw new Error('Ask the question first: the checkpoint has not answered yet.');
-    await this.deps.texts.diff(
-      { label: `Reference ${pair.id}`, text: pair.reference },
-      { label: `${checkpoint} answer`, text: adapter.text },
-      `Playground: Reference ↔ ${checkpoint}`,
-    );
-  }
-
   async save(): Promise<{ dir: string; id: string }> {
     const target = this.memory.target;
     const root = this.services.workspaceRoot();
     if (!target || !root) throw new Error('Choose a checkpoint in a workspace folder first.');
-    const answers = {} as Record<PlaygroundSide, PlaygroundAnswer>;
-    for (const side of SIDES) {
-      const column = this.memory.columns[side];
-      if (column.status !== 'finished' || !column.reason)
-        throw new Error('Wait until both models have answered (or stop them) before saving for grading.');
-      answers[side] = {
-        text: column.text,
-        tokenCount: column.tokenCount,
-        reason: column.reason,
-        timeToFirstTokenMs: column.timeToFirstTokenMs ?? 0,
-        tokensPerSecond: column.tokensPerSecond ?? 0,
-        exportDir: this.memory.exportDirs[side] ?? '',
-      };
-    }
+    const answers = finishedAnswers(this.memory);
     const { used, sources } = this.grounding();
     const saved = await saveExchange(root, {
       question: this.memory.question,

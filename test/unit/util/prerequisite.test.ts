@@ -17,7 +17,10 @@ const BUILT_IN = new Set(['workbench.action.files.openFolder']);
  * Panels answer their own messages next to their own buttons (the Playground's "Choose checkpoint…"), so a
  * "first" there needs no notification button.
  */
-const ANSWERED_IN_PANEL = new Set(['src/inference/view/playgroundPanel.ts']);
+const ANSWERED_IN_PANEL = new Set([
+  'src/inference/view/playgroundPanel.ts',
+  'src/inference/view/playgroundCompare.ts',
+]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
