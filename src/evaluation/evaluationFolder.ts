@@ -8,7 +8,6 @@ import type {
   RetrievalSummary,
   SideInfo,
 } from '../protocol/metricsPanel';
-import { writeJsonAtomic } from '../util/atomicFile';
 import {
   readComparison,
   readMetrics,
@@ -84,32 +83,6 @@ export function evaluationHome(
 
 export function sideDir(evaluationDir: string, side: EvaluationSide): string {
   return path.join(evaluationDir, side);
-}
-
-/** `20260131-142501`: sorts by time, unique per second (a suffix is added when taken). */
-export function evaluationFolderName(now: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
-}
-
-/** Creates `<run>/evaluations/<timestamp>[-N]/` and returns it. */
-export async function createEvaluationFolder(runDir: string, now = new Date()): Promise<string> {
-  const parent = path.join(runDir, EVALUATIONS_DIR);
-  await fs.mkdir(parent, { recursive: true });
-  const name = evaluationFolderName(now);
-  for (let attempt = 1; ; attempt += 1) {
-    const dir = path.join(parent, attempt === 1 ? name : `${name}-${attempt}`);
-    try {
-      await fs.mkdir(dir);
-      return dir;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
-
-export async function writeEvaluationRecord(dir: string, record: EvaluationRecord): Promise<void> {
-  await writeJsonAtomic(path.join(dir, EVALUATION_FILE), record);
 }
 
 export async function readEvaluationRecord(dir: string): Promise<EvaluationRecord | undefined> {

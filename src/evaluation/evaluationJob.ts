@@ -1,13 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EvaluationSide, EvaluationStatus } from '../protocol/metricsPanel';
-import {
-  COMPARISON_FILE,
-  sideDir,
-  writeEvaluationRecord,
-  type EvaluationRecord,
-  type EvaluationSettings,
-} from './evaluationFolder';
+import { COMPARISON_FILE, sideDir, type EvaluationRecord, type EvaluationSettings } from './evaluationFolder';
+import { writeEvaluationRecord } from './evaluationWriter';
 import { compareArgs, evaluateArgs, runTrainerStep, type StepOptions, type StepResult } from './launcher';
 import { failureText } from '../trainer/process';
 import {

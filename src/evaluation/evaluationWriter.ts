@@ -1,15 +1,44 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EvaluationSide } from '../protocol/metricsPanel';
+import { writeJsonAtomic } from '../util/atomicFile';
 import { appendJsonLine } from '../util/jsonlAppend';
-import { sideDir } from './evaluationFolder';
+import { EVALUATION_FILE, EVALUATIONS_DIR, sideDir, type EvaluationRecord } from './evaluationFolder';
 
 /**
- * Writing evaluation folders from the extension (the trainer's `evaluate` writes its own in Python): prediction
- * rows in the evaluator's predictions.jsonl format (contract #3, docs/protocol.md), appended so that a saved answer
- * survives a crash. The Playground's saved exchanges are written through here. (No vscode import.)
+ * Writing evaluation folders from the extension (the trainer's `evaluate` writes the sides' outputs in Python):
+ * the folder and its evaluation.json (for an evaluation job and the Playground alike), and prediction rows in the
+ * evaluator's predictions.jsonl format (contract #3, docs/protocol.md), appended so that a saved answer survives
+ * a crash. The Playground's saved exchanges are written through here. Reading is evaluationFolder.ts's. (No vscode
+ * import.)
  */
 export const PREDICTIONS_FILE = 'predictions.jsonl';
+
+/** `20260131-142501`: sorts by time, unique per second (a suffix is added when taken). */
+export function evaluationFolderName(now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+}
+
+/** Creates `<run>/evaluations/<timestamp>[-N]/` and returns it. */
+export async function createEvaluationFolder(runDir: string, now = new Date()): Promise<string> {
+  const parent = path.join(runDir, EVALUATIONS_DIR);
+  await fs.mkdir(parent, { recursive: true });
+  const name = evaluationFolderName(now);
+  for (let attempt = 1; ; attempt += 1) {
+    const dir = path.join(parent, attempt === 1 ? name : `${name}-${attempt}`);
+    try {
+      await fs.mkdir(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+export async function writeEvaluationRecord(dir: string, record: EvaluationRecord): Promise<void> {
+  await writeJsonAtomic(path.join(dir, EVALUATION_FILE), record);
+}
 
 /** The fields `evaluate` writes in every row, in its order; a row may add its own after them. */
 export interface PredictionFields {

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  EVALUATIONS_DIR,
-  readEvaluationRecord,
-  writeEvaluationRecord,
-  type EvaluationRecord,
-} from '../evaluation/evaluationFolder';
+import { EVALUATIONS_DIR, readEvaluationRecord, type EvaluationRecord } from '../evaluation/evaluationFolder';
 import {
   appendPrediction,
   predictionRow,
   predictionsFile,
   usedPredictionIds,
+  writeEvaluationRecord,
 } from '../evaluation/evaluationWriter';
 import type { PlaygroundDecoding, PlaygroundSide } from '../protocol/playground';
 import { citedNumbers } from '../retrieval/citations';

@@ -5,7 +5,8 @@ import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { EVALUATION, trainerPython } from '../../trainer/view/trainerPython';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
-import { createEvaluationFolder, evaluationHome, readEvaluationRecord } from '../evaluationFolder';
+import { evaluationHome, readEvaluationRecord } from '../evaluationFolder';
+import { createEvaluationFolder } from '../evaluationWriter';
 import { planStages, type EvaluationOutcome, type EvaluationPlan } from '../evaluationJob';
 import {
   autoIndexDir,

@@ -12,13 +12,12 @@ import {
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  createEvaluationFolder,
-  evaluationFolderName,
   listEvaluations,
   loadEvaluation,
   readEvaluationRecord,
   runDirOfEvaluation,
 } from '../../../src/evaluation/evaluationFolder';
+import { createEvaluationFolder, evaluationFolderName } from '../../../src/evaluation/evaluationWriter';
 import {
   evaluationStages,
   leftText,
