@@ -3,14 +3,8 @@ import * as path from 'node:path';
 import { parseRunYaml } from './runYaml';
 import { discoverCheckpoints, type CheckpointInfo } from './checkpoints';
 import { EventLog } from './eventLog';
-import {
-  discoverHfCheckpoints,
-  HF_FILES,
-  HfRunError,
-  isHfRunFolder,
-  readHfRun,
-  type HfRunRead,
-} from './hfRun';
+import { discoverHfCheckpoints, HF_FILES, isHfRunFolder, readHfRun, type HfRunRead } from './hfRun';
+import { HfRunError } from './hfTrainerState';
 import { isTrainerAlive, PID_FILE, readTrainerPid } from './liveness';
 import { readRunMetaFile, type RunMeta } from './runMeta';
 import { applyEvents, deriveStatus, emptyProgress, type RunProgress, type RunStatus } from './runState';

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ExportError, readExport } from '../../src/inference/exportReader';
-import { HfRunError, parseTrainerState, progressFromTrainerState } from '../../src/runs/hfRun';
+import { HfRunError, parseTrainerState, progressFromTrainerState } from '../../src/runs/hfTrainerState';
 
 export const HOSTILE_SEED = 20261206;
 

@@ -6,10 +6,10 @@ import {
   discoverHfCheckpoints,
   hfRunProblem,
   isHfRunFolder,
-  parseTrainerState,
   readHfRun,
   trainerStateFile,
 } from '../../../src/runs/hfRun';
+import { parseTrainerState } from '../../../src/runs/hfTrainerState';
 import { fixturesDir } from '../../support/paths';
 
 /**

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, promises as fsp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hfRunProblem, parsePythonJson, parseTrainerState, readHfRun } from '../../../src/runs/hfRun';
+import { hfRunProblem, readHfRun } from '../../../src/runs/hfRun';
+import { parsePythonJson, parseTrainerState } from '../../../src/runs/hfTrainerState';
 import { fixturesDir } from '../../support/paths';
 
 const FIXTURE = path.join(fixturesDir, 'hf-run');
