@@ -41,14 +41,8 @@ export { importDataset, importDatasets, supportedExtensions } from './import';
 export type { ImportOptions, ImportProgress, MultiImportResult } from './import';
 export { computeStats, isAnswered } from './stats';
 export type { CountRow, DatasetStats } from './stats';
-export {
-  OverlayStore,
-  OverlayFormatError,
-  applyOverlay,
-  overlayPath,
-  OVERLAY_FORMAT,
-  OVERLAY_VERSION,
-} from './overlay';
+export { OverlayStore, applyOverlay } from './overlay';
+export { OverlayFormatError, overlayPath, OVERLAY_FORMAT, OVERLAY_VERSION } from './overlayFile';
 export type { CuratedPair, OverlayChange, OverlayPatch } from './overlay';
 export { WorkspaceStore, workspaceFilePath, WORKSPACE_FORMAT, WORKSPACE_VERSION } from './workspaceStore';
 export type { WorkspaceFile, WorkspaceSource } from './workspaceStore';

@@ -5,34 +5,21 @@
  * re-reads the file, replays just its own fields onto it (overlayMerge.ts) and writes it atomically. Changes can be
  * undone (in-memory stack of this store's own changes, last first) and are announced to listeners so views refresh.
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomicFile';
 import { FileLockedError, withFileLock, type FileLockOptions } from '../util/fileLock';
-import { readTextIfExists } from '../util/files';
 import type { PairOverlay, QaPair } from './model';
 import {
   applyPatch,
   changedIds,
-  cleanEntry,
   sameValue,
   undoPatch,
   type OverlayEntries,
   type OverlayField,
   type OverlayPatch,
 } from './overlayMerge';
+import { overlayFileOf, overlayHash, overlayPath, readOverlayFile } from './overlayFile';
 
 export type { OverlayField, OverlayPatch } from './overlayMerge';
-
-export const OVERLAY_FORMAT = 'medqa-overlay';
-export const OVERLAY_VERSION = 1;
-
-interface OverlayFile {
-  format: typeof OVERLAY_FORMAT;
-  version: number;
-  updatedAt: string;
-  pairs: Record<string, PairOverlay>;
-}
 
 export interface OverlayChange {
   id: string;
@@ -57,10 +44,6 @@ export interface CuratedPair extends QaPair {
   note?: string;
 }
 
-export function overlayPath(workspaceDir: string): string {
-  return path.join(workspaceDir, '.medqa', 'overlay.json');
-}
-
 export function applyOverlay(pair: QaPair, entry: PairOverlay | undefined): CuratedPair {
   const curated: CuratedPair = {
     ...pair,
@@ -83,8 +66,6 @@ export function applyOverlay(pair: QaPair, entry: PairOverlay | undefined): Cura
   return curated;
 }
 
-export class OverlayFormatError extends Error {}
-
 /** The file lock could not be taken: the change was not applied (nor shown), and can simply be tried again. */
 export class OverlayLockError extends Error {}
 
@@ -93,65 +74,6 @@ export interface OverlayStoreOptions {
   undoLimit?: number;
   /** Lock timing (tests shorten it). */
   lock?: FileLockOptions;
-}
-
-/**
- * Reads and checks `.medqa/overlay.json` (empty when missing). A file that is not a valid overlay is never
- * overwritten: this throws OverlayFormatError naming the file, so the user can fix or move it (e.g. after a `git pull`
- * left conflict markers in it).
- */
-async function readOverlayFile(file: string): Promise<OverlayEntries> {
-  const entries: OverlayEntries = new Map();
-  const text = await readTextIfExists(file);
-  if (text === undefined) return entries;
-  let parsed: Partial<OverlayFile>;
-  try {
-    parsed = JSON.parse(text) as Partial<OverlayFile>;
-  } catch (error) {
-    throw new OverlayFormatError(
-      `${file} is not valid JSON (${(error as Error).message}); fix or move it aside.`,
-    );
-  }
-  if (
-    parsed === null ||
-    parsed.format !== OVERLAY_FORMAT ||
-    typeof parsed.pairs !== 'object' ||
-    parsed.pairs === null ||
-    Array.isArray(parsed.pairs)
-  ) {
-    throw new OverlayFormatError(
-      `${file} is not a MedQA overlay file (expected "format": "${OVERLAY_FORMAT}").`,
-    );
-  }
-  if (typeof parsed.version !== 'number' || parsed.version > OVERLAY_VERSION) {
-    throw new OverlayFormatError(
-      `${file} has overlay version ${String(parsed.version)}, newer than this version of MedQA Studio understands (${OVERLAY_VERSION}).`,
-    );
-  }
-  for (const [id, entry] of Object.entries(parsed.pairs as Record<string, unknown>)) {
-    const problem = entryProblem(entry);
-    if (problem)
-      throw new OverlayFormatError(`${file}: pair "${id}" ${problem}; fix or move the file aside.`);
-    const cleaned = cleanEntry(entry as Record<string, unknown>);
-    if (cleaned) entries.set(id, cleaned);
-  }
-  return entries;
-}
-
-function entryProblem(entry: unknown): string | undefined {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'is not an object';
-  const fields = entry as Record<string, unknown>;
-  for (const key of ['question', 'answer', 'note']) {
-    if (fields[key] != null && typeof fields[key] !== 'string') return `has a "${key}" that is not text`;
-  }
-  for (const key of ['flag', 'excluded']) {
-    const value = fields[key] as { reason?: unknown; at?: unknown } | null | undefined;
-    if (value == null) continue;
-    if (typeof value !== 'object' || typeof value.reason !== 'string' || typeof value.at !== 'string') {
-      return `has a "${key}" without a text "reason" and "at"`;
-    }
-  }
-  return undefined;
 }
 
 export class OverlayStore {
@@ -306,10 +228,7 @@ export class OverlayStore {
 
   /** Content hash of the overlay (stable key order), recorded in split and export manifests. */
   hash(): string {
-    const ids = [...this.entries.keys()].sort();
-    const hash = createHash('sha256');
-    for (const id of ids) hash.update(JSON.stringify([id, sortKeys(this.entries.get(id)!)]) + '\n');
-    return hash.digest('hex');
+    return overlayHash(this.entries);
   }
 
   /** Resolves once every change so far is on disk (or has failed). */
@@ -344,7 +263,7 @@ export class OverlayStore {
           change = operate(entries);
           if (sameValue(change.before, change.after)) return;
           assertHeld();
-          await writeJsonAtomic(this.file, this.toFile(entries));
+          await writeJsonAtomic(this.file, overlayFileOf(entries, this.now()));
         },
         this.lockOptions,
       );
@@ -368,22 +287,4 @@ export class OverlayStore {
     if (ids.length === 0) return;
     for (const listener of this.externalListeners) listener(ids);
   }
-
-  private toFile(entries: OverlayEntries): OverlayFile {
-    const pairs: Record<string, PairOverlay> = {};
-    for (const id of [...entries.keys()].sort()) pairs[id] = entries.get(id)!;
-    return { format: OVERLAY_FORMAT, version: OVERLAY_VERSION, updatedAt: this.now().toISOString(), pairs };
-  }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
 }

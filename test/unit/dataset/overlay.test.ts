@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { QaPair } from '../../../src/dataset/model';
-import { OverlayFormatError, OverlayStore, overlayPath } from '../../../src/dataset/overlay';
+import { OverlayStore } from '../../../src/dataset/overlay';
+import { OverlayFormatError, overlayPath } from '../../../src/dataset/overlayFile';
 import { WorkspaceStore } from '../../../src/dataset/workspaceStore';
 
 const document = { id: 'd', collection: 'c', source: 's', file: 'c/d.xml' };

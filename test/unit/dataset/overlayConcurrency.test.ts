@@ -13,13 +13,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import type { PairOverlay } from '../../../src/dataset/model';
-import {
-  OverlayFormatError,
-  OverlayLockError,
-  OverlayStore,
-  overlayPath,
-  type OverlayStoreOptions,
-} from '../../../src/dataset/overlay';
+import { OverlayLockError, OverlayStore, type OverlayStoreOptions } from '../../../src/dataset/overlay';
+import { OverlayFormatError, overlayPath } from '../../../src/dataset/overlayFile';
 import { DatasetSession, type SessionChange } from '../../../src/dataset/view/session';
 import { WorkspaceStore } from '../../../src/dataset/workspaceStore';
 import { fixedClock, FIXED_NOW, Oracle, planOperations, runOp, type Op } from './overlayOps';
