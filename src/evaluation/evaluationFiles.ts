@@ -1,20 +1,37 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as v from 'valibot';
 import type { MetricValue } from '../protocol/metricsPanel';
+import {
+  COMPARISON_FORMAT,
+  comparisonFactsSchema,
+  countedGroupSchema,
+  formatSchema,
+  hygieneFlagSchema,
+  hygieneSchema,
+  isRecord,
+  METRICS_FORMAT,
+  metricEntrySchema,
+  metricsFactsSchema,
+  numberSchema,
+  objectSchema,
+  pairedEntrySchema,
+  typeName,
+  versionSchema,
+} from '../protocol/trainer/evaluationFiles';
 import { JsonSyntaxError, parseLocatedJson, pathText, type JsonPath, type LocatedJson } from './jsonDocument';
 
 /**
- * Tolerant readers for the evaluator's JSON outputs (contract #3; layout in docs/protocol.md "Evaluation outputs"):
- * every usable part is kept, and each problem is reported once as `file:line: what is wrong`.
+ * Tolerant readers for the evaluator's JSON outputs (contract #3; layout in docs/protocol.md "Evaluation outputs"),
+ * checked with the schemas of src/protocol/trainer/evaluationFiles.ts part by part: every usable part is kept, and
+ * each problem is reported once as `file:line: what is wrong`.
  */
 export interface Read<T> {
   value: T;
   problems: string[];
 }
 
-export const METRICS_FORMAT = 'medqa-eval-metrics';
-export const COMPARISON_FORMAT = 'medqa-eval-comparison';
-export const SUPPORTED_VERSION = 1;
+export { isRecord, typeName };
 
 export async function readText(file: string): Promise<string | string[]> {
   try {
@@ -28,14 +45,7 @@ export async function readText(file: string): Promise<string | string[]> {
   }
 }
 
-export const typeName = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Field checks on a located JSON document: each failed check adds `file:line: path …` and yields undefined. */
+/** Schema checks on a located JSON document: each issue adds `file:line: path message`, and the part is dropped. */
 class Checker {
   private readonly found: { line: number; text: string }[] = [];
   constructor(
@@ -48,38 +58,19 @@ class Checker {
     return [...this.found].sort((a, b) => a.line - b.line).map((p) => p.text);
   }
 
-  problem(path: JsonPath, message: string): void {
+  private problem(path: JsonPath, message: string): void {
     const line = this.doc.lineOf(path);
     this.found.push({ line, text: `${this.file}:${line}: ${pathText(path)} ${message}` });
   }
 
-  record(value: unknown, path: JsonPath): Record<string, unknown> | undefined {
-    if (isRecord(value)) return value;
-    this.problem(path, value === undefined ? 'is missing' : `must be an object, got ${typeName(value)}`);
-    return undefined;
-  }
-
-  number(value: unknown, path: JsonPath, nullable = false): number | null | undefined {
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    if (nullable && value === null) return null;
-    this.problem(
-      path,
-      value === undefined
-        ? 'is missing'
-        : `must be a number${nullable ? ' or null' : ''}, got ${typeName(value)}`,
-    );
-    return undefined;
-  }
-
-  interval(value: unknown, path: JsonPath): [number | null, number | null] | undefined {
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      value.every((v) => v === null || typeof v === 'number')
-    ) {
-      return value as [number | null, number | null];
+  /** The value at `path` if it passes `schema`, else undefined after noting each of its issues at its line. */
+  check<T>(schema: v.GenericSchema<unknown, T>, value: unknown, path: JsonPath): T | undefined {
+    const result = v.safeParse(schema, value);
+    if (result.success) return result.output;
+    for (const issue of result.issues) {
+      const inner = (issue.path ?? []).map((item) => item.key as string | number);
+      this.problem([...path, ...inner], issue.message);
     }
-    this.problem(path, value === undefined ? 'is missing' : 'must be [low, high] (numbers or null)');
     return undefined;
   }
 }
@@ -95,19 +86,11 @@ function locate(text: string, file: string): { doc?: LocatedJson; problems: stri
   }
 }
 
-function checkFormat(check: Checker, top: Record<string, unknown>, expected: string): boolean {
-  if (top.format !== expected) {
-    check.problem(['format'], `is ${JSON.stringify(top.format)}, expected "${expected}"`);
-    return false;
-  }
-  if (top.version !== SUPPORTED_VERSION) {
-    check.problem(
-      ['version'],
-      `is ${JSON.stringify(top.version)}; this MedQA Studio reads version ${SUPPORTED_VERSION}`,
-    );
-    return false;
-  }
-  return true;
+function checkFormat(check: Checker, top: Record<string, unknown>, format: string): boolean {
+  return (
+    check.check(formatSchema(format), top.format, ['format']) !== undefined &&
+    check.check(versionSchema, top.version, ['version']) !== undefined
+  );
 }
 
 export interface HygieneReport {
@@ -130,6 +113,7 @@ export interface MetricsDocument {
   runtime: { device: string | null; seconds: number | null } | null;
 }
 
+/** The metric entries of a group (every key but `n`); a broken entry is reported and left out. */
 function metricValues(
   check: Checker,
   group: Record<string, unknown>,
@@ -138,50 +122,40 @@ function metricValues(
   const values: Record<string, MetricValue> = {};
   for (const [name, entry] of Object.entries(group)) {
     if (name === 'n') continue;
-    const at = [...path, name];
-    const record = check.record(entry, at);
-    if (!record) continue;
-    const value = check.number(record.value, [...at, 'value'], true);
-    const ci = check.interval(record.ci, [...at, 'ci']);
-    if (value !== undefined && ci !== undefined) values[name] = { value, ci };
+    const metric = check.check(metricEntrySchema, entry, [...path, name]);
+    if (metric) values[name] = { value: metric.value, ci: metric.ci };
   }
   return values;
 }
 
 function hygieneReport(check: Checker, value: unknown): HygieneReport | null {
   if (value === undefined || value === null) return null;
-  const record = check.record(value, ['hygiene']);
-  const flags = record && check.record(record.flags, ['hygiene', 'flags']);
-  if (!record || !flags) return null;
-  const checked = check.number(record.checked, ['hygiene', 'checked']) ?? 0;
-  const flagged = check.number(record.flagged, ['hygiene', 'flagged']) ?? 0;
+  const record = check.check(hygieneSchema, value, ['hygiene']);
+  if (!record) return null;
+  const checked = check.check(numberSchema, record.checked, ['hygiene', 'checked']) ?? 0;
+  const flagged = check.check(numberSchema, record.flagged, ['hygiene', 'flagged']) ?? 0;
   const report: HygieneReport = { checked, flagged, flags: [] };
-  for (const [name, entry] of Object.entries(flags)) {
-    const at = ['hygiene', 'flags', name];
-    const flag = check.record(entry, at);
+  for (const [name, entry] of Object.entries(record.flags)) {
+    const flag = check.check(hygieneFlagSchema, entry, ['hygiene', 'flags', name]);
     if (!flag) continue;
-    const count = check.number(flag.count, [...at, 'count'], true);
-    if (count === undefined) continue;
-    const examples = Array.isArray(flag.examples) ? flag.examples.map(String) : [];
+    const examples = flag.examples.map(String);
     report.flags.push({
       name,
-      count,
+      count: flag.count,
       examples,
-      ...(typeof flag.note === 'string' ? { note: flag.note } : {}),
+      ...(flag.note !== undefined ? { note: flag.note } : {}),
     });
   }
   return report;
 }
-
-const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /**
  * A path recorded in a result file: `./…` and `../…` are relative to the file's folder (docs/protocol.md,
  * section 3); absolute paths and hub ids (`org/model`) are kept as written.
  */
 export function recordedPath(value: unknown, file: string): string | null {
-  const text = stringOrNull(value);
-  if (text === null) return null;
+  if (typeof value !== 'string') return null;
+  const text = value;
   const relative = text === '.' || text === '..' || text.startsWith('./') || text.startsWith('../');
   return relative ? path.resolve(path.dirname(file), text) : text;
 }
@@ -197,14 +171,16 @@ function addGrounding(
   byQtype: MetricsDocument['byQtype'],
 ): void {
   if (value === undefined || value === null) return;
-  const grounding = check.record(value, ['grounding']);
+  const grounding = check.check(objectSchema, value, ['grounding']);
   if (!grounding) return;
-  const groupOverall = check.record(grounding.overall, ['grounding', 'overall']);
+  const groupOverall = check.check(objectSchema, grounding.overall, ['grounding', 'overall']);
   if (groupOverall) Object.assign(overall, metricValues(check, groupOverall, ['grounding', 'overall']));
   const groups =
-    grounding.by_qtype === undefined ? {} : check.record(grounding.by_qtype, ['grounding', 'by_qtype']);
+    grounding.by_qtype === undefined
+      ? {}
+      : check.check(objectSchema, grounding.by_qtype, ['grounding', 'by_qtype']);
   for (const [qtype, group] of Object.entries(groups ?? {})) {
-    const record = check.record(group, ['grounding', 'by_qtype', qtype]);
+    const record = check.check(objectSchema, group, ['grounding', 'by_qtype', qtype]);
     const target = byQtype[qtype];
     if (record && target)
       Object.assign(target.metrics, metricValues(check, record, ['grounding', 'by_qtype', qtype]));
@@ -217,42 +193,43 @@ export async function readMetrics(file: string): Promise<Read<MetricsDocument | 
   return parseMetrics(text, file);
 }
 
+/** `by_qtype`: each group with its count and its metrics (groups without a count are reported and left out). */
+function qtypeGroups<T>(
+  check: Checker,
+  value: unknown,
+  metrics: (group: Record<string, unknown>, path: JsonPath) => Record<string, T>,
+): Record<string, { n: number; metrics: Record<string, T> }> {
+  const byQtype: Record<string, { n: number; metrics: Record<string, T> }> = {};
+  for (const [qtype, group] of Object.entries(check.check(objectSchema, value, ['by_qtype']) ?? {})) {
+    const record = check.check(countedGroupSchema, group, ['by_qtype', qtype]);
+    if (record) byQtype[qtype] = { n: record.n, metrics: metrics(record, ['by_qtype', qtype]) };
+  }
+  return byQtype;
+}
+
 export function parseMetrics(text: string, file: string): Read<MetricsDocument | null> {
   const { doc, problems } = locate(text, file);
   if (!doc) return { value: null, problems };
   const check = new Checker(file, doc);
-  const top = check.record(doc.value, []);
+  const top = check.check(objectSchema, doc.value, []);
   if (!top || !checkFormat(check, top, METRICS_FORMAT)) return { value: null, problems: check.problems };
-  const n = check.number(top.n, ['n']);
-  const overall = check.record(top.overall, ['overall']);
-  const byQtype: MetricsDocument['byQtype'] = {};
-  const groups = check.record(top.by_qtype, ['by_qtype']);
-  for (const [qtype, group] of Object.entries(groups ?? {})) {
-    const record = check.record(group, ['by_qtype', qtype]);
-    if (!record) continue;
-    const count = check.number(record.n, ['by_qtype', qtype, 'n']);
-    if (count == null) continue;
-    byQtype[qtype] = { n: count, metrics: metricValues(check, record, ['by_qtype', qtype]) };
-  }
-  const runtime = isRecord(top.runtime)
-    ? {
-        device: stringOrNull(top.runtime.device),
-        seconds: typeof top.runtime.seconds === 'number' ? top.runtime.seconds : null,
-      }
-    : null;
+  const n = check.check(numberSchema, top.n, ['n']);
+  const overall = check.check(objectSchema, top.overall, ['overall']);
+  const byQtype = qtypeGroups(check, top.by_qtype, (group, path) => metricValues(check, group, path));
   const overallValues = overall ? metricValues(check, overall, ['overall']) : {};
   addGrounding(check, top.grounding, overallValues, byQtype);
+  const facts = v.parse(metricsFactsSchema, top);
   const document: MetricsDocument = {
     n: n ?? 0,
-    total: typeof top.total === 'number' ? top.total : null,
-    cancelled: top.cancelled === true,
+    total: facts.total,
+    cancelled: facts.cancelled,
     overall: overallValues,
     byQtype,
     hygiene: hygieneReport(check, top.hygiene),
-    model: recordedPath(top.model, file),
-    adapter: recordedPath(top.adapter, file),
-    decoding: isRecord(top.decoding) ? top.decoding : null,
-    runtime,
+    model: recordedPath(facts.model, file),
+    adapter: recordedPath(facts.adapter, file),
+    decoding: facts.decoding,
+    runtime: facts.runtime,
   };
   return { value: n === undefined && !overall ? null : document, problems: check.problems };
 }
@@ -287,31 +264,31 @@ export interface ComparisonDocument {
 
 function pairedEntries(check: Checker, value: unknown, path: JsonPath): Record<string, PairedEntry> {
   const entries: Record<string, PairedEntry> = {};
-  const record = check.record(value, path);
-  for (const [name, entry] of Object.entries(record ?? {})) {
-    const at = [...path, name];
-    const fields = check.record(entry, at);
+  for (const [name, entry] of Object.entries(check.check(objectSchema, value, path) ?? {})) {
+    const fields = check.check(pairedEntrySchema, entry, [...path, name]);
     if (!fields) continue;
-    const base = check.number(fields.base, [...at, 'base'], true);
-    const candidate = check.number(fields.candidate, [...at, 'candidate'], true);
-    const absoluteChange = check.number(fields.absolute_change, [...at, 'absolute_change'], true);
-    const relativeChange = check.number(fields.relative_change, [...at, 'relative_change'], true);
-    const ci = check.interval(fields.ci, [...at, 'ci']);
-    const pValue = check.number(fields.p_value, [...at, 'p_value'], true);
-    if ([base, candidate, absoluteChange, relativeChange, ci, pValue].includes(undefined)) continue;
-    entries[name] = { base, candidate, absoluteChange, relativeChange, ci, pValue } as PairedEntry;
+    entries[name] = {
+      base: fields.base,
+      candidate: fields.candidate,
+      absoluteChange: fields.absolute_change,
+      relativeChange: fields.relative_change,
+      ci: fields.ci,
+      pValue: fields.p_value,
+    };
   }
   return entries;
 }
 
-function comparisonSide(value: unknown, file: string): ComparisonSide {
-  const side = isRecord(value) ? value : {};
+function comparisonSide(
+  side: v.InferOutput<typeof comparisonFactsSchema>['base'],
+  file: string,
+): ComparisonSide {
   return {
     dir: recordedPath(side.dir, file),
     model: recordedPath(side.model, file),
     adapter: recordedPath(side.adapter, file),
-    decodingHash: stringOrNull(side.decoding_hash),
-    n: typeof side.n === 'number' ? side.n : null,
+    decodingHash: side.decoding_hash,
+    n: side.n,
   };
 }
 
@@ -325,33 +302,22 @@ export function parseComparison(text: string, file: string): Read<ComparisonDocu
   const { doc, problems } = locate(text, file);
   if (!doc) return { value: null, problems };
   const check = new Checker(file, doc);
-  const top = check.record(doc.value, []);
+  const top = check.check(objectSchema, doc.value, []);
   if (!top || !checkFormat(check, top, COMPARISON_FORMAT)) return { value: null, problems: check.problems };
-  const n = check.number(top.n, ['n']);
-  const byQtype: ComparisonDocument['byQtype'] = {};
-  for (const [qtype, group] of Object.entries(check.record(top.by_qtype, ['by_qtype']) ?? {})) {
-    const record = check.record(group, ['by_qtype', qtype]);
-    const count = record && check.number(record.n, ['by_qtype', qtype, 'n']);
-    if (record && count != null)
-      byQtype[qtype] = {
-        n: count,
-        metrics: pairedEntries(check, record.metrics, ['by_qtype', qtype, 'metrics']),
-      };
-  }
-  const higherIsBetter: Record<string, boolean> = {};
-  if (isRecord(top.higher_is_better)) {
-    for (const [name, flag] of Object.entries(top.higher_is_better))
-      if (typeof flag === 'boolean') higherIsBetter[name] = flag;
-  }
+  const n = check.check(numberSchema, top.n, ['n']);
+  const byQtype = qtypeGroups(check, top.by_qtype, (group, path) =>
+    pairedEntries(check, group.metrics, [...path, 'metrics']),
+  );
+  const facts = v.parse(comparisonFactsSchema, top);
   const document: ComparisonDocument = {
     n: n ?? 0,
-    onlyInBase: typeof top.only_in_base === 'number' ? top.only_in_base : 0,
-    onlyInCandidate: typeof top.only_in_candidate === 'number' ? top.only_in_candidate : 0,
-    base: comparisonSide(top.base, file),
-    candidate: comparisonSide(top.candidate, file),
+    onlyInBase: facts.only_in_base,
+    onlyInCandidate: facts.only_in_candidate,
+    base: comparisonSide(facts.base, file),
+    candidate: comparisonSide(facts.candidate, file),
     metrics: pairedEntries(check, top.metrics, ['metrics']),
     byQtype,
-    higherIsBetter,
+    higherIsBetter: facts.higher_is_better,
   };
   return { value: n === undefined ? null : document, problems: check.problems };
 }
