@@ -5,6 +5,9 @@
 
 export type ExportFormat = 'csv' | 'markdown';
 
+/** The file extension of each export format. */
+export const EXPORT_EXTENSIONS: Readonly<Record<ExportFormat, string>> = { csv: 'csv', markdown: 'md' };
+
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled. Text that a
  * spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe; numbers stay numbers.

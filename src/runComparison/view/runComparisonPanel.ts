@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { ArtifactChange, ArtifactIndex } from '../../artifacts/artifactIndex';
 import { isWithin } from '../../artifacts/artifactPaths';
-import type { ExportFormat } from '../../util/tableText';
+import { EXPORT_EXTENSIONS, type ExportFormat } from '../../util/tableText';
 import type {
   ComparedEvaluation,
   ComparisonSort,
@@ -25,7 +25,6 @@ import { needsFirst } from '../../util/prerequisite';
 
 const RUNS_KEY = 'medqa.runComparison.runs';
 const VIEW_KEY = 'medqa.runComparison.view';
-const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', markdown: 'md' };
 
 /** What `medqa.runs.exportComparison` accepts (tests pass `outFile` to skip the save dialog). */
 export interface ComparisonExportRequest {
