@@ -38,8 +38,8 @@ export function activate(context: vscode.ExtensionContext): MedqaApi {
   const runs = registerRuns(services);
   registerRunComparison(services, runs.artifacts, (runDir) => runs.openDashboard(runDir));
   registerTraining(services, runs);
-  const grading = registerGrading(services, runs.registry);
-  registerEvaluation(services, grading, runs.registry);
+  const grading = registerGrading(services, runs.artifacts);
+  registerEvaluation(services, grading, runs.artifacts);
   const dataset = registerDataset(services);
   const retrieval = registerRetrieval(services, dataset);
   const inference = registerInference(services, runs, dataset, retrieval);

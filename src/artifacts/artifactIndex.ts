@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { evaluationHome, listEvaluations, type EvaluationEntry } from '../evaluation/evaluationFolder';
+import { adoptLegacyEvaluations } from '../evaluation/importedRuns';
 import { onnxRoot } from '../inference/exportIndex';
 import type { RunInfo, RunRegistry } from '../runs/registry';
 import { evaluationDirOfFile, isWithin, outermost } from './artifactPaths';
@@ -57,8 +58,13 @@ export class ArtifactIndex {
   }
 
   /** One run's evaluations (an imported run's are kept in the workspace), newest first. */
-  evaluationsOf(runDir: string): Promise<EvaluationEntry[]> {
-    return listEvaluations([this.evaluationHomeOf(runDir)]);
+  async evaluationsOf(runDir: string): Promise<EvaluationEntry[]> {
+    const home = this.evaluationHomeOf(runDir);
+    const root = this.workspaceRoot();
+    // An imported run's evaluations an older version kept by folder name move to its own folder first.
+    if (this.runs.get(runDir)?.source === 'huggingface' && root)
+      await adoptLegacyEvaluations(runDir, root).catch(() => 0);
+    return listEvaluations([home]);
   }
 
   /** The folders the watcher watches: the workspace, the runs directory, tracked runs and followed folders. */

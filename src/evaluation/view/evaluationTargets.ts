@@ -2,64 +2,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRunYaml } from '../../runs/runYaml';
-import type { RunInfo, RunRegistry } from '../../runs/registry';
-import { EVALUATIONS_DIR, evaluationHome, isEvaluationFolder, listEvaluations } from '../evaluationFolder';
-import { PLAYGROUND_DIR } from '../../inference/playgroundRecord';
+import { knownRuns, type ArtifactIndex } from '../../artifacts/artifactIndex';
+import type { RunRegistry } from '../../runs/registry';
+import { isEvaluationFolder } from '../evaluationFolder';
 import { needsFirst } from '../../util/prerequisite';
 import { modeLabel } from '../retrievalSide';
-import { adoptLegacyEvaluations, legacyImportedHomes } from '../importedRuns';
-import { pushAll } from '../../util/arrays';
-
-/**
- * The runs the one run registry knows (the runs folder and runs tracked elsewhere), so every picker lists the
- * same runs as the Runs and Checkpoints views.
- */
-export async function knownRuns(registry: RunRegistry): Promise<RunInfo[]> {
-  const runs = registry.list();
-  return runs.length > 0 ? runs : registry.refreshAll();
-}
-
-/** The folders whose `evaluations/` hold the known runs' evaluations (see `evaluationHome`). */
-export async function evaluationHomes(
-  registry: RunRegistry,
-  workspaceRoot: string | undefined,
-): Promise<string[]> {
-  const runs = await knownRuns(registry);
-  const homes = runs.flatMap((run) => {
-    try {
-      return [evaluationHome(run, workspaceRoot)];
-    } catch {
-      return [];
-    }
-  });
-  if (workspaceRoot) {
-    // Imported runs' evaluations from before their folders were keyed by path: moved to their run, or still listed.
-    for (const run of runs.filter((r) => r.source === 'huggingface'))
-      await adoptLegacyEvaluations(run.dir, workspaceRoot).catch(() => 0);
-    pushAll(homes, await legacyImportedHomes(workspaceRoot, homes));
-  }
-  // Also folders of the runs directory that hold evaluations without the run's own files (results copied in).
-  const runsDir = registry.directory;
-  if (runsDir) {
-    const entries = await fs.readdir(runsDir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const dir = path.join(runsDir, entry.name);
-      if (entry.isDirectory() && existsSync(path.join(dir, EVALUATIONS_DIR)) && !homes.includes(dir))
-        homes.push(dir);
-    }
-  }
-  // And the playground's saved exchanges (`.medqa/playground/<run>-<checkpoint>/evaluations/playground/`).
-  if (workspaceRoot) {
-    const playground = path.join(workspaceRoot, PLAYGROUND_DIR);
-    const entries = await fs.readdir(playground, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const dir = path.join(playground, entry.name);
-      if (entry.isDirectory() && existsSync(path.join(dir, EVALUATIONS_DIR)) && !homes.includes(dir))
-        homes.push(dir);
-    }
-  }
-  return homes;
-}
 
 export interface CheckpointTarget {
   checkpoint: string;
@@ -177,18 +124,13 @@ export function evaluationDirOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-/** Lets the user choose among `<runsDirectory>/*\/evaluations/*` (optionally one run's only). */
+/** Lets the user choose among the evaluations the artefact index lists (optionally one run's only). */
 export async function pickEvaluation(
-  registry: RunRegistry,
-  workspaceRoot: string | undefined,
+  artifacts: ArtifactIndex,
   onlyRun?: string,
   title = 'Show which evaluation?',
 ): Promise<string | undefined> {
-  const only = onlyRun ? registry.get(onlyRun) : undefined;
-  const runDirs = onlyRun
-    ? [only ? evaluationHome(only, workspaceRoot) : onlyRun]
-    : await evaluationHomes(registry, workspaceRoot);
-  const entries = await listEvaluations(runDirs);
+  const entries = onlyRun ? await artifacts.evaluationsOf(onlyRun) : await artifacts.evaluations();
   if (entries.length === 0) {
     throw needsFirst(
       'evaluateCheckpoint',

@@ -10,11 +10,10 @@ import type {
 } from '../../protocol/metricsPanel';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { ExtensionServices } from '../../vscode/services';
-import type { RunRegistry } from '../../runs/registry';
-import { listEvaluations, loadEvaluation, sideDir } from '../evaluationFolder';
+import type { ArtifactIndex } from '../../artifacts/artifactIndex';
+import { loadEvaluation, sideDir } from '../evaluationFolder';
 import { exportEvaluation } from '../export';
 import type { ExportFormat } from '../../util/tableText';
-import { evaluationHomes } from './evaluationTargets';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseMetricsMessage } from '../panelMessages';
 import { modeLabel } from '../retrievalSide';
@@ -54,8 +53,8 @@ export async function writeExport(
  */
 export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   private evaluationDir: string | undefined;
-  private watcher: vscode.Disposable | undefined;
-  private refreshTimer: NodeJS.Timeout | undefined;
+  /** Keeps the folder on screen watched (it may lie outside the runs) while the panel is open. */
+  private following: { dispose(): void } | undefined;
 
   constructor(
     private readonly services: ExtensionServices,
@@ -65,10 +64,17 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
       id?: string,
     ) => Promise<unknown>,
     private readonly grades: HumanGrades,
-    private readonly registry: RunRegistry,
+    private readonly artifacts: ArtifactIndex,
   ) {
     super(services.context, 'metrics', 'MedQA Metrics');
-    services.context.subscriptions.push(grades.onDidChange(() => void this.pushState()));
+    services.context.subscriptions.push(
+      grades.onDidChange(() => void this.pushState()),
+      // Results written while the panel is open (an evaluation still running, or re-run) show up by themselves.
+      artifacts.onDidChange((change) => {
+        const files = this.shown ? change.evaluations.get(path.resolve(this.shown)) : undefined;
+        if (files?.some((file) => file.endsWith('.json'))) void this.pushState();
+      }),
+    );
     const remembered = services.context.workspaceState.get<string>(SHOWN_KEY);
     this.evaluationDir = remembered && existsSync(remembered) ? remembered : undefined;
   }
@@ -90,37 +96,24 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
     this.watch();
   }
 
-  /** Results written while the panel is open (an evaluation still running, or re-run) show up by themselves. */
+  /** The artefact index watches the folder on screen while the panel is open, wherever the folder lies. */
   private watch(): void {
-    this.watcher?.dispose();
-    this.watcher = undefined;
-    if (!this.evaluationDir || !this.panel) return;
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(this.evaluationDir), '**/*.json'),
-    );
-    const refresh = () => {
-      if (this.refreshTimer) clearTimeout(this.refreshTimer);
-      this.refreshTimer = setTimeout(() => void this.pushState(), 300);
-    };
-    watcher.onDidCreate(refresh);
-    watcher.onDidChange(refresh);
-    watcher.onDidDelete(refresh);
-    this.watcher = watcher;
+    this.following?.dispose();
+    this.following = this.evaluationDir && this.panel ? this.artifacts.follow(this.evaluationDir) : undefined;
   }
 
   protected override attach(panel: vscode.WebviewPanel): void {
     super.attach(panel);
     this.watch();
     panel.onDidDispose(() => {
-      this.watcher?.dispose();
-      this.watcher = undefined;
+      this.following?.dispose();
+      this.following = undefined;
     });
   }
 
   protected async state(): Promise<MetricsPanelState> {
-    const runDirs = await evaluationHomes(this.registry, this.services.workspaceRoot());
     // The folder on screen may belong to a run the registry does not list (a copied evaluation).
-    const entries = await listEvaluations(runDirs);
+    const entries = await this.artifacts.evaluations();
     const dir = this.evaluationDir;
     const evaluations = entries.map((e) => ({
       dir: e.dir,
@@ -157,8 +150,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   private async isListed(dir: string): Promise<boolean> {
     const resolved = path.resolve(dir);
     if (this.evaluationDir && path.resolve(this.evaluationDir) === resolved) return true;
-    const runDirs = await evaluationHomes(this.registry, this.services.workspaceRoot());
-    return (await listEvaluations(runDirs)).some((e) => path.resolve(e.dir) === resolved);
+    return (await this.artifacts.evaluations()).some((e) => path.resolve(e.dir) === resolved);
   }
 
   protected async onMessage(message: MetricsPanelRequest): Promise<void> {
@@ -229,8 +221,7 @@ export class MetricsPanel extends WebviewPanelHost<'metrics'> {
   }
 
   override dispose(): void {
-    this.watcher?.dispose();
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.following?.dispose();
     super.dispose();
   }
 }

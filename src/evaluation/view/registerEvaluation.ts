@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { EvaluationSide } from '../../protocol/metricsPanel';
-import type { RunRegistry } from '../../runs/registry';
+import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { ExtensionServices } from '../../vscode/services';
 import { exportRequest } from '../../vscode/exportFormat';
 import { SIDES } from '../evaluationFolder';
@@ -33,14 +33,15 @@ function predictionsTarget(arg: unknown): { dir?: string; side?: EvaluationSide;
 export function registerEvaluation(
   services: ExtensionServices,
   grades: HumanGrades,
-  registry: RunRegistry,
+  artifacts: ArtifactIndex,
 ): void {
   const { context } = services;
+  const registry = artifacts.runs;
   const panel = new MetricsPanel(
     services,
     (dir, side, id) => openPredictions(services, dir, side, id),
     grades,
-    registry,
+    artifacts,
   );
   context.subscriptions.push(
     panel,
@@ -51,7 +52,7 @@ export function registerEvaluation(
   const chooseEvaluation = async (arg: unknown, title: string): Promise<string | undefined> => {
     const given = evaluationDirOf(arg);
     if (given) return requireEvaluationFolder(given);
-    return panel.shown ?? (await pickEvaluation(registry, services.workspaceRoot(), undefined, title));
+    return panel.shown ?? (await pickEvaluation(artifacts, undefined, title));
   };
 
   services.registerCommand(Commands.evaluationEvaluateCheckpoint, (arg?: unknown) =>
@@ -66,11 +67,7 @@ export function registerEvaluation(
     const given = evaluationDirOf(arg);
     const dir = given
       ? requireEvaluationFolder(given)
-      : await pickEvaluation(
-          registry,
-          services.workspaceRoot(),
-          typeof runDir === 'string' ? runDir : undefined,
-        );
+      : await pickEvaluation(artifacts, typeof runDir === 'string' ? runDir : undefined);
     if (!dir) return undefined;
     panel.showEvaluation(dir);
     return dir;

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { ExtensionServices } from '../../vscode/services';
+import { watchDebounced } from '../../vscode/fileWatcher';
 import { GradeStore } from '../gradeFiles';
 import { emptyBook, GRADES_DIR, resolveGrader, type GradeBook, type StoreRecord } from '../gradeStore';
 import { loadGradedEvaluation, type GradedEvaluation } from '../gradedEvaluation';
@@ -24,30 +26,29 @@ export class GradeService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
-  private timer: NodeJS.Timeout | undefined;
   private store: GradeStore | undefined;
-  private forceChange = false;
 
-  constructor(private readonly services: ExtensionServices) {
+  constructor(
+    private readonly services: ExtensionServices,
+    artifacts: ArtifactIndex,
+  ) {
     const root = services.workspaceRoot();
     if (root) {
-      const grades = vscode.workspace.createFileSystemWatcher(
-        new vscode.RelativePattern(vscode.Uri.file(root), `${GRADES_DIR.split(path.sep).join('/')}/*.jsonl`),
-      );
-      const predictions = vscode.workspace.createFileSystemWatcher(
-        new vscode.RelativePattern(vscode.Uri.file(root), '**/{base,adapter}/predictions.jsonl'),
-      );
-      for (const event of [grades.onDidCreate, grades.onDidChange, grades.onDidDelete])
-        this.disposables.push(event(() => this.scheduleReload()));
-      for (const event of [predictions.onDidCreate, predictions.onDidChange, predictions.onDidDelete])
-        this.disposables.push(
-          event((uri) => {
-            this.evaluations.delete(path.dirname(path.dirname(uri.fsPath)));
-            this.scheduleReload(true);
-          }),
-        );
-      this.disposables.push(grades, predictions);
+      const glob = `${GRADES_DIR.split(path.sep).join('/')}/*.jsonl`;
+      const options = { delayMs: RELOAD_DELAY_MS, restart: true };
+      this.disposables.push(watchDebounced(root, glob, options, () => this.reloadNow(false)));
     }
+    // An evaluation whose answers changed (re-run, or written by another window) is read again.
+    this.disposables.push(
+      artifacts.onDidChange((change) => {
+        const changed = [...change.evaluations].filter(([, files]) =>
+          files.some((file) => path.basename(file) === 'predictions.jsonl' && isSideFile(file)),
+        );
+        if (changed.length === 0) return;
+        for (const [dir] of changed) this.evaluations.delete(dir);
+        this.reloadNow(true);
+      }),
+    );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('medqa.grading.grader')) this.changed.fire();
@@ -102,19 +103,13 @@ export class GradeService implements vscode.Disposable {
     return book;
   }
 
-  /** `force`: an evaluation changed, so views redraw even when no grade did. */
-  private scheduleReload(force = false): void {
-    this.forceChange ||= force;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      const before = this.book;
-      const forced = this.forceChange;
-      this.forceChange = false;
-      this.loaded = this.reload();
-      void this.loaded.then((book) => {
-        if (forced || book !== before) this.changed.fire();
-      });
-    }, RELOAD_DELAY_MS);
+  /** Reads what the grade files gained; `force`: an evaluation changed, so views redraw even when no grade did. */
+  private reloadNow(force: boolean): void {
+    const before = this.book;
+    this.loaded = this.reload();
+    void this.loaded.then((book) => {
+      if (force || book !== before) this.changed.fire();
+    });
   }
 
   private async reload(): Promise<GradeBook> {
@@ -141,7 +136,12 @@ export class GradeService implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** `<evaluation>/{base,adapter}/<file>`: the answers the grades are about. */
+function isSideFile(file: string): boolean {
+  const side = path.basename(path.dirname(file));
+  return side === 'base' || side === 'adapter';
 }

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
-import { evaluationHome, listEvaluations } from '../../evaluation/evaluationFolder';
 import type { ExportFormat } from '../../util/tableText';
 import {
   checkpointOf,
@@ -11,7 +10,7 @@ import {
 } from '../../evaluation/view/evaluationTargets';
 import type { EvaluationSide, GradeSummary } from '../../protocol/metricsPanel';
 import type { GradeFlag, GradeValue } from '../../protocol/gradingPanel';
-import type { RunRegistry } from '../../runs/registry';
+import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { ExtensionServices } from '../../vscode/services';
 import { exportRequest } from '../../vscode/exportFormat';
 import { shownGrade } from '../answersDocument';
@@ -33,7 +32,6 @@ import { GradeLensProvider, type AnswerTarget } from './gradeLenses';
 import { GradeService } from './gradeService';
 import { GradingPanel } from './gradingPanel';
 import { needsFirst } from '../../util/prerequisite';
-import { adoptLegacyEvaluations } from '../../evaluation/importedRuns';
 
 /** What other features (the Metrics panel) and tests use of grading. */
 export interface GradingApi {
@@ -61,17 +59,16 @@ function answerTarget(arg: unknown): AnswerTarget | undefined {
   return undefined;
 }
 
-export function registerGrading(services: ExtensionServices, registry: RunRegistry): GradingApi {
+export function registerGrading(services: ExtensionServices, artifacts: ArtifactIndex): GradingApi {
   const { context } = services;
-  const grades = new GradeService(services);
+  const grades = new GradeService(services, artifacts);
   const documents = new AnswerDocuments(grades);
   const lenses = new GradeLensProvider(grades, documents);
   const compare = {
     withReference: (dir: string, side: EvaluationSide, id: string) =>
       compareWithReference(grades, dir, side, id),
     baseVsAdapter: (dir: string, id: string) => compareBaseVsFineTuned(grades, dir, id),
-    pickEvaluation: () =>
-      pickEvaluation(registry, services.workspaceRoot(), undefined, 'Grade the answers of which evaluation?'),
+    pickEvaluation: () => pickEvaluation(artifacts, undefined, 'Grade the answers of which evaluation?'),
   };
   const panel = new GradingPanel(services, grades, compare);
   const lensSelector: vscode.DocumentSelector = [
@@ -100,12 +97,7 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         ? (arg as { runDir: string }).runDir
         : undefined);
     if (checkpoint) {
-      const run: { dir: string; source?: string } = registry.get(checkpoint.runDir) ?? {
-        dir: checkpoint.runDir,
-      };
-      const root = services.workspaceRoot();
-      if (run.source === 'huggingface' && root) await adoptLegacyEvaluations(run.dir, root).catch(() => 0);
-      const entries = (await listEvaluations([evaluationHome(run, root)])).filter(
+      const entries = (await artifacts.evaluationsOf(checkpoint.runDir)).filter(
         (e) => e.record && path.resolve(e.dir, e.record.checkpoint) === path.resolve(checkpoint.checkpoint),
       );
       if (entries.length === 0)
@@ -116,9 +108,7 @@ export function registerGrading(services: ExtensionServices, registry: RunRegist
         );
       if (entries.length === 1) return entries[0].dir;
     }
-    return (
-      (!runDir && panel.shown) || (await pickEvaluation(registry, services.workspaceRoot(), runDir, title))
-    );
+    return (!runDir && panel.shown) || (await pickEvaluation(artifacts, runDir, title));
   };
 
   const sessionFor = async (target: AnswerTarget): Promise<GradingSession> => {
