@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { EvaluationSide } from '../protocol/metricsPanel';
 import type {
   AnswerSlot,
-  AnswerView,
   F1Band,
   GradeFlag,
   GradeValue,
-  GradeView,
   GradingFilter,
   GradingMode,
   GradingPanelState,
@@ -20,16 +17,11 @@ import {
   type PreferenceRecord,
 } from './gradeStore';
 import type { GradableAnswer, GradableExample, GradedEvaluation } from './gradedEvaluation';
-import { sourcesOf } from './answerSources';
+import { blindOrder, SIDE_LABELS, viewOfExample } from './exampleView';
 
-export const SIDE_LABELS: Record<EvaluationSide, string> = { adapter: 'Fine-tuned', base: 'Base model' };
+export { blindOrder, SIDE_LABELS } from './exampleView';
+
 export const DEFAULT_FILTER: GradingFilter = { status: 'all', qtype: null, f1Band: 'all', order: 'file' };
-
-/** The sides shown as A and B for one example: a hash of seed and id, so the same seed gives the same order. */
-export function blindOrder(seed: number, exampleId: string): { A: EvaluationSide; B: EvaluationSide } {
-  const byte = createHash('sha256').update(`${seed}\0${exampleId}`).digest()[0];
-  return byte % 2 === 0 ? { A: 'adapter', B: 'base' } : { A: 'base', B: 'adapter' };
-}
 
 const F1_BANDS: Record<F1Band, (f1: number) => boolean> = {
   all: () => true,
@@ -38,10 +30,6 @@ const F1_BANDS: Record<F1Band, (f1: number) => boolean> = {
   '30to50': (f1) => f1 >= 30 && f1 < 50,
   ge50: (f1) => f1 >= 50,
 };
-
-function view(record: GradeRecord | undefined): GradeView | null {
-  return record ? { grade: record.grade, flags: record.flags, comment: record.comment, at: record.at } : null;
-}
 
 /**
  * One grader's pass over one evaluation: which example is shown, filters, mode, and what each action writes.
@@ -109,7 +97,8 @@ export class GradingSession {
     return slot;
   }
 
-  private gradeOf(book: GradeBook, answer: GradableAnswer): ReturnType<typeof gradeOf> {
+  /** This grader's grade of an answer in the current mode (blind grades in blind mode). */
+  gradeOf(book: GradeBook, answer: GradableAnswer): ReturnType<typeof gradeOf> {
     return gradeOf(book, this.grader, answer.identity, this.mode === 'blind');
   }
 
@@ -118,7 +107,8 @@ export class GradingSession {
     return answer !== undefined && this.gradeOf(book, answer).current?.grade != null;
   }
 
-  private preference(book: GradeBook, example: GradableExample): PreferenceRecord | undefined {
+  /** This grader's blind preference between the example's two answers. */
+  preference(book: GradeBook, example: GradableExample): PreferenceRecord | undefined {
     const { base, adapter } = example.answers;
     if (!base || !adapter) return undefined;
     return book.preferences.get(this.grader)?.get(
@@ -278,26 +268,6 @@ export class GradingSession {
     };
   }
 
-  private answerView(
-    book: GradeBook,
-    slot: AnswerSlot,
-    side: EvaluationSide,
-    answer: GradableAnswer,
-    gradable: boolean,
-  ): AnswerView {
-    const { current, stale } = this.gradeOf(book, answer);
-    const blind = slot === 'A' || slot === 'B';
-    return {
-      slot,
-      label: blind ? `Answer ${slot}` : SIDE_LABELS[side],
-      text: answer.text,
-      f1: blind ? null : answer.f1,
-      grade: view(current),
-      stale: view(stale),
-      gradable,
-    };
-  }
-
   /** The panel's whole state (blind mode never puts a side name or an F1 of A/B in it before the reveal). */
   state(book: GradeBook, problems: string[]): GradingPanelState {
     const shown = this.visible(book);
@@ -305,45 +275,7 @@ export class GradingSession {
     const relevant = this.evaluation.examples.filter((e) =>
       this.mode === 'blind' ? e.answers.base && e.answers.adapter : e.answers[this.side],
     );
-    let exampleView: GradingPanelState['example'] = null;
-    if (example) {
-      const answers: AnswerView[] = [];
-      let blind: NonNullable<GradingPanelState['example']>['blind'] = null;
-      if (this.mode === 'blind') {
-        const order = blindOrder(this.blindSeed, example.id);
-        for (const slot of ['A', 'B'] as const)
-          answers.push(
-            this.answerView(book, slot, order[slot], example.answers[order[slot]] as GradableAnswer, true),
-          );
-        const preference = this.preference(book, example);
-        blind = {
-          canPrefer: answers.every((a) => a.grade?.grade != null),
-          preference: preference?.preference ?? null,
-          revealed: preference ? order : null,
-        };
-      } else {
-        const other: EvaluationSide = this.side === 'adapter' ? 'base' : 'adapter';
-        answers.push(
-          this.answerView(book, this.side, this.side, example.answers[this.side] as GradableAnswer, true),
-        );
-        const context = example.answers[other];
-        if (context) answers.push(this.answerView(book, other, other, context, false));
-      }
-      exampleView = {
-        id: example.id,
-        question: example.question,
-        qtype: example.qtype,
-        reference: example.reference,
-        answers,
-        sources: sourcesOf(
-          answers.map((view) => ({
-            label: view.label,
-            answer: example.answers[this.sideOf(view.slot, example)],
-          })),
-        ),
-        blind,
-      };
-    }
+    const exampleView = example ? viewOfExample(this, book, example) : null;
     return {
       evaluation: { dir: this.evaluation.dir, title: this.evaluation.title, sides: this.evaluation.sides },
       grader: this.grader,
