@@ -14,7 +14,6 @@ import {
   type ComparisonDocument,
   type MetricsDocument,
 } from './evaluationFiles';
-import { formatMetric } from './format';
 import { buildTables } from './tables';
 import { RETRIEVAL_COMPARISON_DIR, RETRIEVAL_SIDE_DIR, modeLabel, type RagSettings } from './retrievalSide';
 import { withRetrieval } from './retrievalTables';
@@ -173,12 +172,16 @@ function emptyRetrieval(index: string | null, error: string | null): RetrievalSu
   return { side: null, index, paired: false, n: null, error };
 }
 
-/** Everything the Metrics panel and the exports show for one evaluation folder; unreadable parts become problems. */
-export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
-  const record = await readEvaluationRecord(dir);
-  const problems: string[] = [];
-  const notes: string[] = [];
-  const metrics: Partial<Record<EvaluationSide, MetricsDocument>> = {};
+type SideMetrics = Partial<Record<EvaluationSide, MetricsDocument>>;
+
+/** Each side's metrics.json (a side still running has none yet, which is not a problem). */
+async function loadSides(
+  dir: string,
+  record: EvaluationRecord | undefined,
+  problems: string[],
+  notes: string[],
+): Promise<{ metrics: SideMetrics; sides: Record<EvaluationSide, SideInfo | null> }> {
+  const metrics: SideMetrics = {};
   const sides: Record<EvaluationSide, SideInfo | null> = { base: null, adapter: null };
   for (const side of SIDES) {
     const folder = sideDir(dir, side);
@@ -196,16 +199,16 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
     metrics[side] = read.value;
     sides[side] = sideInfo(read.value, predictions);
   }
-  const comparisonFile = path.join(dir, COMPARISON_FILE);
-  const comparison = existsSync(comparisonFile) ? await readComparison(comparisonFile) : undefined;
-  if (comparison) pushAll(problems, comparison.problems);
-  const retrieval = await loadRetrievalSide(dir, record, problems, notes);
-  const tables = withRetrieval(
-    buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null),
-    retrieval.metrics,
-    retrieval.versus,
-  );
+  return { metrics, sides };
+}
 
+/** What the reader should know about how the sides compare: cancelled sides, unpaired answers, other decoding. */
+function pairingNotes(
+  metrics: SideMetrics,
+  sides: Record<EvaluationSide, SideInfo | null>,
+  paired: ComparisonDocument | null | undefined,
+): string[] {
+  const notes: string[] = [];
   for (const side of SIDES) {
     const info = sides[side];
     if (info?.cancelled) {
@@ -214,7 +217,6 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
       );
     }
   }
-  const paired = comparison?.value;
   if (paired && (paired.onlyInBase > 0 || paired.onlyInCandidate > 0)) {
     notes.push(
       `Compared on the ${paired.n} examples both models answered (${paired.onlyInBase} only in base, ${paired.onlyInCandidate} only in fine-tuned).`,
@@ -231,7 +233,25 @@ export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
   }
   if (!metrics.base && !paired && metrics.adapter)
     notes.push('Only the fine-tuned model was evaluated (no base model to compare with).');
+  return notes;
+}
 
+/** Everything the Metrics panel and the exports show for one evaluation folder; unreadable parts become problems. */
+export async function loadEvaluation(dir: string): Promise<EvaluationSummary> {
+  const record = await readEvaluationRecord(dir);
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const { metrics, sides } = await loadSides(dir, record, problems, notes);
+  const comparisonFile = path.join(dir, COMPARISON_FILE);
+  const comparison = existsSync(comparisonFile) ? await readComparison(comparisonFile) : undefined;
+  if (comparison) pushAll(problems, comparison.problems);
+  const retrieval = await loadRetrievalSide(dir, record, problems, notes);
+  const tables = withRetrieval(
+    buildTables(metrics.base ?? null, metrics.adapter ?? null, comparison?.value ?? null),
+    retrieval.metrics,
+    retrieval.versus,
+  );
+  pushAll(notes, pairingNotes(metrics, sides, comparison?.value));
   const hygiene: HygieneSummary[] = [];
   for (const side of SIDES) {
     const report = metrics[side]?.hygiene;
@@ -310,15 +330,4 @@ export async function listEvaluations(runDirs: readonly string[]): Promise<Evalu
     }
   }
   return entries.sort((a, b) => b.createdAt - a.createdAt || b.dir.localeCompare(a.dir));
-}
-
-/** One line for pickers: "F1 12.3 → 45.6 (+33.3)" from a loaded summary. */
-export function headline(summary: EvaluationSummary, metric = 'f1'): string {
-  const row = summary.overall.find((r) => r.metric === metric) ?? summary.overall[0];
-  if (!row) return '';
-  const name = row.metric === 'f1' ? 'F1' : row.metric;
-  if (row.base && row.adapter)
-    return `${name} ${formatMetric(row.metric, row.base.value)} → ${formatMetric(row.metric, row.adapter.value)}`;
-  const only = row.adapter ?? row.base;
-  return only ? `${name} ${formatMetric(row.metric, only.value)}` : '';
 }
