@@ -3,6 +3,7 @@
  * shows up here without a reload. Our own writes trigger it too; the store then finds nothing changed and stays quiet.
  */
 import * as vscode from 'vscode';
+import { watchDebounced } from '../../vscode/fileWatcher';
 import type { DatasetSession } from './session';
 
 /** Bursts (a checkout rewriting the file, the temp file and rename of an atomic write) become one reload. */
@@ -10,10 +11,6 @@ const DEBOUNCE_MS = 300;
 
 export function watchOverlayFile(session: DatasetSession, log: vscode.LogOutputChannel): vscode.Disposable {
   if (!session.workspaceDir) return new vscode.Disposable(() => undefined);
-  const watcher = vscode.workspace.createFileSystemWatcher(
-    new vscode.RelativePattern(vscode.Uri.file(session.workspaceDir), '.medqa/overlay.json'),
-  );
-  let timer: NodeJS.Timeout | undefined;
   let lastProblem: string | undefined;
   const reload = async () => {
     try {
@@ -32,18 +29,12 @@ export function watchOverlayFile(session: DatasetSession, log: vscode.LogOutputC
       lastProblem = message;
     }
   };
-  const schedule = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
+  return watchDebounced(
+    session.workspaceDir,
+    '.medqa/overlay.json',
+    { delayMs: DEBOUNCE_MS, restart: true },
+    () => {
       void reload();
-    }, DEBOUNCE_MS);
-  };
-  return vscode.Disposable.from(
-    watcher,
-    watcher.onDidChange(schedule),
-    watcher.onDidCreate(schedule),
-    watcher.onDidDelete(schedule),
-    new vscode.Disposable(() => timer && clearTimeout(timer)),
+    },
   );
 }
