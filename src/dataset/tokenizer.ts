@@ -9,9 +9,10 @@
  * benchmark check that both paths give identical counts.
  */
 import { Template } from '@huggingface/jinja';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { existsSync, promises as fs } from 'node:fs';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { readTokenizerFolder } from '../util/tokenizerFolder';
 
 import type { ChatMessage } from '../protocol/chat';
 
@@ -190,28 +191,18 @@ export class ChatTokenizer {
 
   /** Loads `<dir>/tokenizer.json`, `tokenizer_config.json` and the chat template (chat_template.jinja or the config). */
   static async load(dir: string): Promise<ChatTokenizer> {
-    const jsonPath = path.join(dir, 'tokenizer.json');
-    if (!existsSync(jsonPath)) {
+    if (!existsSync(path.join(dir, 'tokenizer.json'))) {
       throw new Error(
         `No tokenizer.json in ${dir}; point --tokenizer (or medqa.tokenizerPath) at a tokenizer folder.`,
       );
     }
-    const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as TokenizerJson;
-    const configPath = path.join(dir, 'tokenizer_config.json');
-    const config = existsSync(configPath)
-      ? (JSON.parse(await fs.readFile(configPath, 'utf8')) as {
-          chat_template?: unknown;
-          eos_token?: unknown;
-        })
-      : {};
-    const templatePath = path.join(dir, 'chat_template.jinja');
-    let templateText: string | undefined;
-    if (existsSync(templatePath)) templateText = await fs.readFile(templatePath, 'utf8');
-    else if (typeof config.chat_template === 'string') templateText = config.chat_template;
+    const { json, config, tokenizer, templateText } = await readTokenizerFolder(dir, {
+      configOptional: true,
+    });
     if (!templateText)
       throw new Error(`${dir} has no chat template (chat_template.jinja or tokenizer_config.json).`);
     const eos = typeof config.eos_token === 'string' ? config.eos_token : '<|im_end|>';
-    return new ChatTokenizer(dir, new Tokenizer(json, config), json, templateText, eos);
+    return new ChatTokenizer(dir, tokenizer, json as TokenizerJson, templateText, eos);
   }
 
   /** True when counts use the memoised byte-level path (identical results, faster). */

@@ -5,13 +5,10 @@
  * `tokenizer(text, add_special_tokens=False)`; see trainer/medqa_trainer/generation.py). No vscode import.
  */
 import { Template } from '@huggingface/jinja';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import type { ChatMessage } from '../protocol/inferenceWorker';
+import { readTokenizerFolder } from '../util/tokenizerFolder';
 import { ExportError } from './exportReader';
-
-type TokenizerConfig = Record<string, unknown> & { chat_template?: unknown };
 
 /** `"<|im_end|>"` or `{"content": "<|im_end|>", …}` (both appear in tokenizer_config.json). */
 function tokenText(value: unknown): string | undefined {
@@ -33,13 +30,7 @@ export class ChatPrompt {
   ) {}
 
   static async load(dir: string): Promise<ChatPrompt> {
-    const tokenizerJson = JSON.parse(await fs.readFile(path.join(dir, 'tokenizer.json'), 'utf8')) as object;
-    const configFile = path.join(dir, 'tokenizer_config.json');
-    const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as TokenizerConfig;
-    const templateFile = path.join(dir, 'chat_template.jinja');
-    const templateText = await fs
-      .readFile(templateFile, 'utf8')
-      .catch(() => (typeof config.chat_template === 'string' ? config.chat_template : undefined));
+    const { config, configFile, templateFile, templateText, tokenizer } = await readTokenizerFolder(dir);
     if (!templateText) {
       throw new ExportError(
         `the export has no chat template (neither ${templateFile} nor chat_template in ${configFile})`,
@@ -52,7 +43,7 @@ export class ChatPrompt {
       if (text !== undefined) specialTokens[key] = text;
     }
     return new ChatPrompt(
-      new Tokenizer(tokenizerJson, config),
+      tokenizer,
       new Template(templateText),
       specialTokens,
       templateText.includes('enable_thinking'),
