@@ -8,6 +8,7 @@ import { Commands } from '../../commands';
 import type { CuratedPair } from '../overlay';
 import { ancestry, buildGroupIndex, type GroupData, type GroupIndex, type Grouping } from './pairGroups';
 import type { DatasetSession } from './session';
+import { TreeNode } from '../../vscode/treeNode';
 
 const GROUPING_KEY = 'medqa.qaPairs.grouping';
 const count = (n: number) => n.toLocaleString('en-US');
@@ -16,14 +17,6 @@ const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' :
 interface CurationCounts {
   flagged: number;
   excluded: number;
-}
-
-/** One base for every node: id (unique in the tree), parent, its tree item and its children. */
-export abstract class TreeNode {
-  abstract readonly id: string;
-  abstract readonly parent: TreeNode | undefined;
-  abstract treeItem(): vscode.TreeItem;
-  abstract children(): TreeNode[];
 }
 
 const groupIcons: Record<GroupData['kind'], string> = {

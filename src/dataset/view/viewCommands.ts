@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { fmt, type DatasetCommandContext } from './commandContext';
 import { openPair } from './pairDocuments';
 import type { Grouping } from './pairGroups';
-import type { PairTreeProvider, TreeNode } from './pairTree';
+import type { PairTreeProvider } from './pairTree';
+import type { TreeNode } from '../../vscode/treeNode';
 import { showPairSearch } from './searchPick';
 import type { DatasetSession } from './session';
 

@@ -16,7 +16,7 @@ import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSum
 import { addTiming, estimateExport, formatSeconds, readTimings, type ExportTiming } from '../exportProgress';
 import { ExportTracker } from '../exportTracker';
 import { modelParameters, ONNX_EXPORT, runJob, type ExportJob } from './exportOnnx';
-import type { OnnxExports } from './onnxExports';
+import type { ExportCatalog } from '../../artifacts/exportCatalog';
 
 /** What tests (and the playground) may pass instead of answering prompts. */
 export interface ExportOptions {
@@ -61,7 +61,7 @@ const TIMINGS_KEY = 'medqa.onnxExport.timings';
 async function planExport(
   services: ExtensionServices,
   registry: RunRegistry,
-  exports: OnnxExports,
+  exports: ExportCatalog,
   arg: unknown,
 ): Promise<ExportPlan | undefined> {
   const root = services.workspaceRoot();
@@ -246,7 +246,7 @@ function announce(plan: ExportPlan, output: vscode.OutputChannel, started: numbe
 export async function exportCheckpoint(
   services: ExtensionServices,
   registry: RunRegistry,
-  exports: OnnxExports,
+  exports: ExportCatalog,
   output: vscode.OutputChannel,
   arg: unknown,
 ): Promise<ExportResult | undefined> {

@@ -2,7 +2,7 @@ import type * as vscode from 'vscode';
 import type { RunsFeature } from '../../runs/view/runsFeature';
 import type { ExtensionServices } from '../../vscode/services';
 import { InferenceEngine } from '../engine';
-import type { OnnxExports } from './onnxExports';
+import type { ExportCatalog } from '../../artifacts/exportCatalog';
 
 /** The inference engine, its worker started on the first question only; disposed with the extension. */
 export class LazyEngine {
@@ -28,7 +28,7 @@ export class LazyEngine {
 export interface InferenceContext {
   readonly services: ExtensionServices;
   readonly runs: RunsFeature;
-  readonly exports: OnnxExports;
+  readonly exports: ExportCatalog;
   readonly engine: LazyEngine;
   /** The "MedQA ONNX Export" output channel. */
   readonly output: vscode.OutputChannel;

@@ -3,19 +3,19 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { DatasetApi } from '../../dataset/view/registerDataset';
 import type { RetrievalApi } from '../../retrieval/view/registerRetrieval';
+import type { ExportCatalog } from '../../artifacts/exportCatalog';
 import type { RunsFeature } from '../../runs/view/runsFeature';
 import type { ExtensionServices } from '../../vscode/services';
 import { PLAYGROUND_TEXT_SCHEME, PlaygroundTexts } from './answerTexts';
 import { deleteExport, openExportManifest, revealExport, runExport } from './exportCommands';
 import { LazyEngine, type InferenceContext } from './inferenceContext';
-import { OnnxExports } from './onnxExports';
 import { openOn, openPlayground } from './openPlayground';
 import { playgroundDeps } from './playgroundDeps';
 import { PlaygroundPanel } from './playgroundPanel';
 
 /** What the playground panel and tests get back from activation. */
 export interface InferenceApi {
-  readonly exports: OnnxExports;
+  readonly exports: ExportCatalog;
   readonly playground: PlaygroundPanel;
 }
 
@@ -28,18 +28,16 @@ export function registerInference(
 ): InferenceApi {
   const { context: extension } = services;
   const output = vscode.window.createOutputChannel('MedQA ONNX Export');
-  const exports = new OnnxExports(() => services.workspaceRoot());
+  // The artefact index keeps the catalog of exports up to date; the Checkpoints view shows it (registerRuns).
+  const exports = runs.artifacts.exports;
   const texts = new PlaygroundTexts();
   const engine = new LazyEngine(path.join(extension.extensionPath, 'out', 'inferenceWorker.js'));
   extension.subscriptions.push(
     output,
-    exports,
     texts,
     vscode.workspace.registerTextDocumentContentProvider(PLAYGROUND_TEXT_SCHEME, texts),
     engine,
   );
-  runs.checkpoints.setExports(exports);
-  void exports.refresh();
 
   const context: InferenceContext = { services, runs, exports, engine, output };
   const playground: PlaygroundPanel = new PlaygroundPanel(

@@ -4,7 +4,7 @@
  * changes; only the changed pairs are rendered again.
  */
 import * as vscode from 'vscode';
-import { TreeNode } from '../../dataset/view/pairTree';
+import { TreeNode } from '../../vscode/treeNode';
 import type { DatasetSession } from '../../dataset/view/session';
 import { readSplit, type SplitFile } from '../../dataset/split';
 import { formatBytes } from '../../util/bytes';

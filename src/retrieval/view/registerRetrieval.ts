@@ -6,11 +6,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetApi } from '../../dataset/view/registerDataset';
+import { watchDebounced } from '../../vscode/fileWatcher';
 import type { ExtensionServices } from '../../vscode/services';
 import { preferredIndex } from '../indexes';
 import { registerIndexCommands } from './indexCommands';
 import { IndexList } from './indexNodes';
 import { indexRanker, searchClientOf, searchServerSlot, type SearchClient } from './searchServer';
+
+/** A build writes its manifest once; a copy or checkout may touch several: one refresh per index. */
+const MANIFEST_DELAY_MS = 100;
 
 export interface RetrievalApi {
   readonly indexes: IndexList;
@@ -40,16 +44,14 @@ export function registerRetrieval(services: ExtensionServices, dataset: DatasetA
   dataset.setSearchRanker(indexRanker(searchClient));
 
   if (root) {
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(root, '.medqa/retrieval/*/manifest.json'),
-    );
-    // A build from the command line (or another window) shows up too.
-    const changed = (uri: vscode.Uri) => void refresh(path.dirname(uri.fsPath));
+    // A build from the command line (or another window) shows up too: each changed index is read again once.
+    const changed = async (files: readonly string[]) => {
+      for (const dir of new Set(files.map((file) => path.dirname(file)))) await refresh(dir);
+    };
     context.subscriptions.push(
-      watcher,
-      watcher.onDidCreate(changed),
-      watcher.onDidChange(changed),
-      watcher.onDidDelete(changed),
+      watchDebounced(root, '.medqa/retrieval/*/manifest.json', { delayMs: MANIFEST_DELAY_MS }, (files) => {
+        changed(files).catch((error: unknown) => log.warn(`Retrieval indexes: ${String(error)}`));
+      }),
     );
     void refresh().catch((error: unknown) => log.warn(`Retrieval indexes: ${String(error)}`));
   }

@@ -10,7 +10,6 @@ import { registerRunActions } from './runActions';
 import { importedMeta } from './runMetaCommands';
 import { RunDashboard } from './runDashboard';
 import { isInside, type RunsFeature } from './runsFeature';
-import { runElement } from './runsTree';
 import { createRunsViews } from './runsViews';
 import { followRunStates } from './runStates';
 import { registerRunViewCommands, runFolderActions } from './viewCommands';
@@ -35,6 +34,8 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   context.subscriptions.push(watcher);
 
   const views = createRunsViews(context, registry);
+  views.checkpointsTree.setExports(artifacts.exports);
+  void artifacts.exports.refresh();
   const actions = runFolderActions(registry);
   const dashboard = new RunDashboard(context, registry, actions);
   context.subscriptions.push(dashboard);
@@ -60,7 +61,6 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   const feature: RunsFeature = {
     registry,
     artifacts,
-    checkpoints: views.checkpointsTree,
     runsDirectory,
     async markActive(runDir) {
       active.add(path.resolve(runDir));
@@ -92,7 +92,7 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   registerRunViewCommands(services, registry, views, dashboard, actions);
   registerRunActions(services, feature);
   registerImportHfRun(services, feature, (run) =>
-    views.runsView.reveal(runElement(run), { select: true, focus: false }),
+    views.runsView.reveal(views.runsTree.nodeOf(run), { select: true, focus: false }),
   );
   void registry
     .refreshAll()

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { RunRegistry } from '../registry';
-import type { CheckpointsTreeProvider } from './runsTree';
 
 /**
  * What other features (training, evaluation, inference, run comparison) and the runs feature's own command modules
@@ -13,8 +12,6 @@ export interface RunsFeature {
   readonly registry: RunRegistry;
   /** The one index of run artefacts (runs, checkpoints, evaluations, ONNX exports); `artifacts.runs === registry`. */
   readonly artifacts: ArtifactIndex;
-  /** The Checkpoints view (other features add entries under checkpoints, e.g. ONNX exports). */
-  readonly checkpoints: CheckpointsTreeProvider;
   /** The runs directory from `medqa.runsDirectory`, resolved against the workspace folder. */
   runsDirectory(): string | undefined;
   /** A run this window launched: shown as running at once, even before the trainer writes anything. */

@@ -4,7 +4,8 @@ import type { ExtensionServices } from '../../vscode/services';
 import type { RunInfo, RunRegistry } from '../registry';
 import type { DashboardActions, RunDashboard } from './runDashboard';
 import { runDirOf } from './runsFeature';
-import { snapshotViews, type RunElement, type RunsViewSnapshot } from './runsTree';
+import type { RunNode } from './runNodes';
+import { snapshotViews, type RunsViewSnapshot } from './runsSnapshot';
 import type { RunsViews } from './runsViews';
 
 /** What the dashboard's buttons and the view commands do with a run folder. */
@@ -69,19 +70,19 @@ export function registerRunViewCommands(
       return snapshotViews(views.runsTree, views.checkpointsTree);
     },
   );
-  services.registerCommand(Commands.runsOpenDashboard, async (arg?: RunElement | string) => {
+  services.registerCommand(Commands.runsOpenDashboard, async (arg?: RunNode | string) => {
     const runDir = await pick(arg, 'Run to show');
     if (runDir) await dashboard.showRun(runDir);
     return runDir;
   });
-  services.registerCommand(Commands.runsRevealInExplorer, async (arg?: RunElement | string) => {
+  services.registerCommand(Commands.runsRevealInExplorer, async (arg?: RunNode | string) => {
     const target =
       arg && typeof arg === 'object' && 'path' in arg && typeof arg.path === 'string'
         ? arg.path
         : await pick(arg, 'Run folder to reveal');
     if (target) await actions.revealFolder(target);
   });
-  services.registerCommand(Commands.runsOpenConfig, async (arg?: RunElement | string) => {
+  services.registerCommand(Commands.runsOpenConfig, async (arg?: RunNode | string) => {
     const runDir = await pick(arg, 'Run whose config to open');
     if (runDir) await actions.openConfig(runDir);
   });

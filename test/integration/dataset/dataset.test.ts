@@ -6,7 +6,8 @@ import { importDataset } from '../../../src/dataset/import';
 import { readSplit } from '../../../src/dataset/split';
 import { computeStats } from '../../../src/dataset/stats';
 import { findImportCandidates } from '../../../src/dataset/view/importCandidates';
-import type { PairNode, TreeNode } from '../../../src/dataset/view/pairTree';
+import type { PairNode } from '../../../src/dataset/view/pairTree';
+import type { TreeNode } from '../../../src/vscode/treeNode';
 import { DatasetSession } from '../../../src/dataset/view/session';
 import type { MedqaApi } from '../../../src/extension';
 

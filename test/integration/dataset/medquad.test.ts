@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importDataset } from '../../../src/dataset/import';
-import type { TreeNode } from '../../../src/dataset/view/pairTree';
+import type { TreeNode } from '../../../src/vscode/treeNode';
 import type { MedqaApi } from '../../../src/extension';
 import { requireShared } from '../../support/paths';
 

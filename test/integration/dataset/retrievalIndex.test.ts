@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findImportCandidates } from '../../../src/dataset/view/importCandidates';
-import type { TreeNode } from '../../../src/dataset/view/pairTree';
+import type { TreeNode } from '../../../src/vscode/treeNode';
 import type { MedqaApi } from '../../../src/extension';
 import { retrievalLines } from '../../../src/retrieval/indexes';
 import { EXTENSION_ID } from '../support';

@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { MedqaApi } from '../../../src/extension';
 import type { RunInfo } from '../../../src/runs/registry';
 import type { DeleteResult } from '../../../src/runs/view/deleteRun';
-import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
+import type { RunsViewSnapshot } from '../../../src/runs/view/runsSnapshot';
 import { fixturesDir } from '../../support/paths';
 import { writeTrainingExport } from '../../support/trainingExport';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';

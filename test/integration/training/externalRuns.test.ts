@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
+import type { RunsViewSnapshot } from '../../../src/runs/view/runsSnapshot';
 
 type SnapshotRun = RunsViewSnapshot['runs'][number];
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunsViewSnapshot } from '../../../src/runs/view/runsTree';
+import type { RunsViewSnapshot } from '../../../src/runs/view/runsSnapshot';
 import { writeTrainingExport } from '../../support/trainingExport';
 import type { MedqaApi } from '../../../src/extension';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
