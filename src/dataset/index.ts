@@ -34,7 +34,7 @@
  * Tokens
  *   const tok = await ChatTokenizer.load(dir)   tokenizer.json + chat template; tok.count(text).
  *   tokenStats(tok, pairs, { maxLength?: 128, systemPrompt?, signal?, onProgress? }) → TokenStats
- *       (prompt/answer/total LengthSummary, truncated, truncatedShare, histogram).
+ *       (prompt/answer/total LengthRow of protocol/datasetPanel, truncated, truncatedShare, histogram).
  */
 export * from './model';
 export { importDataset, importDatasets, supportedExtensions } from './import';
@@ -65,4 +65,4 @@ export { sourceHash, sha256, compareIds } from './hash';
 export { ChatTokenizer, ChatTemplateError } from './tokenizer';
 export type { ChatMessage } from './tokenizer';
 export { tokenStats, exampleLength, summarize } from './tokens';
-export type { LengthSummary, TokenStats, TokenStatsOptions, ExampleLength } from './tokens';
+export type { TokenStats, TokenStatsOptions, ExampleLength } from './tokens';

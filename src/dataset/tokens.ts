@@ -3,26 +3,17 @@
  * header and empty think block) and answer (up to and including <|im_end|>) lengths, and how many examples a given
  * max_length would truncate (the reference recipe's 128 cuts most MedQuAD answers).
  */
+import type { LengthRow } from '../protocol/datasetPanel';
 import type { QaPair } from './model';
 import { ChatTemplateError, type ChatTokenizer } from './tokenizer';
-
-export interface LengthSummary {
-  min: number;
-  max: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-}
 
 export interface TokenStats {
   examples: number;
   maxLength: number;
   systemPrompt: string | null;
-  prompt: LengthSummary;
-  answer: LengthSummary;
-  total: LengthSummary;
+  prompt: LengthRow;
+  answer: LengthRow;
+  total: LengthRow;
   /** Examples longer than maxLength (their answer loses its end). */
   truncated: number;
   truncatedShare: number;
@@ -57,7 +48,7 @@ function percentile(sorted: Int32Array, p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export function summarize(values: Int32Array): LengthSummary {
+export function summarize(values: Int32Array): LengthRow {
   const sorted = values.slice().sort();
   let sum = 0;
   for (const value of sorted) sum += value;

@@ -6,7 +6,6 @@
 import type { QaPair } from '../model';
 
 export type Grouping = 'collection' | 'qtype' | 'split';
-export const groupings: readonly Grouping[] = ['collection', 'qtype', 'split'];
 
 export type GroupKind = 'collection' | 'document' | 'qtype' | 'split' | 'page';
 
