@@ -99,6 +99,3 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
     .catch((error: unknown) => services.log.warn(`runs: scan failed: ${String(error)}`));
   return feature;
 }
-
-// Moved to runsFeature.ts; re-exported only while importers that other helpers are editing still name this module.
-export { runDirOf, type RunsFeature } from './runsFeature';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../commands';
 import type { CheckpointInfo } from '../../runs/checkpoints';
 import type { RunInfo } from '../../runs/registry';
-import { runDirOf, type RunsFeature } from '../../runs/view/registerRuns';
+import { runDirOf, type RunsFeature } from '../../runs/view/runsFeature';
 import { isReadOnlyRun, runLabel, STATUS_LABELS } from '../../runs/view/runItems';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython } from '../../trainer/view/trainerPython';

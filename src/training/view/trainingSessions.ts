@@ -7,7 +7,7 @@ import { isTrainerAlive } from '../../runs/liveness';
 import { RUN_FILES, type RunInfo } from '../../runs/registry';
 import { currentStep, formatLoss } from '../../runs/runState';
 import { runDescription } from '../../runs/view/runItems';
-import type { RunsFeature } from '../../runs/view/registerRuns';
+import type { RunsFeature } from '../../runs/view/runsFeature';
 import type { ExtensionServices } from '../../vscode/services';
 import {
   DEFAULT_CANCEL_GRACE_MS,
