@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../commands';
-import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainerEvents';
+import { TRAINER_PROTOCOL_VERSION } from '../../protocol/trainer/events';
 import { appendEvent } from '../../runs/eventLog';
 import { isTrainerAlive } from '../../runs/liveness';
 import { RUN_FILES, type RunInfo } from '../../runs/registry';
