@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../../vscode/services';
-import type { DatasetCommandContext } from './commandContext';
+import { fmt, type DatasetCommandContext } from './commandContext';
 import { registerCurationCommands } from './curationCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { DatasetPanel } from './datasetPanel';
@@ -29,8 +29,6 @@ export interface DatasetApi {
   /** "Search QA Pairs…" ranks its words with this (the retrieval index) from now on; undefined: substring search. */
   setSearchRanker(ranker: SearchRanker | undefined): void;
 }
-
-const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** The session of the workspace's sources: imports run in a worker thread, untrusted sources wait for trust. */
 function createSession(services: ExtensionServices): DatasetSession {
