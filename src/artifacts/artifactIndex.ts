@@ -121,7 +121,11 @@ export class ArtifactIndex {
       const runDir = this.runs.runFolderOf(file);
       if (runDir && this.runs.get(runDir)) runDirs.add(runDir);
       else if (runDir) rescan = true;
-      if (root && isWithin(onnxRoot(root), file)) exports = true;
+      // An export's folders (`.medqa/onnx/base/<model>`) are not an evaluation's `base/` side.
+      if (root && isWithin(onnxRoot(root), file)) {
+        exports = true;
+        continue;
+      }
       const evaluation = evaluationDirOfFile(file, this.followed.keys());
       if (evaluation) evaluations.set(evaluation, [...(evaluations.get(evaluation) ?? []), file]);
     }

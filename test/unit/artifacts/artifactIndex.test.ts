@@ -85,7 +85,8 @@ describe('the index of run artefacts', () => {
     );
     const refreshed: string[] = [];
     index.runs.onDidChange((changed) => refreshed.push(...changed.map((r) => r.dir)));
-    await index.filesChanged([predictions, manifest, path.join(workspace, 'notes.md')]);
+    const baseExport = path.join(workspace, '.medqa', 'onnx', 'base', 'tiny');
+    await index.filesChanged([predictions, manifest, baseExport, path.join(workspace, 'notes.md')]);
     assert.deepEqual(refreshed, [ours], 'the run whose folder changed is refreshed, and only it');
     assert.deepEqual(
       index.exports.of(adapter).map((e) => e.dir),
