@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { EVALUATION, trainerPython } from '../../trainer/view/trainerPython';
-import type { RunRegistry } from '../../runs/registry';
+import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { ExtensionServices } from '../../vscode/services';
-import { evaluationHome, readEvaluationRecord } from '../evaluationFolder';
+import { readEvaluationRecord } from '../evaluationFolder';
 import { createEvaluationFolder } from '../evaluationWriter';
 import { planStages, type EvaluationOutcome, type EvaluationPlan } from '../evaluationJob';
 import {
@@ -67,7 +67,7 @@ let running = false;
 /** "Evaluate Checkpoint": pick (or take) inputs, run the evaluator in the background, open the Metrics panel. */
 export async function evaluateCheckpoint(
   services: ExtensionServices,
-  registry: RunRegistry,
+  artifacts: ArtifactIndex,
   arg: unknown,
   showMetrics: (dir: string) => Promise<void>,
 ): Promise<string | undefined> {
@@ -75,7 +75,7 @@ export async function evaluateCheckpoint(
   if (running)
     throw new Error('An evaluation is already running. Wait for it or cancel it from its notification.');
   const options = isOptions(arg) ? arg : undefined;
-  const inputs = await chooseInputs(services, registry, arg, options);
+  const inputs = await chooseInputs(services, artifacts.runs, arg, options);
   if (!inputs) return undefined;
   const { target, baseModel, testFile, config } = inputs;
   const trainData = trainingDataFor(config.train_file, testFile, target.runDir);
@@ -96,9 +96,7 @@ export async function evaluateCheckpoint(
   if (!python) return undefined;
   const evaluationDir = options?.outDir
     ? path.resolve(options.outDir)
-    : await createEvaluationFolder(
-        evaluationHome(registry.get(target.runDir) ?? { dir: target.runDir }, services.workspaceRoot()),
-      );
+    : await createEvaluationFolder(artifacts.evaluationHomeOf(target.runDir));
   await fs.mkdir(evaluationDir, { recursive: true });
   log.info(
     `Evaluating ${target.checkpoint} (base ${baseModel}, ${modeLabel(settings.rag)}) on ${testFile} into ${evaluationDir}`,

@@ -36,7 +36,6 @@ export function registerEvaluation(
   artifacts: ArtifactIndex,
 ): void {
   const { context } = services;
-  const registry = artifacts.runs;
   const panel = new MetricsPanel(
     services,
     (dir, side, id) => openPredictions(services, dir, side, id),
@@ -56,7 +55,7 @@ export function registerEvaluation(
   };
 
   services.registerCommand(Commands.evaluationEvaluateCheckpoint, (arg?: unknown) =>
-    evaluateCheckpoint(services, registry, arg, async (dir) => panel.showEvaluation(dir)),
+    evaluateCheckpoint(services, artifacts, arg, async (dir) => panel.showEvaluation(dir)),
   );
 
   services.registerCommand(Commands.evaluationShowMetrics, async (arg?: unknown) => {
