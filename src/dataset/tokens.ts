@@ -3,26 +3,12 @@
  * header and empty think block) and answer (up to and including <|im_end|>) lengths, and how many examples a given
  * max_length would truncate (the reference recipe's 128 cuts most MedQuAD answers).
  */
-import type { LengthRow } from '../protocol/datasetPanel';
+import type { LengthRow, TokenLengths } from '../protocol/datasetPanel';
 import type { QaPair } from './model';
 import { ChatTemplateError, type ChatTokenizer } from './tokenizer';
 
-export interface TokenStats {
-  examples: number;
-  maxLength: number;
+export interface TokenStats extends TokenLengths {
   systemPrompt: string | null;
-  prompt: LengthRow;
-  answer: LengthRow;
-  total: LengthRow;
-  /** Examples longer than maxLength (their answer loses its end). */
-  truncated: number;
-  truncatedShare: number;
-  /** Examples whose prompt alone reaches maxLength: no answer token survives. */
-  answerLost: number;
-  /** Answer tokens cut away across all examples, as a share of all answer tokens. */
-  answerTokensCutShare: number;
-  /** Counts of total lengths per bucket of `bucketSize` tokens, for a histogram. */
-  histogram: { bucketSize: number; counts: number[] };
   tokenizer: string;
   fastPath: boolean;
   /** Ids of answered pairs the chat template cannot turn into a training example (e.g. an answer with </think>). */

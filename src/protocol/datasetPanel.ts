@@ -18,31 +18,31 @@ export interface LengthRow {
   p99: number;
 }
 
+/** Token lengths of the training examples against max_length: what the dataset core computes and the panel shows. */
+export interface TokenLengths {
+  maxLength: number;
+  /** Training examples counted: answered, not excluded, renderable by the chat template. */
+  examples: number;
+  prompt: LengthRow;
+  answer: LengthRow;
+  total: LengthRow;
+  /** Examples longer than maxLength (their answer loses its end), and their share. */
+  truncated: number;
+  truncatedShare: number;
+  /** Examples whose prompt alone reaches maxLength: no answer token survives. */
+  answerLost: number;
+  /** Answer tokens cut away across all examples, as a share of all answer tokens. */
+  answerTokensCutShare: number;
+  /** Whole-example lengths (prompt + answer), counts per bucket of bucketSize tokens, for a histogram. */
+  histogram: { bucketSize: number; counts: number[] };
+}
+
 export type TokenPanelState =
   /** No tokenizer folder found: the panel says so and offers to set `medqa.tokenizerPath`. */
   | { status: 'missing'; message: string }
   | { status: 'computing'; tokenizer: string; done: number; total: number }
   | { status: 'error'; tokenizer: string; message: string }
-  | {
-      status: 'ready';
-      tokenizer: string;
-      maxLength: number;
-      /** Training examples counted: answered, not excluded, renderable by the chat template. */
-      examples: number;
-      prompt: LengthRow;
-      answer: LengthRow;
-      total: LengthRow;
-      /** Examples longer than maxLength, and their share. */
-      truncated: number;
-      truncatedShare: number;
-      /** Examples whose prompt alone fills maxLength. */
-      answerLost: number;
-      answerTokensCutShare: number;
-      /** Whole-example lengths (prompt + answer), counts per bucket of bucketSize tokens. */
-      histogram: { bucketSize: number; counts: number[] };
-      unrenderable: number;
-      seconds: number;
-    };
+  | (TokenLengths & { status: 'ready'; tokenizer: string; unrenderable: number; seconds: number });
 
 export interface DuplicateGroupRow {
   kind: 'question' | 'answer';

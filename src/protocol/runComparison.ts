@@ -2,10 +2,8 @@
  * Messages of the run comparison panel (`runComparison`); registered in webviewMessages.ts `PanelProtocols`.
  * Types only. The host keeps every logged point; the state carries curves decimated for drawing.
  */
+import type { RunStatus } from './runStatus';
 import type { MetricValue } from './metricsPanel';
-
-export type ComparisonRunStatus =
-  'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted' | 'unknown' | 'unreadable';
 
 /** What the chart's x axis counts. */
 export type ComparisonXAxis = 'step' | 'epoch' | 'tokens';
@@ -37,7 +35,7 @@ export interface ComparedRun {
   dir: string;
   /** The name the views show (the user's, else the folder's). */
   name: string;
-  status: ComparisonRunStatus;
+  status: RunStatus;
   /** Why the run's files cannot be read (status `unreadable`). */
   problem: string | null;
   /** The config from `run_started`, flattened to dotted keys, as display text; a key the run lacks is absent. */

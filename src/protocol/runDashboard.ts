@@ -1,12 +1,10 @@
 /** Messages of the run dashboard panel (`runDashboard`); registered in webviewMessages.ts `PanelProtocols`. */
-
-export type DashboardRunStatus =
-  'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted' | 'unknown' | 'unreadable';
+import type { RunStatus } from './runStatus';
 
 export interface DashboardRun {
   dir: string;
   name: string;
-  status: DashboardRunStatus;
+  status: RunStatus;
   /** "step 40/60 · loss 1.23 · ETA 2m" */
   description: string;
   model: string | null;
@@ -39,7 +37,7 @@ export interface DashboardRun {
 export interface RunDashboardState {
   run: DashboardRun | null;
   /** Every run, to switch between them. */
-  runs: { dir: string; name: string; status: DashboardRunStatus }[];
+  runs: { dir: string; name: string; status: RunStatus }[];
 }
 
 export type RunDashboardRequest =

@@ -5,13 +5,10 @@ import type {
   TrainerEvent,
   TrainingPhase,
 } from '../protocol/trainer/events';
+import type { RunStatus } from '../protocol/runStatus';
 
-/**
- * `unknown`: an imported Hugging Face run whose trainer state has no end (still training elsewhere, or stopped);
- * `unreadable`: the run's files cannot be read (a corrupt trainer_state.json or config.yaml), see `RunInfo.problem`.
- */
-export type RunStatus =
-  'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted' | 'unknown' | 'unreadable';
+/** Defined in the protocol, where the dashboard and the run comparison name it too. */
+export type { RunStatus };
 
 export interface StepPoint {
   step: number;

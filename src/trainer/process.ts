@@ -219,6 +219,13 @@ export function failureText(result: CommandExit): string {
   return lines.length > 0 ? lines.join('\n').replace(/^error: /, '') : `the process ${why} without a message`;
 }
 
+/** The trainer's own explanation: its last line that reads like an error, else its last line. */
+export function trainerMessage(lines: readonly string[]): string | undefined {
+  const meaningful = lines.map((l) => l.trim()).filter(Boolean);
+  const error = [...meaningful].reverse().find((l) => /error|cannot|failed|not found|no such/i.test(l));
+  return error ?? meaningful[meaningful.length - 1];
+}
+
 function sizeOf(file: string): number | undefined {
   try {
     return statSync(file).size;

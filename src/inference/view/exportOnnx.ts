@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { CATALOG } from '../../training/modelCatalog';
 import { trainerEnv } from '../../trainer/pythonEnvironment';
-import { runTrainerCommand, trainerArgs } from '../../trainer/process';
+import { runTrainerCommand, trainerArgs, trainerMessage } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
 import type { TrainerNeeds } from '../../trainer/view/trainerPython';
 import { parseExporterLine, type ExporterLine } from '../exportProgress';
@@ -20,13 +20,6 @@ export interface ExportJob {
   model: string;
   adapter: string | null;
   out: string;
-}
-
-/** The trainer's own explanation: its last line that reads like an error, else its last line. */
-export function trainerMessage(lines: readonly string[]): string | undefined {
-  const meaningful = lines.map((l) => l.trim()).filter(Boolean);
-  const error = [...meaningful].reverse().find((l) => /error|cannot|failed|not found|no such/i.test(l));
-  return error ?? meaningful[meaningful.length - 1];
 }
 
 /**

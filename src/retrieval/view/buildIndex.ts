@@ -6,9 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetSession } from '../../dataset/view/session';
-import { trainerMessage } from '../../inference/view/exportOnnx';
 import { trainerEnv } from '../../trainer/pythonEnvironment';
-import { runTrainerCommand } from '../../trainer/process';
+import { runTrainerCommand, trainerMessage } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython, type TrainerNeeds } from '../../trainer/view/trainerPython';
 import {
