@@ -7,6 +7,7 @@ import type { RunRegistry } from '../../runs/registry';
 import { isEvaluationFolder } from '../evaluationFolder';
 import { needsFirst } from '../../util/prerequisite';
 import { modeLabel } from '../retrievalSide';
+import { folderOfArgument } from '../../vscode/menuArgument';
 
 export interface CheckpointTarget {
   checkpoint: string;
@@ -112,16 +113,7 @@ export async function pickCheckpoint(
 
 /** An evaluation folder from a string, a Uri or `{ evaluationDir }`; undefined when none was given. */
 export function evaluationDirOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return path.resolve(arg);
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  if (
-    arg &&
-    typeof arg === 'object' &&
-    typeof (arg as { evaluationDir?: unknown }).evaluationDir === 'string'
-  ) {
-    return path.resolve((arg as { evaluationDir: string }).evaluationDir);
-  }
-  return undefined;
+  return folderOfArgument(arg, { field: 'evaluationDir' });
 }
 
 /** Lets the user choose among the evaluations the artefact index lists (optionally one run's only). */

@@ -4,14 +4,11 @@ import * as vscode from 'vscode';
 import { MANIFEST_FILE } from '../exportIndex';
 import { exportCheckpoint, type ExportResult } from './exportCheckpoint';
 import type { InferenceContext } from './inferenceContext';
+import { folderOfArgument } from '../../vscode/menuArgument';
 
 /** An export folder from a tree element, a Uri or a path. */
 export function exportDirOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return path.resolve(arg);
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  if (arg && typeof arg === 'object' && (arg as { kind?: unknown }).kind === 'onnxExport')
-    return path.resolve((arg as { path: string }).path);
-  return undefined;
+  return folderOfArgument(arg, { field: 'path', kind: 'onnxExport' });
 }
 
 /** "Export Checkpoint to ONNX", then the engine lets go of what it loaded: an export made again replaces files. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import * as vscode from 'vscode';
 import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { RunRegistry } from '../registry';
+import { folderOfArgument } from '../../vscode/menuArgument';
 
 /**
  * What other features (training, evaluation, inference, run comparison) and the runs feature's own command modules
@@ -28,17 +28,7 @@ export interface RunsFeature {
 
 /** Accepts what menus, the palette, tests and the dashboard pass: a tree element, a path, a Uri or nothing. */
 export function runDirOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  if (
-    arg &&
-    typeof arg === 'object' &&
-    'runDir' in arg &&
-    typeof (arg as { runDir: unknown }).runDir === 'string'
-  ) {
-    return (arg as { runDir: string }).runDir;
-  }
-  return undefined;
+  return folderOfArgument(arg, { field: 'runDir', resolve: false });
 }
 
 /** `child` lies below `parent` (not equal to it). */
