@@ -3,17 +3,9 @@ import * as path from 'node:path';
 import { RetrievalClient, RetrievalError, serveArgs } from '../../../src/retrieval/client';
 import { ServerSlot } from '../../../src/retrieval/serverSlot';
 import { fixturesDir } from '../../support/paths';
+import { isAlive as alive } from '../../support/processes';
 
 const server = path.join(fixturesDir, 'fake_retrieval', 'server.js');
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function start(mode = 'serve', extra: Partial<Parameters<typeof RetrievalClient.start>[0]> = {}) {
   const log: string[] = [];

@@ -8,15 +8,8 @@ import { signalProcessTree } from '../../../src/util/process';
 import { forwardLines } from '../../../src/trainer/follow';
 import { runTrainerCommand, TrainerCommand, trainerArgs } from '../../../src/trainer/process';
 import { neutralDirectory } from '../../../src/trainer/workingDirectory';
+import { isAlive as alive } from '../../support/processes';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
