@@ -19,7 +19,8 @@ CODE_SERVER_BIN="$CODE_SERVER_PREFIX/node_modules/.bin/code-server"
 
 VENV_DIR="$REPO_ROOT/.venv"
 VENV_PYTHON="$VENV_DIR/bin/python"
-DEBIAN_PACKAGES=(chromium libkrb5-dev wordnet-base wordnet-sense-index)
+# slurm-wlm and munge: the one-node Slurm cluster the "Submit to Slurm" tests submit to (scripts/slurm_local.sh).
+DEBIAN_PACKAGES=(chromium libkrb5-dev wordnet-base wordnet-sense-index slurm-wlm munge)
 
 say() { printf '\033[1m[studio]\033[0m %s\n' "$*" >&2; }
 die() {

@@ -140,6 +140,19 @@ record_seconds() { # suite seconds
     "$RESULTS_DIR/$1.json" "$2" 2>/dev/null || true
 }
 
+# The python, integration and e2e suites submit jobs to a one-node Slurm cluster on localhost. When it cannot
+# start, the reason goes to MEDQA_SLURM_PROBLEM and the Slurm tests fail with it (they never skip).
+start_local_slurm() {
+  local out
+  if out=$("$REPO_ROOT/scripts/slurm_local.sh" start 2>&1); then
+    eval "$(grep '^export SLURM_CONF=' <<<"$out")"
+    unset MEDQA_SLURM_PROBLEM
+  else
+    export MEDQA_SLURM_PROBLEM="the local Slurm cluster did not start: $out"
+    say "$MEDQA_SLURM_PROBLEM"
+  fi
+}
+
 run_tests() {
   local suites=() suite started
   read -r -a suites <<<"$*"
@@ -151,6 +164,7 @@ run_tests() {
   mkdir -p "$RESULTS_DIR"
   rm -f "$RESULTS_DIR"/*.json
   local counted=()
+  if [[ " ${suites[*]} " =~ \ (python|integration|e2e)\  ]]; then start_local_slurm; fi
   if [[ " ${suites[*]} " =~ \ (unit|integration|e2e)\  ]]; then
     build_for_tests
     counted+=(build)

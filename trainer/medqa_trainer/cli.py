@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "medqa_trainer.train",
         "fine-tune a LoRA/QLoRA adapter from run.yaml (events to <output_dir>/events.jsonl)",
     ),
+    "submit": (
+        "medqa_trainer.slurm",
+        "submit --slurm run.yaml: write slurm.sbatch beside the run and sbatch it",
+    ),
 }
 
 
