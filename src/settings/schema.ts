@@ -19,6 +19,8 @@ export interface MedqaSettings {
   'playground.temperature': number;
   'playground.topP': number;
   'playground.seed': number;
+  /** run.yaml `report_to`: none, tensorboard, mlflow or tensorboard,mlflow. */
+  'training.reportTo': string;
 }
 
 export type SettingKey = keyof MedqaSettings;
@@ -38,6 +40,7 @@ export const SETTING_KEYS = [
   'playground.temperature',
   'playground.topP',
   'playground.seed',
+  'training.reportTo',
 ] as const satisfies readonly SettingKey[];
 
 // Fails to compile when a key of MedqaSettings is missing from SETTING_KEYS.

@@ -118,6 +118,18 @@ export function validateOverrides(overrides: Record<string, unknown> | undefined
   return result;
 }
 
+/**
+ * The overrides with `report_to` from the medqa.training.reportTo setting (comma-separated) unless they set it;
+ * `none` leaves run.yaml without it (the trainer's default). Throws when the setting holds another word.
+ */
+export function withReportTo(overrides: Overrides, reportTo: string): Overrides {
+  if ('report_to' in overrides) return overrides;
+  const parsed = parseOverride('report_to', reportTo);
+  if ('error' in parsed) throw new Error(`The setting medqa.training.reportTo: ${parsed.error}`);
+  const trackers = parsed.value as string[];
+  return trackers.includes('none') ? overrides : { ...overrides, report_to: trackers };
+}
+
 export interface RunConfigInput {
   model: string;
   preset: PresetName;

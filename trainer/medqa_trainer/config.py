@@ -25,6 +25,8 @@ from medqa_trainer.presets import DEFAULT_PRESET, PRESETS
 RESERVED_KEYS = ("run_info",)
 PADDING_CHOICES = ("max_length", "longest")
 QUANTIZATION_CHOICES = ("auto", "nf4", "none")
+# Experiment trackers the HF Trainer's own integrations log to (TrainingArguments.report_to); see tracking.py.
+REPORT_TO_CHOICES = ("none", "tensorboard", "mlflow")
 SCHEDULER_CHOICES = (
     "linear",
     "cosine",
@@ -40,6 +42,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "quantization": QUANTIZATION_CHOICES,
     "lr_scheduler_type": SCHEDULER_CHOICES,
 }
+# The list fields whose every item is one of a fixed set of words (JSON Schema: an enum on `items`).
+LIST_CHOICES: dict[str, tuple[str, ...]] = {"report_to": REPORT_TO_CHOICES}
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ class TrainConfig:
     retrieval_index: str | None = None
     retrieval_k: int = 3
     retrieval_context_tokens: int = 384  # the user turn with its sources; at most half of max_length
+    # TensorBoard logs go to <output_dir>/tensorboard; MLflow to MLFLOW_TRACKING_URI or <output_dir>/mlruns.
+    report_to: list[str] = field(default_factory=lambda: ["none"])
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -242,6 +248,14 @@ def validate(config: TrainConfig) -> list[str]:
         value = getattr(config, name)
         check(value is None or bounds.holds(value), f"{name} must be {bounds.describe()}")
     check(bool(config.lora_target_modules), "lora_target_modules must name at least one module")
+    for name, choices in LIST_CHOICES.items():
+        wrong = [item for item in getattr(config, name) if item not in choices]
+        check(not wrong, f"{name}: {', '.join(wrong)} not one of {', '.join(choices)}")
+        check(len(set(getattr(config, name))) == len(getattr(config, name)), f"{name} names an item twice")
+    check(
+        "none" not in config.report_to or config.report_to == ["none"],
+        "report_to: none cannot be combined with a tracker; list the trackers, or none alone",
+    )
     # The best checkpoint is only known at an evaluation, so saves must fall on evaluation steps.
     check(
         config.eval_steps <= 0 or config.save_steps % config.eval_steps == 0,

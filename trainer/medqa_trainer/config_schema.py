@@ -21,6 +21,7 @@ from typing import Any
 from medqa_trainer.config import (
     CHOICES,
     FIELD_BOUNDS,
+    LIST_CHOICES,
     REQUIRED_FIELDS,
     RESERVED_KEYS,
     TrainConfig,
@@ -46,6 +47,9 @@ def _field_schema(name: str, annotation: Any, default: Any) -> dict[str, Any]:
     schema = _json_type(annotation)
     if name in CHOICES:
         schema["enum"] = list(CHOICES[name])
+    if name in LIST_CHOICES:
+        schema["items"]["enum"] = list(LIST_CHOICES[name])
+        schema["uniqueItems"] = True
     bounds = FIELD_BOUNDS.get(name)
     if bounds is not None:
         if bounds.minimum is not None:

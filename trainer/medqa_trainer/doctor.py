@@ -23,6 +23,8 @@ PACKAGES = (
     "onnxruntime",
     "bm25s",  # index build / retrieve / baseline
     "PyStemmer",
+    "tensorboard",  # report_to: tensorboard
+    "mlflow-skinny",  # report_to: mlflow
 )
 OPTIONAL_PACKAGES = ("bitsandbytes", "deepspeed")
 

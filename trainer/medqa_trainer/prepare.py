@@ -175,7 +175,8 @@ def training_arguments(config: TrainConfig, has_eval: bool, plan: Any, deepspeed
         ddp_find_unused_parameters=False,
         remove_unused_columns=False,
         dataloader_num_workers=0,
-        report_to="none",
+        report_to=list(config.report_to),  # ["none"] or trackers; tracking.py says where they log
+        run_name=Path(config.output_dir).name,  # the MLflow run's name
         disable_tqdm=True,
         log_level="warning",
     )

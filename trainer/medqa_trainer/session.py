@@ -13,6 +13,7 @@ from typing import Any
 from medqa_trainer.config import TrainConfig, save_config
 from medqa_trainer.events import EventWriter
 from medqa_trainer.presets import effective_logging_steps, validation_plan
+from medqa_trainer.tracking import TrackingPlan, plan_tracking
 
 
 @dataclass
@@ -42,6 +43,7 @@ def build_session(
     world_size: int,
     say: Callable[..., Any],
     save_run_config: bool,
+    tracking: TrackingPlan | None = None,
 ) -> Session:
     from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
     from transformers.utils import logging as hf_logging
@@ -69,6 +71,8 @@ def build_session(
     tokenizer = load_tokenizer(model_path)
     data = prepare_data(config, tokenizer)  # fills in config.max_length when the preset leaves it to the data
     for code, message in data.notices:
+        notice(code, message)
+    for code, message in (tracking or plan_tracking(config)).notices:
         notice(code, message)
     deepspeed, skipped = deepspeed_plan(config.deepspeed, plan.cuda, world_size)
     if skipped:

@@ -25,6 +25,7 @@ from medqa_trainer.runfiles import (
     write_pid,
     write_traceback,
 )
+from medqa_trainer.tracking import TrackingPlan, plan_tracking, tracking_environment
 
 EXIT_BAD_INPUT = 2
 
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         output_dir = Path(config.output_dir)
         resume = resolve_resume(args.resume, output_dir)
+        tracking = plan_tracking(config)
         if launch.is_main:
             preflight(output_dir, resume)
     except ConfigError as error:
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         if launch.is_main:
             write_pid(output_dir)
         try:
-            return train(config, resume, writer, cancel, launch)
+            with tracking_environment(tracking):
+                return train(config, resume, writer, cancel, launch, tracking)
         except Exception as error:
             path = write_traceback(output_dir, error) if launch.is_main else None
             message = f"{type(error).__name__}: {error}"
@@ -119,11 +122,20 @@ def preflight(output_dir: Path, resume: Path | None) -> None:
         )
 
 
-def train(config: TrainConfig, resume: Path | None, writer: EventWriter, cancel: Any, launch: Launch) -> int:
+def train(
+    config: TrainConfig,
+    resume: Path | None,
+    writer: EventWriter,
+    cancel: Any,
+    launch: Launch,
+    tracking: TrackingPlan | None = None,
+) -> int:
     from medqa_trainer.session import build_session
 
     say = print if launch.is_main else (lambda *a, **k: None)
-    session = build_session(config, writer, launch.world_size, say, save_run_config=launch.is_main)
+    session = build_session(
+        config, writer, launch.world_size, say, save_run_config=launch.is_main, tracking=tracking
+    )
     trainer, early = session.trainer, session.early
     output_dir = Path(config.output_dir)
     trainer.add_callback(cancel)

@@ -56,6 +56,7 @@ CONTRACT_FIELDS = [
     "retrieval_index",
     "retrieval_k",
     "retrieval_context_tokens",
+    "report_to",
 ]
 
 
@@ -79,6 +80,8 @@ def test_every_preset_sets_every_optional_field() -> None:
                 "retrieval_index",
                 "retrieval_k",
                 "retrieval_context_tokens",
+                # Experiment tracking is the user's choice of tools, not of recipe: off unless asked for.
+                "report_to",
             }
         )
         assert not missing, f"{name} leaves {missing} to dataclass defaults"

@@ -16,7 +16,8 @@ export type FieldKind =
   | { type: 'bool' }
   | { type: 'string'; nullable?: boolean }
   | { type: 'enum'; values: readonly string[] }
-  | { type: 'list' };
+  /** A list of module names, or (with `values`) of those words only, each once. */
+  | { type: 'list'; values?: readonly string[] };
 
 /** A field's kind: its type and, for numbers, the bounds the trainer checks (and the form's own caps). */
 export interface FieldSpec {
@@ -102,7 +103,7 @@ export const OVERRIDABLE_FIELDS = {
   weight_decay: { label: 'Weight decay', hint: '0 to 1', kind: { type: 'float', min: 0, max: 1 } },
   quantization: {
     label: 'Quantization',
-    hint: 'auto (4-bit on CUDA), nf4 or none',
+    hint: 'auto (4-bit NF4 on CUDA, fp32 on a CPU), nf4 (4-bit QLoRA, on a CPU too) or none',
     kind: { type: 'enum', values: ['auto', 'nf4', 'none'] },
   },
   eval_steps: {
@@ -170,6 +171,12 @@ export const OVERRIDABLE_FIELDS = {
     hint: 'tokens for the sources in each prompt, at least 64 (at most half of max_length)',
     kind: { type: 'int', min: 64, max: 32768 },
   },
+  // Experiment tracking through the HF Trainer's own integrations (issue 19); the default is medqa.training.reportTo.
+  report_to: {
+    label: 'Report to',
+    hint: 'none, or tensorboard and/or mlflow, comma-separated',
+    kind: { type: 'list', values: ['none', 'tensorboard', 'mlflow'] },
+  },
 } as const satisfies Record<string, FieldSpec>;
 
 export type OverrideField = keyof typeof OVERRIDABLE_FIELDS;
@@ -185,6 +192,22 @@ function inRange(kind: Extract<FieldKind, { type: 'int' | 'float' }>, value: num
 
 /** Module names as peft takes them: a word, dots, `*` and `-`. */
 const MODULE_NAME = /^[\w.*-]+$/;
+
+const moduleListSchema = v.pipe(
+  v.array(v.pipe(v.string(), v.regex(MODULE_NAME)), 'needs one or more module names'),
+  v.minLength(1, 'needs one or more module names'),
+);
+
+/** Some of `values`, each once; `none` (where it is one of them) only alone, as the trainer checks. */
+function choiceListSchema(values: readonly string[]): v.GenericSchema<unknown, string[]> {
+  const choices = values.join(', ');
+  return v.pipe(
+    v.array(v.picklist(values, (issue) => `"${String(issue.input)}" is not one of ${choices}`)),
+    v.minLength(1, `needs one or more of ${choices}`),
+    v.check((list) => new Set(list).size === list.length, 'names an item twice'),
+    v.check((list) => !list.includes('none') || list.length === 1, 'none cannot be combined with another'),
+  );
+}
 
 /** The schema of one field's value, as it is written to run.yaml; each message says what is wrong with it. */
 export function fieldValueSchema(kind: FieldKind): v.GenericSchema<unknown, ConfigValue> {
@@ -202,10 +225,7 @@ export function fieldValueSchema(kind: FieldKind): v.GenericSchema<unknown, Conf
     case 'enum':
       return v.picklist(kind.values, (issue) => `"${String(issue.input)}" is not one of ${kind.values.join(', ')}`);
     case 'list':
-      return v.pipe(
-        v.array(v.pipe(v.string(), v.regex(MODULE_NAME)), 'needs one or more module names'),
-        v.minLength(1, 'needs one or more module names'),
-      );
+      return kind.values ? choiceListSchema(kind.values) : moduleListSchema;
     case 'string':
       return kind.nullable
         ? v.nullable(v.pipe(v.string('is not text'), v.minLength(1, 'may not be empty')))

@@ -4,12 +4,15 @@ import type { RunsFeature } from '../../runs/view/runsFeature';
 import { writeFileAtomic } from '../../util/atomicFile';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython } from '../../trainer/view/trainerPython';
+import { trainingNeeds } from '../../trainer/needs';
+import { setting } from '../../vscode/settings';
 import {
   buildRunConfig,
   defaultRunName,
   PRESET_NAMES,
   toFlatYaml,
   validateOverrides,
+  withReportTo,
   type PresetName,
 } from '../trainConfig';
 import { readExportFolder } from '../trainingInputs';
@@ -117,7 +120,9 @@ export async function trainAdapter(
 ): Promise<string | undefined> {
   const { services, runs, sessions } = context;
   if (!services.requireTrust('Training')) return undefined;
-  const python = await trainerPython(services);
+  const reportTo = setting('training.reportTo');
+  const trackers = withReportTo({}, reportTo).report_to as string[] | undefined;
+  const python = await trainerPython(services, trainingNeeds(trackers ?? []));
   if (!python) return undefined;
   const choices = options
     ? await fromOptions(services, runs, options)
@@ -128,6 +133,7 @@ export async function trainAdapter(
         (name) => installModel(services, python, name),
       );
   if (!choices) return undefined;
+  choices.overrides = withReportTo(choices.overrides, reportTo);
   if (choices.grounded && !choices.overrides.retrieval_index) {
     const index = await trainingSplitIndex(services, python, choices.exportFolder.trainFile);
     if (!index) return undefined;

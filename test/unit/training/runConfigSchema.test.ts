@@ -24,7 +24,7 @@ interface Property {
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   anyOf?: { const?: number; minimum?: number }[];
-  items?: { type: string };
+  items?: { type: string; enum?: string[] };
 }
 interface Schema {
   required: string[];
@@ -110,7 +110,14 @@ function assertSameKind(name: string, spec: FieldSpec, property: Property): void
   );
   if (kind.type === 'string')
     assert.equal(kind.nullable === true, nullable, `${name}: null (empty) allowed on one side only`);
-  if (kind.type === 'list') assert.equal(property.items?.type, 'string', `${name}: a list of strings`);
+  if (kind.type === 'list') {
+    assert.equal(property.items?.type, 'string', `${name}: a list of strings`);
+    assert.deepEqual(
+      kind.values ? [...kind.values] : undefined,
+      property.items?.enum,
+      `${name}: the item choices differ`,
+    );
+  }
   assert.deepEqual(
     kind.type === 'enum' ? [...kind.values] : undefined,
     property.enum,
