@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,9 +110,12 @@ def main() -> int:
     parser.add_argument(
         "--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all)"
     )
+    parser.add_argument(
+        "--no-torch", action="store_true", help="onnxruntime only: no PyTorch model loaded or timed"
+    )
     args = parser.parse_args()
 
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, GenerationConfig
 
     from medqa_trainer.generation import Decoding, render_prompt, stop_ids
     from medqa_trainer.onnx_validate import OnnxDecoder
@@ -122,22 +126,26 @@ def main() -> int:
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     tokenizer = AutoTokenizer.from_pretrained(str(args.export))
     prompt = render_prompt(tokenizer, [{"role": "user", "content": args.prompt}], Decoding())
-    model = load_torch_model(manifest)
-    stop = stop_ids(tokenizer, model)
+    model = None if args.no_torch else load_torch_model(manifest)
+    # Without the model, its generation config (saved beside the export) names the same eos ids.
+    config = model or SimpleNamespace(generation_config=GenerationConfig.from_pretrained(args.export))
+    stop = stop_ids(tokenizer, config)
     pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
 
     decoder = OnnxDecoder(args.export / "onnx" / "model.onnx", threads=args.threads)
     decoder.greedy(prompt, 2, set(stop))  # warm-up: the first run pays for onnxruntime's allocations
     timed = decoder.greedy(prompt, args.max_new_tokens, set(stop))
     onnx_result = summary(timed.tokens, timed.total_seconds, timed.first_token_seconds)
-    run_torch(model, prompt, 2, stop, pad_id)  # same warm-up for PyTorch
-    torch_result = run_torch(model, prompt, args.max_new_tokens, stop, pad_id)
+    torch_result = None
+    if model is not None:
+        run_torch(model, prompt, 2, stop, pad_id)  # same warm-up for PyTorch
+        torch_result = run_torch(model, prompt, args.max_new_tokens, stop, pad_id)
     result = {
         "onnxruntime": onnx_result,
         "torch": torch_result,
         "prompt_tokens": len(prompt),
         "max_new_tokens": args.max_new_tokens,
-        "identical_tokens": onnx_result["token_ids"] == torch_result["token_ids"],
+        "identical_tokens": torch_result is not None and onnx_result["token_ids"] == torch_result["token_ids"],
         "export": str(args.export.resolve()),
     }
     print(json.dumps(result))
