@@ -6,6 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import * as path from 'node:path';
+import { GENERATION_SESSION_OPTIONS } from '../src/inference/sessionOptions';
 
 export interface BareRun {
   ids: number[];
@@ -23,7 +24,9 @@ export class BareLoop {
   ) {}
 
   static async load(exportDir: string, threads?: number): Promise<BareLoop> {
+    // The engine's own session options, so the two differ by their loops only.
     const session = await ort.InferenceSession.create(path.join(exportDir, 'onnx', 'model.onnx'), {
+      ...GENERATION_SESSION_OPTIONS,
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
     const keys = session.inputNames.filter((name) => /^past_key_values\.\d+\.key$/.test(name));

@@ -24,6 +24,7 @@ import type {
 import { ChatPrompt, TextStream } from './chatPrompt';
 import { checkDecodingSettings } from './decoding';
 import { readExport, verifyExport, type ExportInfo } from './exportReader';
+import { GENERATION_SESSION_OPTIONS } from './sessionOptions';
 
 // Exports are local folders: never ask a hub, never write a download cache into node_modules.
 env.allowRemoteModels = false;
@@ -106,6 +107,7 @@ export class LoadedExport {
       dtype: 'fp32',
       device: 'cpu',
       model_file_name: 'model',
+      session_options: { ...GENERATION_SESSION_OPTIONS },
     });
     const stopIds = [...new Set([...info.eosTokenIds, ...prompt.endOfTurnIds()])];
     return new LoadedExport(info, model, prompt, stopIds);
