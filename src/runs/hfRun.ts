@@ -13,6 +13,13 @@ import {
   type HfTrainerState,
 } from './hfTrainerState';
 import type { RunProgress } from './runState';
+import {
+  applyWallTimes,
+  emptyTensorBoardLog,
+  readEventFile,
+  tensorboardEventFiles,
+  trainerStateFromTensorBoard,
+} from './tensorboardLog';
 
 /**
  * A folder written by a Hugging Face `Trainer` / trl `SFTTrainer` (not by our trainer): `trainer_state.json`
@@ -42,11 +49,16 @@ export function checkpointFolders(dir: string): { name: string; step: number }[]
 }
 
 /** Whether `dir` holds a trainer_state.json at the top or in one of its checkpoints. */
-export function isHfRunFolder(dir: string): boolean {
+function hasTrainerState(dir: string): boolean {
   return (
     existsSync(path.join(dir, HF_FILES.state)) ||
     checkpointFolders(dir).some((c) => existsSync(path.join(dir, c.name, HF_FILES.state)))
   );
+}
+
+/** Whether `dir` holds a trainer_state.json (at the top or in a checkpoint) or, without one, TensorBoard logs. */
+export function isHfRunFolder(dir: string): boolean {
+  return hasTrainerState(dir) || tensorboardEventFiles(dir).length > 0;
 }
 
 /**
@@ -94,8 +106,10 @@ export async function readAdapterConfig(folder: string): Promise<Record<string, 
 }
 
 export interface HfRunRead extends HfProgress {
-  /** The trainer_state.json that was read. */
-  stateFile: string;
+  /** The trainer_state.json that was read (absent when the curves came from TensorBoard logs). */
+  stateFile?: string;
+  /** The TensorBoard event files that were read, when the folder has no trainer_state.json. */
+  tensorboardFiles?: string[];
   /** Cache key: path, size and modification time of the trainer_state.json files it was chosen from. */
   key: string;
 }
@@ -122,7 +136,11 @@ export async function readHfRun(dir: string, previous?: HfRunRead): Promise<HfRu
     statOrUndefined(top),
     newestFile ? statOrUndefined(newestFile) : undefined,
   ]);
-  if (!topStat && !newestStat) throw new HfRunError(`${dir} has no ${HF_FILES.state}`);
+  if (!topStat && !newestStat) {
+    const eventFiles = tensorboardEventFiles(dir);
+    if (eventFiles.length > 0) return readTensorBoardRun(dir, eventFiles, previous);
+    throw new HfRunError(`${dir} has no ${HF_FILES.state} and no TensorBoard logs`);
+  }
   const key = [
     topStat && `${top}:${topStat.size}:${topStat.mtimeMs}`,
     newestStat && `${newestFile}:${newestStat.size}:${newestStat.mtimeMs}`,
@@ -146,18 +164,58 @@ export async function readHfRun(dir: string, previous?: HfRunRead): Promise<HfRu
     state = await read(stateFile);
   }
   const modifiedAt = (stateFile === top ? topStat : newestStat)!.mtimeMs;
-  // The final adapter sits at the top; a run saved only as checkpoints names its base model there.
-  const newestFolder = checkpointFolders(dir)[0];
-  let config = await readAdapterConfig(dir);
-  if (Object.keys(config).length === 0 && newestFolder)
-    config = await readAdapterConfig(path.join(dir, newestFolder.name));
-  const progress = progressFromTrainerState(state, { modifiedAt, config });
+  const progress = progressFromTrainerState(state, { modifiedAt, config: await runAdapterConfig(dir) });
   if (existsSync(path.join(dir, HF_FILES.adapterConfig))) progress.progress.adapterPath = dir;
-  const result: HfRunRead = { ...progress, stateFile, key };
+  return remember(dir, { ...progress, stateFile, key });
+}
+
+/** The final adapter's config at the top; a run saved only as checkpoints names its base model there. */
+async function runAdapterConfig(dir: string): Promise<Record<string, unknown>> {
+  const newestFolder = checkpointFolders(dir)[0];
+  const config = await readAdapterConfig(dir);
+  if (Object.keys(config).length === 0 && newestFolder)
+    return readAdapterConfig(path.join(dir, newestFolder.name));
+  return config;
+}
+
+function remember(dir: string, result: HfRunRead): HfRunRead {
   recentReads.delete(dir);
   recentReads.set(dir, result);
   if (recentReads.size > RECENT_READS) recentReads.delete(recentReads.keys().next().value!);
   return result;
+}
+
+/**
+ * A Trainer folder without trainer_state.json whose curves the TensorBoard callback logged (report_to
+ * tensorboard): read from its event files, re-read when one of them changes.
+ */
+async function readTensorBoardRun(dir: string, files: string[], previous?: HfRunRead): Promise<HfRunRead> {
+  const stats = await Promise.all(files.map(statOrUndefined));
+  const key = files.map((file, i) => `${file}:${stats[i]?.size}:${stats[i]?.mtimeMs}`).join('|');
+  const known = previous ?? recentReads.get(dir);
+  if (known?.key === key) return known;
+  const log = emptyTensorBoardLog();
+  for (const file of files) {
+    try {
+      readEventFile(await fs.readFile(file), log);
+    } catch (error) {
+      throw new HfRunError(
+        `${path.relative(dir, file)} is not a readable TensorBoard event file: ${(error as Error).message}`,
+      );
+    }
+  }
+  const state = trainerStateFromTensorBoard(log);
+  if (state.logHistory.length === 0)
+    throw new HfRunError(
+      `${dir} has no ${HF_FILES.state}, and its TensorBoard logs hold no train/ or eval/ curves (the tags the ` +
+        "Trainer's TensorBoard callback writes)",
+    );
+  let modifiedAt = 0;
+  for (const stat of stats) modifiedAt = Math.max(modifiedAt, stat?.mtimeMs ?? 0);
+  const progress = progressFromTrainerState(state, { modifiedAt, config: await runAdapterConfig(dir) });
+  applyWallTimes(progress.progress, log, progress.finished);
+  if (existsSync(path.join(dir, HF_FILES.adapterConfig))) progress.progress.adapterPath = dir;
+  return remember(dir, { ...progress, tensorboardFiles: files, key });
 }
 
 /**
@@ -211,7 +269,8 @@ export async function hfRunProblem(dir: string): Promise<string | undefined> {
     ];
     return (
       `${dir} is not a Hugging Face Trainer output folder: ${HF_FILES.state} is missing (the Trainer writes it ` +
-      `into every checkpoint-<step>/ and, with trainer.save_state(), at the top); ${hints.join('; ')}.`
+      `into every checkpoint-<step>/ and, with trainer.save_state(), at the top), and so are TensorBoard logs ` +
+      `(events.out.tfevents.* from report_to="tensorboard"); ${hints.join('; ')}.`
     );
   }
   try {

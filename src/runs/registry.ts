@@ -233,7 +233,7 @@ export class RunRegistry {
       checkpoints: await discoverHfCheckpoints(dir, progress),
       skippedLines: 0,
       createdAt: progress.startedAt ?? (await folderTime(dir)),
-      files: entry.hf ? { trainerState: entry.hf.stateFile } : {},
+      files: entry.hf?.stateFile ? { trainerState: entry.hf.stateFile } : {},
       source: 'huggingface',
       ...(problem ? { problem } : {}),
       ...metaFields(this.options.externalMeta?.(dir)),

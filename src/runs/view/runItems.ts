@@ -139,7 +139,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
   if (p.error) add('error', 'Error', p.error, { tooltip: p.error, file: p.tracebackPath ?? undefined });
   if (isReadOnlyRun(run))
     add('source', 'Source', 'Hugging Face Trainer · imported, read-only', {
-      tooltip: 'Read from trainer_state.json; nothing is copied and nothing is written into this folder.',
+      tooltip: `Read from ${run.files.trainerState ? 'trainer_state.json' : 'its TensorBoard logs (no trainer_state.json)'}; nothing is copied and nothing is written into this folder.`,
       file: run.files.trainerState,
     });
   if (run.tags?.length) add('tags', 'Tags', tagText(run.tags));

@@ -189,6 +189,32 @@ describe('runs: import a Hugging Face run, rename, tag, delete and compare confi
     assert.match(lastError(), /not a Hugging Face Trainer output folder: trainer_state\.json is missing/);
   });
 
+  it('imports a Trainer folder whose curves are only TensorBoard logs (report_to="tensorboard", no trainer_state.json)', async () => {
+    // A real Trainer run that logged through its TensorBoard callback, every trainer_state.json deleted.
+    const tbDir = path.join(outside, 'tensorboard-only');
+    cpSync(path.join(fixturesDir, 'hf-tensorboard-run'), tbDir, { recursive: true });
+    const before = listing(tbDir);
+    const run = await vscode.commands.executeCommand<RunInfo>('medqa.runs.importHuggingFace', tbDir);
+    assert.ok(run, 'the import returns the run');
+    assert.equal(run.source, 'huggingface');
+    assert.equal(run.status, 'finished');
+    assert.deepEqual(
+      run.progress.steps.map((s) => s.step),
+      [1, 2, 3, 4, 5, 6],
+    );
+    assert.deepEqual(
+      run.progress.evals.map((e) => e.step),
+      [3, 6],
+    );
+    assert.ok(
+      run.progress.steps.every((s) => s.time > 0),
+      'points keep the logs’ wall-clock times',
+    );
+    const shown = await snapshotRun(tbDir);
+    assert.match(shown?.description ?? '', /^imported · read-only · finished · step 6\/6 · loss \d/);
+    assert.deepEqual(listing(tbDir), before, 'nothing was written into the imported folder');
+  });
+
   it('renames and tags: beside our run in .medqa-run.json, in the workspace state for the imported one', async () => {
     const before = listing(hfDir);
     await vscode.commands.executeCommand('medqa.runs.rename', hfDir, 'Qwen3 SFT (cluster)');
