@@ -19,7 +19,18 @@ from types import FrameType
 from typing import Any
 
 from medqa_trainer import hygiene
+from medqa_trainer.engines import (
+    ENGINES,
+    EngineArgumentError,
+    OnnxEngine,
+    TorchEngine,
+    agreement,
+    check_engine_arguments,
+    check_export_matches,
+    engine_label,
+)
 from medqa_trainer.events import EventWriter
+from medqa_trainer.generation_onnx import ExportFolderError
 from medqa_trainer.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, ScoredExamples
 from medqa_trainer.metrics.grounding import cited_numbers
 from medqa_trainer.metrics.text import concat_scored
@@ -58,7 +69,11 @@ class DataFileError(InputFileError):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="local model folder or hub id")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="local model folder or hub id (with --engine onnx: read from the export)",
+    )
     parser.add_argument(
         "--adapter", default=None, help="peft adapter folder (e.g. <run>/adapter or a checkpoint)"
     )
@@ -98,6 +113,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="add the top-k sources of this index (index build) to each prompt; it must not hold a test pair",
     )
     parser.add_argument("--k", type=int, default=3, help="sources per prompt with --retrieval-index")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="torch",
+        help="torch: PyTorch generate on --model/--adapter; onnx: onnxruntime on --export (the Playground's graph)",
+    )
+    parser.add_argument("--export", type=Path, default=None, help="export-onnx folder for --engine onnx")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="onnxruntime threads for --engine onnx (default: one per core)",
+    )
+    parser.add_argument(
+        "--check-agreement",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --engine onnx: answer the first K examples with PyTorch too and record how many are identical",
+    )
     parser.add_argument(
         "--retrieval-context-tokens",
         type=int,
@@ -148,6 +183,34 @@ def load_examples(path: Path, limit: int | None = None, seed: int = DEFAULT_SEED
     return examples if limit is None else stratified_sample(examples, limit, seed, lambda e: e.qtype)
 
 
+def check_agreement(
+    args: argparse.Namespace,
+    engine: OnnxEngine,
+    rows: list[dict[str, Any]],
+    ordered_prompts: list[list[int]],
+    decoding: Any,
+    cancel: threading.Event,
+) -> dict[str, Any] | None:
+    """PyTorch answers to the first K examples, in the same batches as the ONNX engine answered them."""
+    count = min(args.check_agreement, len(rows))
+    print(f"checking agreement: PyTorch answers the first {count} examples too", file=sys.stderr)
+    reference = TorchEngine.load(args.model, args.adapter, "float32")
+    answers = []
+    for start in range(0, count, args.batch_size):
+        batch = ordered_prompts[start : min(start + args.batch_size, len(rows))]
+        generated = reference.generate(batch, decoding, cancel)
+        if generated is None:
+            return None
+        answers.extend(generated)
+    result = agreement(rows[:count], answers[:count], engine.quantization)
+    print(
+        f"agreement with PyTorch: {result['identical']}/{result['examples']} answers identical; token F1 "
+        f"{result['metrics']['f1']['onnx']} (onnx) vs {result['metrics']['f1']['torch']} (torch)",
+        file=sys.stderr,
+    )
+    return result
+
+
 class _Cancellation:
     """SIGTERM/SIGINT set an event instead of killing the process, so finished batches are kept."""
 
@@ -180,6 +243,11 @@ def evaluate(
 
     from medqa_trainer import generation
 
+    engine: TorchEngine | OnnxEngine | None = None
+    if args.engine == "onnx":
+        engine = OnnxEngine.load(args.export, args.threads)
+        check_export_matches(engine.generator.export, args.model, args.adapter)
+        args.model, args.adapter = engine.generator.export.model, engine.generator.export.adapter
     examples = load_examples(args.data, args.limit, args.seed)
     setup = None
     if args.retrieval_index is not None:
@@ -195,10 +263,14 @@ def evaluate(
         seed=args.seed if args.do_sample else None,
         enable_thinking=args.enable_thinking,
         retrieval=setup.hash_part() if setup is not None else None,
+        engine=engine_label(args.engine, engine.quantization if isinstance(engine, OnnxEngine) else "none"),
     )
     decoding_info = {**decoding.as_dict(), "hash": decoding.hash()}
-    device, dtype = generation.pick_device_and_dtype(args.dtype)
-    model, tokenizer = generation.load_model_and_tokenizer(args.model, args.adapter, device, dtype)
+    if engine is None:
+        device, dtype = generation.pick_device_and_dtype(args.dtype)
+        model, tokenizer = generation.load_model_and_tokenizer(args.model, args.adapter, device, dtype)
+        engine = TorchEngine(model, tokenizer, device, dtype)
+    tokenizer = engine.tokenizer
     if args.do_sample:
         torch.manual_seed(args.seed)
     given: list[list[Source]] | None = None
@@ -231,11 +303,7 @@ def evaluate(
             batch_order = order[start : start + args.batch_size]
             batch = [examples[i] for i in batch_order]
             batch_prompts = [prompts[i] for i in order[start : start + args.batch_size]]
-            generated = (
-                None
-                if cancel.is_set()
-                else generation.generate_batch(model, tokenizer, batch_prompts, decoding, cancel)
-            )
+            generated = None if cancel.is_set() else engine.generate(batch_prompts, decoding, cancel)
             if generated is None:
                 cancelled = True
                 break
@@ -258,7 +326,7 @@ def evaluate(
                     row["cited"] = cited_numbers(row["prediction"])
             if not args.no_perplexity:
                 targets = [generation.answer_ids(tokenizer, ex.reference) for ex in batch]
-                losses = generation.answer_losses(model, batch_prompts, targets, int(tokenizer.pad_token_id))
+                losses = engine.losses(batch_prompts, targets)
                 for row, (loss_sum, count) in zip(batch_rows, losses, strict=True):
                     row["loss_sum"], row["answer_tokens"] = loss_sum, count
             scored = score_rows(batch_rows)
@@ -269,6 +337,8 @@ def evaluate(
             parts.append(scored)
             events.emit("eval_progress", done=len(rows), total=len(examples))
     seconds = time.monotonic() - started
+    if isinstance(engine, OnnxEngine) and args.check_agreement and rows and not cancelled:
+        engine.agreement = check_agreement(args, engine, rows, [prompts[i] for i in order], decoding, cancel)
     scored_all = concat_scored(parts) if parts else score_rows([])
     document = metrics_document(
         rows,
@@ -286,9 +356,9 @@ def evaluate(
             "retrieval": setup.describe(args.retrieval_index, args.out) if setup is not None else None,
             "cancelled": cancelled,
             "total": len(examples),
+            "engine": engine.describe(args.out) if isinstance(engine, OnnxEngine) else engine.describe(),
             "runtime": {
-                "device": str(device),
-                "dtype": str(dtype).removeprefix("torch."),
+                **engine.runtime(),
                 "batch_size": args.batch_size,
                 "seconds": round(seconds, 3),
                 "examples_per_second": round(len(rows) / seconds, 4) if seconds else None,
@@ -306,12 +376,25 @@ def run(args: argparse.Namespace) -> int:
             "error: --batch-size and --max-new-tokens must be at least 1, --limit at least 0", file=sys.stderr
         )
         return 2
+    try:
+        check_engine_arguments(args)
+        if args.engine == "torch" and args.model is None:
+            raise EngineArgumentError("--model is required (a local model folder or hub id)")
+    except EngineArgumentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     metrics_path = out_dir / "metrics.json"
     predictions_path = out_dir / "predictions.jsonl"
     with EventWriter(args.events or out_dir / "events.jsonl") as events, _Cancellation() as cancel:
         try:
             document, cancelled = evaluate(args, events, cancel)
-        except (DataFileError, FileNotFoundError, CorpusError) as error:
+        except (
+            DataFileError,
+            FileNotFoundError,
+            CorpusError,
+            ExportFolderError,
+            EngineArgumentError,
+        ) as error:
             print(f"error: {error}", file=sys.stderr)
             events.emit("run_failed", error=str(error).splitlines()[0], traceback_path=None)
             return 2

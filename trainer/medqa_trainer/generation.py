@@ -40,10 +40,12 @@ class Decoding:
     enable_thinking: bool = False
     # Retrieval settings (index data hash, k, context budget) when prompts carry sources; None for closed book.
     retrieval: str | None = None
+    # The engine when not PyTorch ("onnx:fp32", "onnx:int8", ...): quantised weights change the text.
+    engine: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        # Closed-book decodings hash as they did before retrieval existed, so their grades stay current.
-        return {k: v for k, v in asdict(self).items() if not (k == "retrieval" and v is None)}
+        # Closed-book PyTorch decodings hash as they did before retrieval and engines existed: grades stay current.
+        return {k: v for k, v in asdict(self).items() if not (k in ("retrieval", "engine") and v is None)}
 
     def hash(self) -> str:
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
