@@ -70,6 +70,7 @@ describe('Slurm: a person submits runs to the local cluster from the palette', f
       '--parsable',
       '--exclusive',
       '--job-name=medqa-e2e-blocker',
+      '--output=/dev/null',
       '--wrap=sleep 600',
     ]);
     await workbench.openMedqaContainer();
@@ -134,6 +135,9 @@ describe('Slurm: a person submits runs to the local cluster from the palette', f
     await workbench.runCommand('MedQA: Cancel Training');
     await row.filter({ hasText: /Slurm job \d+ · cancelled · step \d+/ }).waitFor({ timeout: 120_000 });
     await workbench.screenshot('slurm-runs-view-cancelled');
+    await row.click();
+    await dashboardFrame(page).locator('#run-status', { hasText: 'Cancelled' }).waitFor({ timeout: 60_000 });
+    await workbench.screenshot('slurm-dashboard-cancelled');
     const last = lastEvent(runDir);
     assert.equal(last.event, 'run_cancelled');
     assert.match(String(last.checkpoint), /checkpoint-\d+$/, 'the trainer saved a checkpoint on SIGTERM');
