@@ -12,9 +12,7 @@ export async function cancelTraining(
   if (!services.requireTrust('Cancelling a training run')) return false;
   let runDir = runDirOf(arg);
   if (!runDir) {
-    const running = runs.registry
-      .list()
-      .filter((run) => run.status === 'running' || run.status === 'pending');
+    const running = runs.registry.list().filter((run) => run.status === 'running');
     if (running.length === 0) {
       void vscode.window.showInformationMessage('MedQA: no training is running.');
       return false;
