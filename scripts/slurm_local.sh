@@ -25,7 +25,15 @@ fail() {
   exit 1
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A PID file names a live daemon of ours only when that PID runs the program it is named after (a stale file's PID
+# may have been reused by anything else, which must never be signalled).
+pid_alive() { # pid-file
+  local pid program
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  program=$(basename "$1" .pid)
+  [[ "$pid" =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$program" ]
+}
 
 require_programs() {
   local program missing=()

@@ -9,6 +9,7 @@ export const Commands = {
   setupPython: 'medqa.setupPython',
   trainingTrain: 'medqa.training.train',
   trainingCancel: 'medqa.training.cancel',
+  trainingSubmitSlurm: 'medqa.training.submitSlurm',
   trainingResume: 'medqa.training.resume',
   runsRefresh: 'medqa.runs.refresh',
   runsOpenDashboard: 'medqa.runs.openDashboard',

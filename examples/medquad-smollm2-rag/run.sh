@@ -9,6 +9,8 @@
 #   retrieval-only                            `baseline`: the top-1 retrieved answer, no model
 #   base + retrieval                          `evaluate --retrieval-index` on the base model
 #   fine-tuned-with-retrieval + retrieval     `train` with retrieval_index (cpu-small), then the same evaluate
+# demo: the RAG run goes to demo/.medqa/runs/ (adapter, no checkpoints, no index) with one evaluation folder laid out
+# as Evaluate Checkpoint writes a "RAG k=N" one: adapter/ = ft-rag, base/ = base-rag, retrieval/, both comparisons.
 # The split is frozen (split.json, see freeze_split.py): the slice and its duplicate groups are never indexed.
 set -euo pipefail
 
@@ -19,7 +21,7 @@ WORK=${MEDQA_EXAMPLE_WORK:-$HERE/work}
 CLOSED="$REPO/examples/medquad-smollm2/results"
 RESULTS="$HERE/results"
 MODEL=smollm2-135m-instruct
-ROWS=${MEDQA_RAG_ROWS:-"closed retrieval base-rag train ft-rag"}
+ROWS=${MEDQA_RAG_ROWS:-"closed retrieval base-rag train ft-rag demo"}
 K=${MEDQA_RAG_K:-3}
 CONTEXT_TOKENS=${MEDQA_RAG_CONTEXT_TOKENS:-384}
 # The closed-book rows' decoding, so only the sources differ.
@@ -103,3 +105,30 @@ cp "$WORK/report/results.md" "$RESULTS/results.md"
 "$PY" "$REPO/examples/medquad-smollm2/relativize.py" --root "$REPO" --root "$WORK" \
   $(for f in "$RESULTS"/*/metrics.json; do printf -- '--file %s %s ' "$WORK/rows/$(basename "$(dirname "$f")")" "$f"; done)
 echo "done: $RESULTS/results.md" >&2
+if wants demo; then
+  echo "== the demo's RAG run (adapter, events, one RAG evaluation; no checkpoints, no index)" >&2
+  DEMO_RUN="$REPO/demo/.medqa/runs/smollm2-medquad-rag"
+  STAMP=$(date -u -r "$WORK/rows/ft-rag/metrics.json" +%Y%m%d-%H%M%S)
+  EVAL="$RUN/evaluations/$STAMP"
+  rm -rf "$RUN/evaluations" && mkdir -p "$EVAL"
+  for pair in adapter=ft-rag base=base-rag retrieval=retrieval; do
+    mkdir -p "$EVAL/${pair%%=*}"
+    # The baseline's events name the folder it first ran in; nothing reads them from an evaluation folder.
+    for file in events.jsonl metrics.json predictions.jsonl; do
+      [ "$file/${pair%%=*}" = events.jsonl/retrieval ] || cp "$WORK/rows/${pair#*=}/$file" "$EVAL/${pair%%=*}/"
+    done
+  done
+  cp "$WORK/test.jsonl" "$EVAL/test.jsonl"
+  "$PY" -m medqa_trainer compare --base "$EVAL/base" --candidate "$EVAL/adapter" --out "$EVAL"
+  "$PY" -m medqa_trainer compare --base "$EVAL/retrieval" --candidate "$EVAL/adapter" --out "$EVAL/versus-retrieval"
+  "$PY" "$HERE/evaluation_record.py" --evaluation "$EVAL" --run "$RUN" --model "$MODEL" --k "$K" \
+    --index "$WORK/index" --train-data "$WORK/data/train.jsonl"
+  rm -rf "$DEMO_RUN" && mkdir -p "$DEMO_RUN"
+  cp -r "$RUN/adapter" "$RUN/evaluations" "$DEMO_RUN/"
+  cp "$RUN/config.yaml" "$RUN/events.jsonl" "$DEMO_RUN/"
+  # training_args.bin is the Trainer's pickled arguments (this machine's output_dir among them); nothing reads it.
+  rm -f "$DEMO_RUN/adapter/training_args.bin"
+  MODEL_DIR=$("$PY" -c 'import sys; from medqa_trainer.catalog import prepare_model_reference as p; print(p(sys.argv[1]))' "$MODEL")
+  "$PY" "$REPO/examples/medquad-smollm2/relativize.py" --root "$REPO" --root "$WORK" --replace "$MODEL_DIR=$MODEL" \
+    --tree "$RUN" "$DEMO_RUN"
+fi

@@ -32,6 +32,8 @@ export interface DashboardRun {
   /** The resolved config (run_started), else run.yaml, as sorted key/value text. */
   config: [string, string][];
   notices: { level: 'info' | 'warning'; code: string; message: string }[];
+  /** A run submitted to Slurm: its job id and Slurm's word for its state (null until squeue/sacct answered). */
+  slurm: { jobId: string; state: string | null } | null;
 }
 
 export interface RunDashboardState {

@@ -8,6 +8,7 @@ import { HfRunError } from './hfTrainerState';
 import { isTrainerAlive, PID_FILE, readTrainerPid } from './liveness';
 import { readRunMetaFile, type RunMeta } from './runMeta';
 import { applyEvents, deriveStatus, emptyProgress, type RunProgress, type RunStatus } from './runState';
+import { slurmJobOf, slurmRunStatus, type RunSlurmJob, type SlurmStates } from './slurmRun';
 
 export const RUN_FILES = {
   events: 'events.jsonl',
@@ -47,6 +48,8 @@ export interface RunInfo {
   displayName?: string;
   /** The user's tags (Tag). */
   tags?: string[];
+  /** A run submitted to Slurm: its job and the scheduler's last word on it. */
+  slurm?: RunSlurmJob;
 }
 
 export interface RunRegistryOptions {
@@ -56,6 +59,8 @@ export interface RunRegistryOptions {
   activeRuns?: () => ReadonlySet<string>;
   /** Name and tags of read-only (imported) runs, which are kept outside their folder. */
   externalMeta?: (dir: string) => RunMeta | undefined;
+  /** The last known state of Slurm jobs (a poller asks squeue/sacct); runs with a slurm-job.json read it. */
+  slurmStates?: SlurmStates;
 }
 
 interface Entry {
@@ -257,7 +262,9 @@ export class RunRegistry {
     const launchedHere = this.options.activeRuns?.().has(dir) ?? false;
     const alive =
       launchedHere || (pid !== undefined && (await (this.options.isAlive ?? isTrainerAlive)(pid)));
-    let status = deriveStatus(entry.progress.terminal, alive);
+    const slurm = await slurmJobOf(dir, this.options.slurmStates);
+    let status =
+      (slurm && slurmRunStatus(entry.progress, slurm)) ?? deriveStatus(entry.progress.terminal, alive);
     if (status === 'interrupted' && files.traceback) {
       // The trainer died of an exception before it could write `run_failed`.
       status = 'failed';
@@ -277,6 +284,7 @@ export class RunRegistry {
       createdAt: entry.progress.startedAt ?? (await folderTime(dir)),
       files,
       ...(problem ? { problem } : {}),
+      ...(slurm ? { slurm } : {}),
       ...metaFields(await readRunMetaFile(dir)),
     };
   }

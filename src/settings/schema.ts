@@ -21,6 +21,18 @@ export interface MedqaSettings {
   'playground.seed': number;
   /** run.yaml `report_to`: none, tensorboard, mlflow or tensorboard,mlflow. */
   'training.reportTo': string;
+  'slurm.partition': string;
+  'slurm.account': string;
+  'slurm.time': string;
+  'slurm.nodes': number;
+  'slurm.gpusPerNode': number;
+  'slurm.cpusPerTask': number;
+  'slurm.mem': string;
+  /** More sbatch options, separated by spaces. */
+  'slurm.extraArgs': string;
+  /** The Python the job runs; empty: the one that submits. */
+  'slurm.python': string;
+  'slurm.pollSeconds': number;
 }
 
 export type SettingKey = keyof MedqaSettings;
@@ -41,6 +53,16 @@ export const SETTING_KEYS = [
   'playground.topP',
   'playground.seed',
   'training.reportTo',
+  'slurm.partition',
+  'slurm.account',
+  'slurm.time',
+  'slurm.nodes',
+  'slurm.gpusPerNode',
+  'slurm.cpusPerTask',
+  'slurm.mem',
+  'slurm.extraArgs',
+  'slurm.python',
+  'slurm.pollSeconds',
 ] as const satisfies readonly SettingKey[];
 
 // Fails to compile when a key of MedqaSettings is missing from SETTING_KEYS.

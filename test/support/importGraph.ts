@@ -12,7 +12,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['commands.ts'],
   ['util'],
   ['protocol', 'settings'],
-  ['trainer'],
+  ['trainer', 'slurm'],
   ['dataset', 'runs'],
   ['retrieval', 'training'],
   ['evaluation'],

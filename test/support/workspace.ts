@@ -12,6 +12,9 @@ export const SHIPPED_STATE = ['.medqa/runs/smollm2-medquad-cpu-small'];
  */
 export const DEMO_STATE = [
   ...SHIPPED_STATE,
+  // The grounded (RAG) run of examples/medquad-smollm2-rag, with its evaluation against base + retrieval and
+  // retrieval-only. Only the demo opens it: the other suites keep one run so their pickers stay unambiguous.
+  '.medqa/runs/smollm2-medquad-rag',
   '.medqa/workspace.json',
   '.medqa/open-on-start.json',
   '.medqa/splits/split-42.json',

@@ -6,6 +6,7 @@ import { escapeHtml } from '../shared/host';
 import { runColor } from './chart';
 
 const STATUS_TEXT: Record<string, string> = {
+  pending: 'Pending',
   running: 'Running',
   finished: 'Finished',
   failed: 'Failed',

@@ -28,6 +28,7 @@ const charts = new Map<string, Chart<'line', { x: number; y: number }[]>>();
 let shownRun: string | undefined;
 
 const STATUS_TEXT: Record<DashboardRun['status'], string> = {
+  pending: 'Pending (queued on Slurm)',
   running: 'Running',
   finished: 'Finished',
   failed: 'Failed',
@@ -158,7 +159,7 @@ function renderRun(run: DashboardRun, runs: RunDashboardState['runs']): void {
     ${runs.length > 1 ? `<vscode-single-select id="run-select" aria-label="Run">${options}</vscode-single-select>` : ''}
     <vscode-button id="open-config" secondary>Open config</vscode-button>
     <vscode-button id="reveal" secondary>Reveal folder</vscode-button>
-    ${run.status === 'running' ? '<vscode-button id="cancel">Cancel training</vscode-button>' : ''}`;
+    ${run.status === 'running' || run.status === 'pending' ? '<vscode-button id="cancel">Cancel training</vscode-button>' : ''}`;
   header.querySelector('#open-config')?.addEventListener('click', () => host.post({ type: 'openConfig' }));
   header.querySelector('#reveal')?.addEventListener('click', () => host.post({ type: 'revealFolder' }));
   header.querySelector('#cancel')?.addEventListener('click', () => host.post({ type: 'cancel' }));
@@ -195,6 +196,8 @@ function renderRun(run: DashboardRun, runs: RunDashboardState['runs']): void {
     ['Preset', run.preset ?? '–'],
     ['Device', run.device ?? '–'],
   ];
+  if (run.slurm)
+    facts.push(['Slurm job', `${run.slurm.jobId} · ${run.slurm.state ?? 'state not known yet'}`]);
   if (run.etaSeconds !== null) facts.push(['Time left', duration(run.etaSeconds)]);
   if (run.startedAt) {
     const end = run.status === 'running' ? Date.now() : (run.endedAt ?? Date.now());

@@ -70,7 +70,8 @@ export function registerDeleteRun(services: ExtensionServices, runs: RunsFeature
           `${label} is an imported Hugging Face run: MedQA Studio never deletes its folder. Use "Remove from List".`,
         );
       }
-      if (run.status === 'running') throw new Error(`${label} is training. Cancel it before deleting it.`);
+      if (run.status === 'running' || run.status === 'pending')
+        throw new Error(`${label} is training or queued on Slurm. Cancel it before deleting it.`);
       const confirmed =
         given.confirmed ??
         (await vscode.window.showWarningMessage(

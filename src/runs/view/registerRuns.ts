@@ -4,6 +4,7 @@ import { ArtifactIndex } from '../../artifacts/artifactIndex';
 import { ArtifactWatcher } from '../../artifacts/view/artifactWatcher';
 import type { ExtensionServices } from '../../vscode/services';
 import { runsDirectory as runsDirectoryOf } from '../../vscode/settings';
+import { SlurmJobWatcher } from '../../slurm/jobWatcher';
 import { RunRegistry } from '../registry';
 import { registerImportHfRun } from './importHfRun';
 import { registerRunActions } from './runActions';
@@ -12,9 +13,26 @@ import { RunDashboard } from './runDashboard';
 import { isInside, type RunsFeature } from './runsFeature';
 import { createRunsViews } from './runsViews';
 import { followRunStates } from './runStates';
+import { followSlurmJobs } from './slurmPolling';
 import { registerRunViewCommands, runFolderActions } from './viewCommands';
 
 const TRACKED_KEY = 'medqa.runs.tracked';
+
+/** The registry (with the folders tracked outside the runs directory) and the watcher of its runs' Slurm jobs. */
+function createRegistry(
+  context: vscode.ExtensionContext,
+  runsDirectory: string | undefined,
+  active: Set<string>,
+) {
+  const slurmJobs = new SlurmJobWatcher();
+  const registry = new RunRegistry(runsDirectory, {
+    activeRuns: () => active,
+    externalMeta: (dir) => importedMeta(context, dir),
+    slurmStates: slurmJobs.stateOf,
+  });
+  for (const dir of context.workspaceState.get<string[]>(TRACKED_KEY, [])) registry.track(dir);
+  return { registry, slurmJobs };
+}
 
 /**
  * Assembles the runs feature: the registry and the artefact index with its one watcher, the Runs and Checkpoints
@@ -24,11 +42,7 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   const { context } = services;
   const active = new Set<string>();
   const runsDirectory = (): string | undefined => runsDirectoryOf(services.workspaceRoot());
-  const registry = new RunRegistry(runsDirectory(), {
-    activeRuns: () => active,
-    externalMeta: (dir) => importedMeta(context, dir),
-  });
-  for (const dir of context.workspaceState.get<string[]>(TRACKED_KEY, [])) registry.track(dir);
+  const { registry, slurmJobs } = createRegistry(context, runsDirectory(), active);
   const artifacts = new ArtifactIndex(registry, () => services.workspaceRoot());
   const watcher = new ArtifactWatcher(artifacts, services.log);
   context.subscriptions.push(watcher);
@@ -40,6 +54,7 @@ export function registerRuns(services: ExtensionServices): RunsFeature {
   const dashboard = new RunDashboard(context, registry, actions);
   context.subscriptions.push(dashboard);
   followRunStates(context, registry, active);
+  followSlurmJobs(context, registry, slurmJobs, services.log);
 
   const folderChanged = () => {
     registry.setDirectory(runsDirectory());

@@ -154,6 +154,7 @@ export async function dashboardRun(run: RunInfo): Promise<DashboardRun> {
     totalSteps: p.totalSteps,
     etaSeconds: run.status === 'running' ? (estimateSecondsLeft(p) ?? null) : null,
     error: p.error ?? null,
+    slurm: run.slurm ? { jobId: run.slurm.jobId, state: run.slurm.slurmState ?? null } : null,
     hasTraceback: Boolean(p.tracebackPath),
     bestCheckpoint: best?.name ?? null,
     bestEvalLoss: best?.evalLoss ?? p.bestEvalLoss ?? null,

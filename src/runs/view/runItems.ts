@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { RunInfo } from '../registry';
 import { tagText } from '../runMeta';
+import type { RunSlurmJob } from '../slurmRun';
 import {
   currentStep,
   estimateSecondsLeft,
@@ -16,6 +17,7 @@ import {
 /** Plain-text presentation of a run shared by the trees, the status bar and the dashboard (no vscode here). */
 
 export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
+  pending: 'pending',
   running: 'running',
   finished: 'finished',
   failed: 'failed',
@@ -27,6 +29,7 @@ export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
 
 /** Codicon and theme colour per status. */
 export const STATUS_ICONS: Readonly<Record<RunStatus, { id: string; color: string }>> = {
+  pending: { id: 'watch', color: 'charts.yellow' },
   running: { id: 'sync~spin', color: 'charts.blue' },
   finished: { id: 'pass-filled', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
@@ -58,7 +61,9 @@ export function isReadOnlyRun(run: RunInfo): boolean {
 export function runDescription(run: RunInfo): string {
   const parts: string[] = [];
   if (isReadOnlyRun(run)) parts.push('imported · read-only');
-  if (run.status !== 'running') parts.push(STATUS_LABELS[run.status]);
+  if (run.slurm) parts.push(`Slurm job ${run.slurm.jobId}`);
+  if (run.status === 'pending' && run.slurm?.reason) parts.push(`pending (${run.slurm.reason})`);
+  else if (run.status !== 'running') parts.push(STATUS_LABELS[run.status]);
   const phase = run.status === 'running' ? phaseText(run.progress) : undefined;
   if (run.progress.steps.length > 0 || run.progress.finalStep !== undefined || run.progress.totalSteps) {
     parts.push(stepText(run));
@@ -128,6 +133,18 @@ function time(ms: number | undefined): string | undefined {
   return ms ? new Date(ms).toLocaleString() : undefined;
 }
 
+/** A Slurm run's job: its id and Slurm's word for its state; a click opens the job's output file. */
+function slurmFact(job: RunSlurmJob): Fact {
+  const value = `${job.jobId} · ${job.slurmState ?? 'state not known yet'}`;
+  return {
+    key: 'slurm',
+    label: 'Slurm job',
+    value,
+    tooltip: `Output: ${job.outputFile}`,
+    file: job.outputFile,
+  };
+}
+
 /** The key facts shown as a run's children in the Runs view. */
 export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
   const p = run.progress;
@@ -137,6 +154,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
   };
   if (run.problem) add('problem', 'Unreadable', run.problem, { tooltip: run.problem });
   if (p.error) add('error', 'Error', p.error, { tooltip: p.error, file: p.tracebackPath ?? undefined });
+  if (run.slurm) facts.push(slurmFact(run.slurm));
   if (isReadOnlyRun(run))
     add('source', 'Source', 'Hugging Face Trainer · imported, read-only', {
       tooltip: `Read from ${run.files.trainerState ? 'trainer_state.json' : 'its TensorBoard logs (no trainer_state.json)'}; nothing is copied and nothing is written into this folder.`,

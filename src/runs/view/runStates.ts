@@ -32,7 +32,8 @@ export function followRunStates(
     registry.onDidChange(() => {
       const runs = registry.list();
       const hasRun = runs.length > 0;
-      const hasRunning = runs.some((r) => r.status === 'running');
+      // A queued Slurm run can be cancelled too.
+      const hasRunning = runs.some((r) => r.status === 'running' || r.status === 'pending');
       if (hasRun !== hadRun)
         void vscode.commands.executeCommand('setContext', 'medqa.hasRun', (hadRun = hasRun));
       if (hasRunning !== hadRunning) {

@@ -12,7 +12,9 @@ export async function cancelTraining(
   if (!services.requireTrust('Cancelling a training run')) return false;
   let runDir = runDirOf(arg);
   if (!runDir) {
-    const running = runs.registry.list().filter((run) => run.status === 'running');
+    const running = runs.registry
+      .list()
+      .filter((run) => run.status === 'running' || run.status === 'pending');
     if (running.length === 0) {
       void vscode.window.showInformationMessage('MedQA: no training is running.');
       return false;

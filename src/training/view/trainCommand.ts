@@ -113,12 +113,20 @@ async function writeRunConfig(choices: TrainChoices): Promise<string> {
   return configFile;
 }
 
-/** "Train adapter": the options or the wizard's answers, then run.yaml and the trainer; returns the run folder. */
-export async function trainAdapter(
+/** What Train adapter and Submit to Slurm share: the Python, the user's choices, and run.yaml in the run folder. */
+export interface PreparedRun {
+  python: string;
+  choices: TrainChoices;
+  runDir: string;
+  configFile: string;
+}
+
+/** The options or the wizard's answers, then run.yaml; undefined when the user backs out. */
+export async function prepareRun(
   context: TrainingContext,
   options?: TrainCommandOptions,
-): Promise<string | undefined> {
-  const { services, runs, sessions } = context;
+): Promise<PreparedRun | undefined> {
+  const { services, runs } = context;
   if (!services.requireTrust('Training')) return undefined;
   const reportTo = setting('training.reportTo');
   const trackers = withReportTo({}, reportTo).report_to as string[] | undefined;
@@ -139,8 +147,18 @@ export async function trainAdapter(
     if (!index) return undefined;
     choices.overrides.retrieval_index = index;
   }
-  const runDir = choices.outputDir;
-  const configFile = await writeRunConfig(choices);
+  return { python, choices, runDir: choices.outputDir, configFile: await writeRunConfig(choices) };
+}
+
+/** "Train adapter": the options or the wizard's answers, then run.yaml and the trainer; returns the run folder. */
+export async function trainAdapter(
+  context: TrainingContext,
+  options?: TrainCommandOptions,
+): Promise<string | undefined> {
+  const prepared = await prepareRun(context, options);
+  if (!prepared) return undefined;
+  const { python, choices, runDir, configFile } = prepared;
+  const { services, sessions } = context;
   const training = await sessions.launch(python, runDir, configFile);
   rememberWhenLoaded(context, runDir, choices.model, training.exited);
   services.log.info(

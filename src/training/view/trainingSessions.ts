@@ -18,6 +18,9 @@ import {
 } from '../launcher';
 import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { signalProcessTree } from '../../util/process';
+import { cancelSlurmRun } from '../slurmCancel';
+
+const SLURM_CANCEL_GRACE_MS = 60_000;
 
 interface Session {
   process: TrainingProcess;
@@ -203,6 +206,14 @@ export class TrainingSessions implements vscode.Disposable {
   /** A trainer started outside this window: signal the PID it recorded and its group (after checking it is a trainer). */
   private async cancelExternal(dir: string): Promise<boolean> {
     const run = await this.runs.registry.refreshRun(dir);
+    if (run?.slurm && (run.status === 'running' || run.status === 'pending')) {
+      // A Slurm job: scancel, not a PID (the trainer runs on a compute node).
+      // A checkpoint written to shared storage can take longer than a local one; the wait ends when the job does.
+      const graceMs = Math.max(this.graceMs, SLURM_CANCEL_GRACE_MS);
+      await cancelSlurmRun(run, { graceMs, log: (line) => this.services.log.info(line) });
+      await this.runs.registry.refreshRun(dir);
+      return true;
+    }
     const pid = run?.pid;
     if (!run || run.status !== 'running' || pid === undefined || !(await isTrainerAlive(pid))) return false;
     this.services.log.info(`[${run.name}] cancelling trainer PID ${pid} started outside this window`);

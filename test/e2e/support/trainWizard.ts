@@ -48,12 +48,14 @@ export interface TrainChoices {
   overrides: Partial<Record<OverrideField, string>>;
   /** Output folder relative to the workspace, e.g. `.medqa/runs/lr-2e-4`. */
   outputDir: string;
+  /** The palette command that opens the wizard (default "MedQA: Train adapter"). */
+  command?: string;
 }
 
 /** Drives "MedQA: Train adapter" through its five steps as a person does, and returns once the run started. */
 export async function trainFromPalette(workbench: Workbench, choices: TrainChoices): Promise<void> {
   const { page } = workbench;
-  await workbench.runCommand('MedQA: Train adapter');
+  await workbench.runCommand(choices.command ?? 'MedQA: Train adapter');
   await pick(page, /1\/5/, choices.exportName);
   if (path.isAbsolute(choices.model)) {
     await pick(page, /2\/5/, 'Enter a model folder or hub id');

@@ -104,6 +104,32 @@ describe('training: Train adapter with the real trainer on the tiny model', func
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('logs to TensorBoard when medqa.training.reportTo says so (run.yaml report_to, the Trainer’s own callback)', async () => {
+    const settings = vscode.workspace.getConfiguration('medqa');
+    const original = settings.inspect<string>('training.reportTo')?.globalValue;
+    await settings.update('training.reportTo', 'tensorboard', vscode.ConfigurationTarget.Global);
+    let runDir: string | undefined;
+    try {
+      runDir = await vscode.commands.executeCommand<string>('medqa.training.train', {
+        exportDir,
+        model,
+        overrides: { ...QUICK, max_steps: 2 },
+      });
+    } finally {
+      await settings.update('training.reportTo', original, vscode.ConfigurationTarget.Global);
+    }
+    assert.ok(runDir, 'the command returned no run folder (see the MedQA Studio log)');
+    const run = await waitForRun(runDir, (r) => r.status !== 'running', 'the run to end');
+    assert.equal(run.status, 'finished', `run ended ${run.status}: ${JSON.stringify(run.facts)}`);
+    assert.match(readFileSync(path.join(runDir, 'run.yaml'), 'utf8'), /^report_to: \[ ?"tensorboard" ?\]$/m);
+    const logs = readdirSync(path.join(runDir, 'tensorboard'));
+    assert.ok(
+      logs.some((name) => name.startsWith('events.out.tfevents.')),
+      `no event file in ${runDir}/tensorboard: ${logs.join(', ')}`,
+    );
+    assert.ok(events(runDir).some((e) => e.event === 'notice' && e.code === 'tensorboard-logging'));
+  });
+
   it('cancel stops a run: the trainer saves a checkpoint and the run reads cancelled', async () => {
     const runDir = await vscode.commands.executeCommand<string>('medqa.training.train', {
       exportDir,
