@@ -39,6 +39,16 @@ export interface EvaluationSettings {
   repetitionPenalty?: number;
   /** Both models generate with the top-k retrieved sources (RAG); absent or null: closed-book. */
   rag?: RagSettings | null;
+  /** Which engine generates: PyTorch (absent: records from before engines) or onnxruntime on the fp32 exports. */
+  engine?: EvaluationEngine;
+}
+
+export type EvaluationEngine = 'torch' | 'onnx';
+
+/** The ONNX exports an `onnx` evaluation generated with: the checkpoint's (base + adapter merged) and the base's. */
+export interface EngineExports {
+  adapter: string;
+  base: string;
 }
 
 /** The retrieval side of an evaluation: the index it used (over `trainData`) and how its baseline ended. */
@@ -60,6 +70,8 @@ export interface EvaluationRecord {
   settings: EvaluationSettings;
   /** Absent in evaluations from before issue 18, and when no training data was known to index. */
   retrieval?: RetrievalRecord;
+  /** The export folders of an `engine: 'onnx'` evaluation. */
+  exports?: EngineExports;
   status: EvaluationStatus;
   finishedAt?: string;
   error?: string;

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EvaluationSide, EvaluationStatus } from '../protocol/metricsPanel';
-import { COMPARISON_FILE, sideDir, type EvaluationRecord, type EvaluationSettings } from './evaluationFolder';
+import {
+  COMPARISON_FILE,
+  sideDir,
+  type EngineExports,
+  type EvaluationRecord,
+  type EvaluationSettings,
+} from './evaluationFolder';
 import { writeEvaluationRecord } from './evaluationWriter';
 import { compareArgs, evaluateArgs, runTrainerStep, type StepOptions, type StepResult } from './launcher';
 import { failureText } from '../trainer/process';
@@ -30,6 +36,8 @@ export interface EvaluationPlan {
    * complete index yet) and the top-1 retrieval baseline. Absent when no training data is known.
    */
   retrieval?: { index: string; trainData: string };
+  /** The fp32 exports both sides generate with when `settings.engine` is 'onnx'. */
+  exports?: EngineExports;
   graceMs?: number;
 }
 
@@ -127,11 +135,8 @@ export async function runEvaluation(
   hooks: EvaluationHooks = {},
 ): Promise<EvaluationOutcome> {
   const rag = plan.settings.rag ?? null;
-  if (rag && !plan.retrieval)
-    return {
-      status: 'failed',
-      error: 'A RAG evaluation needs training data to index; none is known for this run.',
-    };
+  const missing = missingInput(plan);
+  if (missing) return { status: 'failed', error: missing };
   const record: EvaluationRecord = {
     format: 'medqa-evaluation',
     version: 1,
@@ -144,6 +149,7 @@ export async function runEvaluation(
     ...(plan.retrieval
       ? { retrieval: { index: plan.retrieval.index, trainData: plan.retrieval.trainData, status: 'running' } }
       : {}),
+    ...(plan.settings.engine === 'onnx' && plan.exports ? { exports: plan.exports } : {}),
     status: 'running',
   };
   await writeEvaluationRecord(plan.evaluationDir, record);
@@ -201,6 +207,24 @@ export async function runEvaluation(
   } catch (error) {
     return finish({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/** What a plan lacks to run at all, in words. */
+function missingInput(plan: EvaluationPlan): string | undefined {
+  if (plan.settings.rag && !plan.retrieval)
+    return 'A RAG evaluation needs training data to index; none is known for this run.';
+  if (plan.settings.engine === 'onnx' && !plan.exports)
+    return 'An ONNX Runtime evaluation needs the ONNX exports of the checkpoint and base.';
+  return undefined;
+}
+
+/** How many answers of each side PyTorch gives too, to record the ONNX engine's agreement with it: one batch. */
+function onnxInput(
+  plan: EvaluationPlan,
+  side: EvaluationSide,
+): { export: string; checkAgreement: number } | undefined {
+  if (plan.settings.engine !== 'onnx' || !plan.exports) return undefined;
+  return { export: plan.exports[side], checkAgreement: plan.settings.batchSize };
 }
 
 type Common = Pick<StepOptions, 'python' | 'env' | 'cwd' | 'signal' | 'graceMs' | 'onOutput'>;
@@ -262,6 +286,7 @@ function runStage(
             batchSize: plan.settings.batchSize,
             limit: plan.settings.limit,
             repetitionPenalty: plan.settings.repetitionPenalty,
+            onnx: onnxInput(plan, stage.side),
           }),
           ...(rag && retrieval ? ragArgs(retrieval.index, rag) : []),
         ],

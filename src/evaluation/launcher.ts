@@ -26,12 +26,18 @@ export interface EvaluateInput {
   limit: number | null;
   repetitionPenalty?: number;
   events?: string;
+  /** Generate with onnxruntime on this export (which names its model and adapter) instead of PyTorch. */
+  onnx?: { export: string; checkAgreement: number };
 }
 
 /** `python <these>`: the evaluator's command line (contract #3) as an argument array, never a shell string. */
 export function evaluateArgs(input: EvaluateInput): string[] {
-  const args = trainerArgs('evaluate', ['--model', input.model]);
-  if (input.adapter) args.push('--adapter', input.adapter);
+  const args = input.onnx
+    ? trainerArgs('evaluate', ['--engine', 'onnx', '--export', input.onnx.export])
+    : trainerArgs('evaluate', ['--model', input.model]);
+  if (input.onnx) {
+    if (input.onnx.checkAgreement > 0) args.push('--check-agreement', String(input.onnx.checkAgreement));
+  } else if (input.adapter) args.push('--adapter', input.adapter);
   args.push('--data', input.data, '--out', input.out);
   args.push('--max-new-tokens', String(input.maxNewTokens), '--batch-size', String(input.batchSize));
   if (input.limit !== null) args.push('--limit', String(input.limit));

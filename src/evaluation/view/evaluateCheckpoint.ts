@@ -5,7 +5,9 @@ import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { EVALUATION, trainerPython } from '../../trainer/view/trainerPython';
 import type { ArtifactIndex } from '../../artifacts/artifactIndex';
 import type { ExtensionServices } from '../../vscode/services';
-import { readEvaluationRecord } from '../evaluationFolder';
+import { readEvaluationRecord, type EngineExports } from '../evaluationFolder';
+import { Commands } from '../../commands';
+import type { CheckpointTarget } from './evaluationTargets';
 import { createEvaluationFolder } from '../evaluationWriter';
 import { planStages, type EvaluationOutcome, type EvaluationPlan } from '../evaluationJob';
 import {
@@ -62,6 +64,27 @@ async function reportOutcome(
     );
 }
 
+/**
+ * The fp32 ONNX exports of the checkpoint and its base model that the Playground uses, made first with "Export
+ * Checkpoint to ONNX" where either is missing; undefined when that export was cancelled.
+ */
+async function engineExports(
+  artifacts: ArtifactIndex,
+  target: CheckpointTarget,
+  baseModel: string,
+): Promise<EngineExports | undefined> {
+  const fp32 = (summary: object) => (summary as { quantization?: unknown }).quantization == null;
+  await artifacts.exports.refresh();
+  const adapter = artifacts.exports.of(target.checkpoint).find(fp32)?.dir;
+  const base = artifacts.exports.baseOf(baseModel)?.dir;
+  if (adapter && base) return { adapter, base };
+  return vscode.commands.executeCommand<EngineExports | undefined>(Commands.inferenceExportOnnx, {
+    checkpointPath: target.checkpoint,
+    runDir: target.runDir,
+    baseModel,
+  });
+}
+
 let running = false;
 
 /** "Evaluate Checkpoint": pick (or take) inputs, run the evaluator in the background, open the Metrics panel. */
@@ -92,6 +115,8 @@ export async function evaluateCheckpoint(
   if (!retrieval)
     log.info('No training data known for this run (or no workspace folder): no retrieval-only baseline.');
 
+  const exports = settings.engine === 'onnx' ? await engineExports(artifacts, target, baseModel) : undefined;
+  if (settings.engine === 'onnx' && !exports) return undefined;
   const python = await trainerPython(services, EVALUATION);
   if (!python) return undefined;
   const evaluationDir = options?.outDir
@@ -111,6 +136,7 @@ export async function evaluateCheckpoint(
     testFile,
     settings,
     retrieval,
+    exports,
   };
   running = true;
   let outcome;

@@ -7,7 +7,7 @@ import { PRESETS, type PresetName } from '../../training/trainConfig';
 import { pickModel } from '../../training/view/modelPick';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
-import type { EvaluationSettings } from '../evaluationFolder';
+import type { EvaluationEngine, EvaluationSettings } from '../evaluationFolder';
 import { DEFAULT_SETTINGS } from '../launcher';
 import { pickSettings } from './evaluationSettingsPick';
 import {
@@ -32,6 +32,8 @@ export interface EvaluateOptions {
   repetitionPenalty?: number;
   /** Generate with the top-k retrieved training sources (a "RAG k=N" evaluation); default closed-book. */
   ragK?: number | null;
+  /** 'onnx': generate on the checkpoint's and base model's fp32 ONNX exports (made first where missing). */
+  engine?: EvaluationEngine;
   /** The evaluation folder to write (default: `<run>/evaluations/<timestamp>/`). */
   outDir?: string;
 }
@@ -209,6 +211,7 @@ export async function chooseSettings(
       repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
       // Closed-book records stay as they were before RAG evaluations existed.
       ...(options.ragK ? { rag: { k: options.ragK } } : {}),
+      ...(options.engine ? { engine: options.engine } : {}),
     };
   }
   const settings = await pickSettings(defaults, await countLines(inputs.testFile), canRetrieve);

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
-import type { EvaluationSettings } from '../evaluationFolder';
+import type { EvaluationEngine, EvaluationSettings } from '../evaluationFolder';
 import { parseWholeNumber, settingsProblem } from '../launcher';
 import { DEFAULT_RAG_K } from '../retrievalSide';
+
+/** Measured by bench/onnx_evaluation.py on SmolLM2-135M, 2 shared cores (README, Evaluation). */
+const ONNX_SPEEDUP = 'several times (8.9x on SmolLM2-135M, 2 cores)';
 
 /** The settings list of "Evaluate Checkpoint" (quick picks and input boxes). */
 async function askNumber(
@@ -34,6 +37,81 @@ async function askRagK(): Promise<EvaluationSettings['rag']> {
   return k === undefined || k === null ? null : { k: Math.min(k, 20) };
 }
 
+/** The engines and their trade-off, as the settings list names them (speed measured by bench/onnx_evaluation.py). */
+export const ENGINES: Record<EvaluationEngine, { label: string; description: string; detail: string }> = {
+  torch: {
+    label: 'PyTorch',
+    description: 'the reference: the checkpoint as trained, any setting; the slowest on a CPU',
+    detail: 'Loads the base model and the adapter in PyTorch and generates with transformers.',
+  },
+  onnx: {
+    label: 'ONNX Runtime',
+    description: `${ONNX_SPEEDUP} faster on a CPU; the same greedy answers (fp32 exports)`,
+    detail:
+      'Generates on the fp32 ONNX exports the Playground uses, exported first where missing (about a minute ' +
+      'each). One batch is answered by PyTorch too, and the evaluation records how many answers were identical.',
+  },
+};
+
+async function askEngine(current: EvaluationEngine): Promise<EvaluationEngine> {
+  const items = (Object.keys(ENGINES) as EvaluationEngine[]).map((engine) => ({
+    engine,
+    ...ENGINES[engine],
+    picked: engine === current,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Generate the answers with' });
+  return picked?.engine ?? current;
+}
+
+type Item = vscode.QuickPickItem & { key: keyof EvaluationSettings | 'start' };
+
+function settingItems(settings: EvaluationSettings, examples: number | undefined, canRag: boolean): Item[] {
+  return [
+    {
+      key: 'start',
+      label: '$(play) Start evaluation',
+      description: settings.evaluateBase ? 'adapter, then base model, then compare' : 'adapter only',
+    },
+    {
+      key: 'maxNewTokens',
+      label: `Max new tokens: ${settings.maxNewTokens}`,
+      description: 'longest answer each model may write',
+    },
+    {
+      key: 'batchSize',
+      label: `Batch size: ${settings.batchSize}`,
+      description: 'questions answered together; lower it if memory runs out',
+    },
+    {
+      key: 'limit',
+      label: `Limit: ${settings.limit === null ? `all${examples !== undefined ? ` ${examples}` : ''} examples` : `a sample of ${settings.limit} examples`}`,
+      description: "a quick look before a full run (seeded, keeps each question type's share)",
+    },
+    {
+      key: 'repetitionPenalty',
+      label: `Repetition penalty: ${settings.repetitionPenalty === 1 ? 'off' : settings.repetitionPenalty}`,
+      description: 'above 1 keeps small models from looping on a phrase (1.15 for cpu-small runs)',
+    },
+    {
+      key: 'evaluateBase',
+      label: `${settings.evaluateBase ? '$(pass-filled)' : '$(circle-large-outline)'} Also evaluate the base model`,
+      description: 'needed for the base vs fine-tuned comparison',
+    },
+    {
+      key: 'rag',
+      label: `${settings.rag ? '$(pass-filled)' : '$(circle-large-outline)'} With retrieved sources (RAG, k=${settings.rag?.k ?? DEFAULT_RAG_K})`,
+      description: canRag
+        ? 'both models answer with the top-k training answers in their prompt (a separate "RAG" evaluation)'
+        : 'needs the training data of this run (an export with train.jsonl)',
+    },
+    {
+      key: 'engine',
+      label: `Engine: ${ENGINES[settings.engine ?? 'torch'].label}`,
+      description: ENGINES[settings.engine ?? 'torch'].description,
+    },
+  ];
+}
+
 /** One list of the settings: pick a line to change it, "Start" to go. Escape cancels. */
 export async function pickSettings(
   initial: EvaluationSettings,
@@ -42,46 +120,7 @@ export async function pickSettings(
 ): Promise<EvaluationSettings | undefined> {
   const settings = { ...initial };
   for (;;) {
-    type Item = vscode.QuickPickItem & { key: keyof EvaluationSettings | 'start' };
-    const items: Item[] = [
-      {
-        key: 'start',
-        label: '$(play) Start evaluation',
-        description: settings.evaluateBase ? 'adapter, then base model, then compare' : 'adapter only',
-      },
-      {
-        key: 'maxNewTokens',
-        label: `Max new tokens: ${settings.maxNewTokens}`,
-        description: 'longest answer each model may write',
-      },
-      {
-        key: 'batchSize',
-        label: `Batch size: ${settings.batchSize}`,
-        description: 'questions answered together; lower it if memory runs out',
-      },
-      {
-        key: 'limit',
-        label: `Limit: ${settings.limit === null ? `all${examples !== undefined ? ` ${examples}` : ''} examples` : `a sample of ${settings.limit} examples`}`,
-        description: "a quick look before a full run (seeded, keeps each question type's share)",
-      },
-      {
-        key: 'repetitionPenalty',
-        label: `Repetition penalty: ${settings.repetitionPenalty === 1 ? 'off' : settings.repetitionPenalty}`,
-        description: 'above 1 keeps small models from looping on a phrase (1.15 for cpu-small runs)',
-      },
-      {
-        key: 'evaluateBase',
-        label: `${settings.evaluateBase ? '$(pass-filled)' : '$(circle-large-outline)'} Also evaluate the base model`,
-        description: 'needed for the base vs fine-tuned comparison',
-      },
-      {
-        key: 'rag',
-        label: `${settings.rag ? '$(pass-filled)' : '$(circle-large-outline)'} With retrieved sources (RAG, k=${settings.rag?.k ?? DEFAULT_RAG_K})`,
-        description: canRag
-          ? 'both models answer with the top-k training answers in their prompt (a separate "RAG" evaluation)'
-          : 'needs the training data of this run (an export with train.jsonl)',
-      },
-    ];
+    const items = settingItems(settings, examples, canRag);
     const picked = await vscode.window.showQuickPick(items, {
       title: 'Evaluation settings',
       placeHolder: 'Choose a setting to change, or start',
@@ -89,6 +128,7 @@ export async function pickSettings(
     if (!picked) return undefined;
     if (picked.key === 'start') return settings;
     if (picked.key === 'evaluateBase') settings.evaluateBase = !settings.evaluateBase;
+    else if (picked.key === 'engine') settings.engine = await askEngine(settings.engine ?? 'torch');
     else if (picked.key === 'rag') {
       if (!canRag) {
         void vscode.window.showWarningMessage(

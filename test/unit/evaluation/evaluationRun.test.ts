@@ -54,7 +54,7 @@ if (command === 'compare') {
   process.exit(0);
 }
 const out = opt('--out');
-const side = opt('--adapter') ? 'adapter' : 'base';
+const side = opt('--adapter') || path.basename(out) === 'adapter' ? 'adapter' : 'base';
 fs.mkdirSync(out, { recursive: true });
 const emit = log(path.join(out, 'events.jsonl'));
 if (process.env.FAKE_MODE === 'bad-data') {
@@ -95,6 +95,44 @@ describe('evaluation: time left, measured from the answers so far', () => {
 });
 
 describe('evaluation: launcher arguments and settings', () => {
+  it('generates on an ONNX export with --engine onnx: the export names its model and adapter', () => {
+    const input = {
+      model: '/m',
+      adapter: '/r/checkpoint-3',
+      data: '/t.jsonl',
+      out: '/e/adapter',
+      limit: null,
+    };
+    const onnx = { export: '/w/.medqa/onnx/r/checkpoint-3', checkAgreement: 4 };
+    assert.deepEqual(evaluateArgs({ ...input, maxNewTokens: 8, batchSize: 4, onnx }).slice(2), [
+      'evaluate',
+      '--engine',
+      'onnx',
+      '--export',
+      '/w/.medqa/onnx/r/checkpoint-3',
+      '--check-agreement',
+      '4',
+      '--data',
+      '/t.jsonl',
+      '--out',
+      '/e/adapter',
+      '--max-new-tokens',
+      '8',
+      '--batch-size',
+      '4',
+    ]);
+    const unchecked = evaluateArgs({
+      ...input,
+      maxNewTokens: 8,
+      batchSize: 4,
+      onnx: { ...onnx, checkAgreement: 0 },
+    });
+    assert.ok(
+      !unchecked.includes('--check-agreement') && !unchecked.includes('--adapter'),
+      unchecked.join(' '),
+    );
+  });
+
   it('builds evaluate and compare argument arrays (contract #3)', () => {
     assert.deepEqual(
       evaluateArgs({
@@ -322,6 +360,42 @@ describe('evaluation: running an evaluation', function () {
     assert.deepEqual(evaluationStages({ ...plan.settings, evaluateBase: false }), [
       { kind: 'evaluate', side: 'adapter' },
     ]);
+  });
+
+  it('an ONNX Runtime evaluation generates each side on its export, checks one batch, records the exports', async () => {
+    const exports = {
+      adapter: path.join(root, 'onnx', 'checkpoint-3'),
+      base: path.join(root, 'onnx', 'base'),
+    };
+    const outcome = await runEvaluation({ ...plan, settings: { ...plan.settings, engine: 'onnx' }, exports });
+    assert.deepEqual(outcome, { status: 'finished' });
+    const evaluateCalls = readFileSync(calls, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[])
+      .filter((args) => args[2] === 'evaluate');
+    const optionOf = (args: string[], name: string) => args[args.indexOf(name) + 1];
+    assert.deepEqual(
+      evaluateCalls.map((args) => [
+        optionOf(args, '--engine'),
+        optionOf(args, '--export'),
+        path.basename(optionOf(args, '--out')),
+      ]),
+      [
+        ['onnx', exports.adapter, 'adapter'],
+        ['onnx', exports.base, 'base'],
+      ],
+    );
+    for (const args of evaluateCalls) {
+      assert.equal(optionOf(args, '--check-agreement'), '4');
+      assert.ok(!args.includes('--model') && !args.includes('--adapter'), args.join(' '));
+    }
+    const record = await readEvaluationRecord(plan.evaluationDir);
+    assert.equal(record?.settings.engine, 'onnx');
+    assert.deepEqual(record?.exports, exports);
+    const missing = await runEvaluation({ ...plan, settings: { ...plan.settings, engine: 'onnx' } });
+    assert.equal(missing.status, 'failed');
+    assert.match(missing.error ?? '', /needs the ONNX exports/);
   });
 
   it("stops with the evaluator's message (file and lines) when the test data is bad", async () => {
