@@ -4,7 +4,7 @@ import { parseWholeNumber, settingsProblem } from '../launcher';
 import { DEFAULT_RAG_K } from '../retrievalSide';
 
 /** Measured by bench/onnx_evaluation.py on SmolLM2-135M, 2 shared cores (README, Evaluation). */
-const ONNX_SPEEDUP = 'several times (8.9x on SmolLM2-135M, 2 cores)';
+const ONNX_SPEEDUP = '3-9x (SmolLM2-135M, 2 busy cores)';
 
 /** The settings list of "Evaluate Checkpoint" (quick picks and input boxes). */
 async function askNumber(
