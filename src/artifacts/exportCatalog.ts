@@ -37,8 +37,9 @@ export class ExportCatalog {
     return exportsOfCheckpoint(this.exports, checkpointPath);
   }
 
-  baseOf(model: string): ExportSummary | undefined {
-    return baseExportOf(this.exports, model, this.workspaceRoot());
+  /** The base model's fp32 export, or of the given quantisation. */
+  baseOf(model: string, quantization: ExportSummary['quantization'] = null): ExportSummary | undefined {
+    return baseExportOf(this.exports, model, this.workspaceRoot(), quantization);
   }
 
   /** Rescans `.medqa/onnx/` (one scan at a time) and tells the listeners when something changed. */

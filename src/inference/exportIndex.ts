@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { QUANTIZATION_SCHEMES, type QuantizationScheme } from '../protocol/trainer/onnxManifest';
 
 /**
  * Where ONNX exports live and which checkpoint each belongs to. Exports are written in the workspace, never into
@@ -24,6 +25,13 @@ export interface ExportSummary {
   /** Sum of the manifest's file sizes. */
   bytes: number;
   createdAt: string | null;
+  /** `int8` / `int4` for a quantised export (`export-onnx --quantize`), null for fp32. */
+  quantization: QuantizationScheme | null;
+}
+
+/** "ONNX", "ONNX int4": how the Checkpoints view and the pickers name an export. */
+export function exportLabel(summary: Pick<ExportSummary, 'quantization'>): string {
+  return summary.quantization ? `ONNX ${summary.quantization}` : 'ONNX';
 }
 
 /** A folder under `.medqa/onnx/` that has no usable manifest (an export cut short, a hand-made folder). */
@@ -50,6 +58,11 @@ export function modelKey(model: string): string {
 
 export function adapterExportDir(workspaceRoot: string, run: string, checkpoint: string): string {
   return path.join(onnxRoot(workspaceRoot), safeName(run), safeName(checkpoint));
+}
+
+/** A quantised export's folder: beside the fp32 one it is made from (`checkpoint-40` → `checkpoint-40-int4`). */
+export function quantizedDir(fp32Dir: string, precision: QuantizationScheme): string {
+  return path.join(path.dirname(fp32Dir), `${path.basename(fp32Dir)}-${precision}`);
 }
 
 /** The base model's export folder; `taken` (another model's export already there) adds a hash of the name. */
@@ -91,7 +104,13 @@ export function summaryOf(dir: string, value: unknown): ExportSummary | string {
     step: typeof value.step === 'number' && Number.isFinite(value.step) ? value.step : null,
     bytes,
     createdAt: typeof value.created_at === 'string' ? value.created_at : null,
+    quantization: quantizationOf(value.quantization),
   };
+}
+
+function quantizationOf(value: unknown): QuantizationScheme | null {
+  const scheme = isRecord(value) ? value.scheme : undefined;
+  return QUANTIZATION_SCHEMES.find((known) => known === scheme) ?? null;
 }
 
 export async function readExportSummary(dir: string): Promise<ExportSummary | ExportProblem> {
@@ -156,13 +175,16 @@ export function exportsOfCheckpoint(exports: readonly ExportSummary[], checkpoin
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
 }
 
-/** The base model's export (no adapter, same model), preferring the one in its own folder. */
+/** The base model's export (no adapter, same model, fp32 unless asked), preferring the one in its own folder. */
 export function baseExportOf(
   exports: readonly ExportSummary[],
   model: string,
   workspaceRoot?: string,
+  quantization: ExportSummary['quantization'] = null,
 ): ExportSummary | undefined {
-  const candidates = exports.filter((e) => e.adapter === null && madeFrom(e, model));
+  const candidates = exports.filter(
+    (e) => e.adapter === null && madeFrom(e, model) && e.quantization === quantization,
+  );
   const home = workspaceRoot ? baseExportDir(workspaceRoot, model) : undefined;
   return candidates.find((e) => e.dir === home) ?? candidates[0];
 }

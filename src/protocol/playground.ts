@@ -21,6 +21,8 @@ export interface PlaygroundTarget {
   model: string;
   /** The export folders in use, or null when missing. */
   exports: Record<PlaygroundSide, string | null>;
+  /** How each export stores its weights: "ONNX" (fp32), "ONNX int8", "ONNX int4"; null when missing. */
+  exportLabels: Record<PlaygroundSide, string | null>;
 }
 
 export type ColumnStatus = 'idle' | 'loading' | 'generating' | 'finished' | 'error';

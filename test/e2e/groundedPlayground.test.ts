@@ -86,6 +86,8 @@ describe('grounded answers: index from the palette, sources in the Playground an
     const row = checkpoints.locator('.monaco-list-row', { hasText: CHECKPOINT }).first();
     await row.waitFor({ timeout: 60_000 });
     await chooseFromContextMenu(page, row, 'Export Checkpoint to ONNX');
+    // The command asks for the weights first (fp32, int8 or int4); fp32 is the reference.
+    await pick(page, 'Export to ONNX: weights', 'fp32');
     const onnxRow = checkpoints
       .locator('.monaco-list-row', { hasText: 'ONNX' })
       .filter({ hasText: /\d (kB|MB|GB)/ });

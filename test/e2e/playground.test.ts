@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { quickInput, webviewFrame } from './support/quickPick';
+import { pick, quickInput, webviewFrame } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
 import { chooseFromContextMenu, type Workbench } from './support/workbench';
 
@@ -47,6 +47,8 @@ describe('playground: a person exports a checkpoint to ONNX and asks both models
     await row.waitFor({ timeout: 60_000 });
     const started = Date.now();
     await chooseFromContextMenu(page, row, 'Export Checkpoint to ONNX');
+    // The command asks for the weights first (fp32, int8 or int4); fp32 is the reference.
+    await pick(page, 'Export to ONNX: weights', 'fp32');
 
     // The export shows under its checkpoint, marked ONNX, with its size.
     const onnxRow = checkpoints

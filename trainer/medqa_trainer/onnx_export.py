@@ -42,7 +42,9 @@ TOKENIZER_FILES = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="local model folder, catalogue name or hub id")
+    parser.add_argument(
+        "--model", default=None, help="local model folder, catalogue name or hub id (not with --from-export)"
+    )
     parser.add_argument("--adapter", default=None, help="LoRA checkpoint folder to merge before export")
     parser.add_argument("--out", required=True, type=Path, help="the export folder to write")
     parser.add_argument(
@@ -63,6 +65,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-max-new-tokens", type=int, default=16)
     parser.add_argument(
         "--tolerance", type=float, default=None, help="max abs logit difference allowed (default 1e-3)"
+    )
+    add_quantize_arguments(parser)
+
+
+def add_quantize_arguments(parser: argparse.ArgumentParser) -> None:
+    from medqa_trainer.onnx_quantize import (
+        DEFAULT_AGREEMENT_TOKENS,
+        DEFAULT_BLOCK_SIZE,
+        MIN_AGREEMENT,
+        QUANTIZE_CHOICES,
+    )
+
+    parser.add_argument(
+        "--quantize",
+        choices=QUANTIZE_CHOICES,
+        default="none",
+        help="weight-only quantisation with onnxruntime's MatMulNBits quantiser: int4 (smallest, fastest) or int8 "
+        "(closest to fp32); checked against the fp32 graph by token agreement (default none: fp32)",
+    )
+    parser.add_argument(
+        "--from-export",
+        type=Path,
+        default=None,
+        help="quantise this existing fp32 export instead of exporting the model again (with --quantize)",
+    )
+    parser.add_argument(
+        "--block-size", type=int, default=DEFAULT_BLOCK_SIZE, help="weights per fp32 scale (default 32)"
+    )
+    parser.add_argument(
+        "--agreement-max-new-tokens",
+        type=int,
+        default=DEFAULT_AGREEMENT_TOKENS,
+        help=f"greedy tokens per question compared with the fp32 graph (default {DEFAULT_AGREEMENT_TOKENS})",
+    )
+    parser.add_argument(
+        "--min-agreement",
+        type=float,
+        default=None,
+        help="least share of tokens on which the quantised graph picks the fp32 graph's token (default "
+        + ", ".join(f"{k} {v}" for k, v in MIN_AGREEMENT.items())
+        + ")",
     )
 
 
@@ -190,15 +233,46 @@ def replace_folder(built: Path, target: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from medqa_trainer.onnx_graph import UnsupportedArchitectureError
+    from medqa_trainer.onnx_quantize import QuantizationError
     from medqa_trainer.onnx_sources import ExportInputError
     from medqa_trainer.onnx_validate import ValidationFailedError
 
     try:
         export(args)
-    except (ExportInputError, UnsupportedArchitectureError, ValidationFailedError) as error:
+    except (
+        ExportInputError,
+        UnsupportedArchitectureError,
+        ValidationFailedError,
+        QuantizationError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1 if isinstance(error, ValidationFailedError) else 2
+        return 1 if isinstance(error, (ValidationFailedError, QuantizationError)) else 2
     return 0
+
+
+def check_quantize_arguments(args: argparse.Namespace) -> None:
+    from medqa_trainer.onnx_sources import ExportInputError
+
+    if args.from_export is not None and args.quantize == "none":
+        raise ExportInputError(
+            "--from-export quantises an existing export: give --quantize int8 or int4 with it"
+        )
+    if args.from_export is not None and (args.model is not None or args.adapter is not None):
+        raise ExportInputError(
+            "--from-export takes the model and adapter from that export's manifest: drop --model and --adapter"
+        )
+    if args.from_export is None and args.model is None:
+        raise ExportInputError(
+            "give --model (a folder, catalogue name or hub id), or --from-export with --quantize"
+        )
+    if args.block_size < 16 or args.block_size & (args.block_size - 1):
+        raise ExportInputError(f"--block-size {args.block_size}: give a power of two, 16 or more (e.g. 32)")
+    if args.min_agreement is not None and not 0 <= args.min_agreement <= 1:
+        raise ExportInputError(
+            f"--min-agreement {args.min_agreement}: give a share between 0 and 1 (e.g. 0.7)"
+        )
+    if args.agreement_max_new_tokens < 1:
+        raise ExportInputError("--agreement-max-new-tokens must be at least 1")
 
 
 def export(args: argparse.Namespace) -> Path:
@@ -206,6 +280,9 @@ def export(args: argparse.Namespace) -> Path:
     from medqa_trainer.onnx_sources import load_config, read_adapter, resolve_model
 
     started = time.monotonic()
+    check_quantize_arguments(args)
+    if args.from_export is not None:
+        return export_quantized_from(args, started)
     source = resolve_model(args.model)
     adapter = read_adapter(args.adapter) if args.adapter else None
     sources = [
@@ -224,12 +301,25 @@ def export(args: argparse.Namespace) -> Path:
     building = target.with_name(f".{target.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
+    reference = target.with_name(f".{target.name}.fp32-{os.getpid()}")
     try:
-        manifest = _build(args, source, adapter, config, questions, building, started)
+        if args.quantize == "none":
+            manifest = _build(args, source, adapter, config, questions, building, started)
+        else:
+            # The fp32 graph, validated against PyTorch, is what the quantised one is checked against; only the
+            # quantised folder is kept (quantise a kept fp32 export with --from-export instead).
+            shutil.rmtree(reference, ignore_errors=True)
+            reference.mkdir()
+            reference_manifest = _build(args, source, adapter, config, questions, reference, started)
+            manifest = build_quantized(
+                args, reference, reference_manifest, None, questions, building, started
+            )
         replace_folder(building, target)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(reference, ignore_errors=True)
     size = sum(record["bytes"] for record in manifest["files"].values())
     say(f"done: {target} ({size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
     return target
@@ -291,9 +381,153 @@ def _build(
         "export": {**record, "why_not_optimum": WHY_NOT_OPTIMUM},
         "files": file_record(building),
         "validation": report.as_dict(),
+        "quantization": None,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seconds": round(time.monotonic() - started, 1),
     }
     # Last, so a folder with a manifest is a complete export.
+    write_text_atomic(building / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def read_reference_export(folder_arg: Path) -> tuple[Path, dict[str, Any]]:
+    """A complete fp32 export (manifest, validated against PyTorch) to quantise; messages name what is wrong."""
+    from medqa_trainer.onnx_sources import ExportInputError
+
+    folder = folder_arg.expanduser().resolve()
+    manifest_path = folder / MANIFEST_NAME
+    if not folder.is_dir():
+        raise ExportInputError(f"--from-export {folder} does not exist")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except OSError:
+        raise ExportInputError(
+            f"{manifest_path} is missing: {folder} is not a complete export-onnx folder"
+        ) from None
+    except ValueError as error:
+        raise ExportInputError(f"{manifest_path} is not valid JSON: {error}") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ExportInputError(f"{manifest_path} is not an export-onnx manifest (format {MANIFEST_FORMAT!r})")
+    if manifest.get("quantization"):
+        scheme = manifest["quantization"].get("scheme")
+        raise ExportInputError(
+            f"{folder} is already quantised ({scheme}); --from-export needs the fp32 export it was made from"
+        )
+    if not (manifest.get("validation") or {}).get("passed"):
+        raise ExportInputError(f"{manifest_path}: this export did not pass its validation against PyTorch")
+    if not (folder / ONNX_RELATIVE).is_file():
+        raise ExportInputError(f"{folder / ONNX_RELATIVE} is missing: export the model again")
+    return folder, manifest
+
+
+def export_quantized_from(args: argparse.Namespace, started: float) -> Path:
+    """`--from-export DIR --quantize int4|int8`: the quantised sibling of a kept fp32 export."""
+    reference, reference_manifest = read_reference_export(args.from_export)
+    target = check_out(args.out, [reference], args.force)
+    questions = read_questions(args.questions)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir()
+    try:
+        manifest = build_quantized(
+            args, reference, reference_manifest, reference, questions, building, started
+        )
+        replace_folder(building, target)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    size = sum(record["bytes"] for record in manifest["files"].values())
+    say(f"done: {target} ({size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
+    return target
+
+
+def build_quantized(
+    args: argparse.Namespace,
+    reference: Path,
+    reference_manifest: dict[str, Any],
+    kept_reference: Path | None,
+    questions: list[str],
+    building: Path,
+    started: float,
+) -> dict[str, Any]:
+    """Quantises `reference`'s graph into `building`, checks it against the fp32 graph, writes the manifest.
+    With --from-export the four phases are this job's; after a fresh fp32 export they are details of its last."""
+    from types import SimpleNamespace
+
+    from transformers import AutoTokenizer, GenerationConfig
+
+    from medqa_trainer.generation import Decoding, render_prompt, stop_ids
+    from medqa_trainer.onnx_quantize import (
+        MIN_AGREEMENT,
+        QuantizationError,
+        measure_agreement,
+        quantize_graph,
+    )
+
+    def step(name: str, message: str) -> None:
+        if kept_reference is not None:
+            say_phase(name, message)
+        else:
+            say(message)
+
+    step("load", f"loading the fp32 export {reference}")
+    tokenizer = AutoTokenizer.from_pretrained(str(reference), local_files_only=True)
+    generation = SimpleNamespace(generation_config=GenerationConfig.from_pretrained(str(reference)))
+    fp32_bytes = sum(r["bytes"] for r in reference_manifest["files"].values())
+    step(
+        "export",
+        f"quantising to {args.quantize} with onnxruntime" + f" (MatMulNBits, block size {args.block_size})",
+    )
+    external = (reference / ONNX_RELATIVE.with_name("model.onnx_data")).is_file()
+    record = quantize_graph(
+        reference / ONNX_RELATIVE, building / ONNX_RELATIVE, args.quantize, args.block_size, external
+    )
+    say(f"quantised {record['quantized_nodes']} MatMuls in {record['seconds']:.0f} s")
+    minimum = MIN_AGREEMENT[args.quantize] if args.min_agreement is None else args.min_agreement
+    step(
+        "validate",
+        f"comparing with the fp32 graph on {len(questions)} prompts x {args.agreement_max_new_tokens} greedy tokens",
+    )
+    prompts = [render_prompt(tokenizer, [{"role": "user", "content": q}], Decoding()) for q in questions]
+    report = measure_agreement(
+        reference / ONNX_RELATIVE,
+        building / ONNX_RELATIVE,
+        prompts,
+        args.agreement_max_new_tokens,
+        set(stop_ids(tokenizer, generation)),
+        minimum,
+        say,
+    )
+    say(
+        f"agreement with fp32: {report.agreement:.1%} of {report.tokens} tokens (minimum {minimum:.0%}), greedy "
+        f"identical on {report.greedy_identical}/{report.questions} prompts"
+    )
+    if not report.passed:
+        raise QuantizationError(
+            f"the {args.quantize} graph does not follow the fp32 export: {report.failure()}"
+        )
+    step("write", "writing config, tokenizer and manifest")
+    for path in sorted(reference.iterdir()):
+        if path.is_file() and path.name != MANIFEST_NAME:
+            shutil.copyfile(path, building / path.name)
+    reference_model = reference_manifest["files"][ONNX_RELATIVE.as_posix()]
+    # The fp32 export's own fields (model, adapter, step, export, and validation: its check against PyTorch; the
+    # quantised graph's check is quantization.agreement), with this folder's files.
+    manifest = {
+        **reference_manifest,
+        "files": file_record(building),
+        "quantization": {
+            **record,
+            "reference": {
+                "dir": str(kept_reference) if kept_reference is not None else None,
+                "model_sha256": reference_model["sha256"],
+                "bytes": fp32_bytes,
+            },
+            "agreement": report.as_dict(),
+        },
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     write_text_atomic(building / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
     return manifest

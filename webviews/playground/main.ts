@@ -226,6 +226,13 @@ function renderColumn(side: PlaygroundSide, column: PlaygroundColumn): void {
   error.textContent = column.error ?? '';
 }
 
+/** "ONNX exports", or which ones when they differ from fp32 ("ONNX int4 exports", "ONNX / ONNX int4 exports": base first). */
+function exportsText(target: NonNullable<PlaygroundState['target']>): string {
+  const adapter = target.exportLabels.adapter ?? 'ONNX';
+  const base = target.exportLabels.base ?? 'ONNX';
+  return adapter === base ? `${adapter} exports` : `${base} / ${adapter} exports`;
+}
+
 function render(next: PlaygroundState): void {
   const previous = state;
   state = next;
@@ -233,7 +240,7 @@ function render(next: PlaygroundState): void {
   const target = next.target;
   byId('title').textContent = target ? `Playground · ${target.run} · ${target.checkpoint}` : 'Playground';
   byId('target').textContent = target
-    ? `Base model ${target.model} and ${target.checkpoint}, answering from their ONNX exports in the editor.`
+    ? `Base model ${target.model} and ${target.checkpoint}, answering from their ${exportsText(target)} in the editor.`
     : 'Choose a checkpoint to ask it and its base model questions.';
   const problems = byId('problems');
   problems.hidden = next.problems.length === 0;

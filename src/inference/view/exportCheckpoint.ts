@@ -12,10 +12,18 @@ import type { RunRegistry } from '../../runs/registry';
 import { needsFolder } from '../../util/prerequisite';
 import type { ExtensionServices } from '../../vscode/services';
 import { trainerPython } from '../../trainer/view/trainerPython';
-import { adapterExportDir, baseExportDir, madeFrom, MANIFEST_FILE, readExportSummary } from '../exportIndex';
+import {
+  adapterExportDir,
+  baseExportDir,
+  madeFrom,
+  MANIFEST_FILE,
+  quantizedDir,
+  readExportSummary,
+} from '../exportIndex';
 import { addTiming, estimateExport, formatSeconds, readTimings, type ExportTiming } from '../exportProgress';
 import { ExportTracker } from '../exportTracker';
 import { modelParameters, ONNX_EXPORT, runJob, type ExportJob } from './exportOnnx';
+import { pickPrecision, quantizeJob, type ExportPrecision } from './exportPrecision';
 import type { ExportCatalog } from '../../artifacts/exportCatalog';
 
 /** What tests (and the playground) may pass instead of answering prompts. */
@@ -25,6 +33,8 @@ export interface ExportOptions {
   baseModel?: string;
   /** Export again over an existing export without asking. */
   force?: boolean;
+  /** The weights (default fp32 when options are given; asked otherwise). */
+  quantize?: ExportPrecision;
 }
 
 export interface ExportResult {
@@ -43,6 +53,7 @@ interface ExportPlan {
   force: boolean;
   adapterOut: string;
   baseOut: string;
+  precision: ExportPrecision;
 }
 
 /** The estimates told before the export, and what the exports took so far on this machine. */
@@ -79,15 +90,19 @@ async function planExport(
   if (!model)
     throw new Error(`No base model known for ${target.checkpoint}: its run names no model_name_or_path.`);
 
+  const precision = await pickPrecision(options ? (options.quantize ?? 'none') : undefined);
+  if (!precision) return undefined;
+
   const run = registry.get(target.runDir)?.name ?? path.basename(target.runDir);
-  const adapterOut = adapterExportDir(root, run, path.basename(target.checkpoint));
+  const fp32Out = adapterExportDir(root, run, path.basename(target.checkpoint));
+  const adapterOut = precision === 'none' ? fp32Out : quantizedDir(fp32Out, precision);
   await exports.refresh();
   const jobs: ExportJob[] = [];
   const existing = existsSync(path.join(adapterOut, MANIFEST_FILE));
   let force = options?.force === true;
   if (existing && !force) {
     const again = await vscode.window.showWarningMessage(
-      `${path.basename(target.checkpoint)} of ${run} already has an ONNX export. Export it again?`,
+      `${path.basename(target.checkpoint)} of ${run} already has ${precision === 'none' ? 'an' : `an ${precision}`} ONNX export. Export it again?`,
       { modal: true },
       'Export Again',
     );
@@ -102,9 +117,25 @@ async function planExport(
     if (there && !('problem' in there) && !madeFrom(there, model)) baseOut = baseExportDir(root, model, true);
     jobs.push({ label: 'base model', model, adapter: null, out: baseOut });
   }
-  // The checkpoint last: once its export shows under it, the playground has both.
-  jobs.push({ label: path.basename(target.checkpoint), model, adapter: target.checkpoint, out: adapterOut });
-  return { target, model, run, jobs, force, adapterOut, baseOut };
+  const checkpoint = {
+    label: path.basename(target.checkpoint),
+    model,
+    adapter: target.checkpoint,
+    out: fp32Out,
+  };
+  if (precision !== 'none') {
+    const base = { label: 'base model', model, adapter: null, out: baseOut };
+    const quantizedBase = exports.baseOf(model, precision)?.dir;
+    if (!quantizedBase) jobs.push(quantizeJob(base, precision, quantizedDir(baseOut, precision)));
+    baseOut = quantizedBase ?? quantizedDir(baseOut, precision);
+    // The checkpoint's fp32 export is the reference its quantised one is checked against: made once, then reused.
+    if (!existsSync(path.join(fp32Out, MANIFEST_FILE))) jobs.push(checkpoint);
+    jobs.push(quantizeJob(checkpoint, precision, adapterOut));
+  } else {
+    // The checkpoint last: once its export shows under it, the playground has both.
+    jobs.push(checkpoint);
+  }
+  return { target, model, run, jobs, force, adapterOut, baseOut, precision };
 }
 
 /** Each job's estimate from the exports this machine made before, written to the output before anything runs. */
@@ -116,8 +147,9 @@ async function startTracking(
   const { model, jobs } = plan;
   const history = readTimings(services.context.globalState.get(TIMINGS_KEY));
   const parameters = await modelParameters(model);
+  // The measured times are of fp32 exports; a quantisation (seconds to a minute) has no estimate of its own.
   const estimates = jobs.map((job) =>
-    estimateExport({ model, adapter: job.adapter !== null, parameters }, history),
+    job.quantize ? undefined : estimateExport({ model, adapter: job.adapter !== null, parameters }, history),
   );
   const tracker = new ExportTracker(
     jobs.map((job, index) => ({ label: job.label, estimate: estimates[index] })),
@@ -129,7 +161,9 @@ async function startTracking(
       `Export ${index + 1}/${jobs.length}, ${job.label}: ${
         estimate
           ? `about ${formatSeconds(estimate.seconds)} (${estimate.basis})`
-          : 'no estimate yet (the size of this model is unknown; this export measures it)'
+          : job.quantize
+            ? `quantising the fp32 export to ${job.quantize.precision} and comparing the two (no estimate)`
+            : 'no estimate yet (the size of this model is unknown; this export measures it)'
       }`,
     );
   }
@@ -165,6 +199,7 @@ async function exportEach(
     );
     if (!done) return true;
     const measured = tracker.finishJob(Date.now());
+    if (job.quantize) continue;
     history = addTiming(history, {
       model: plan.model,
       adapter: job.adapter !== null,
@@ -233,6 +268,7 @@ function announce(plan: ExportPlan, output: vscode.OutputChannel, started: numbe
           kind: 'onnxExport',
           checkpointPath: plan.target.checkpoint,
           runDir: plan.target.runDir,
+          quantization: plan.precision === 'none' ? null : plan.precision,
         });
       else if (choice === 'Show Output') output.show(true);
     });

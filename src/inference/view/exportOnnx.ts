@@ -6,6 +6,7 @@ import { trainerEnv } from '../../trainer/pythonEnvironment';
 import { runTrainerCommand, trainerArgs, trainerMessage } from '../../trainer/process';
 import type { ExtensionServices } from '../../vscode/services';
 import type { TrainerNeeds } from '../../trainer/view/trainerPython';
+import type { QuantizationScheme } from '../../protocol/trainer/onnxManifest';
 import { parseExporterLine, type ExporterLine } from '../exportProgress';
 
 /** What `export-onnx` imports: without these the trainer fails at once. */
@@ -14,12 +15,22 @@ export const ONNX_EXPORT: TrainerNeeds = {
   packages: ['torch', 'transformers', 'peft', 'onnx', 'onnxruntime'],
 };
 
-/** One run of `export-onnx`: the base model alone (adapter null) or with an adapter, into `out`. */
+/** One run of `export-onnx`: the base model alone (adapter null) or with an adapter, into `out`; with `quantize`,
+ * the weight-only quantisation of the fp32 export `fromExport` (same model and adapter). */
 export interface ExportJob {
   label: string;
   model: string;
   adapter: string | null;
   out: string;
+  quantize?: { precision: QuantizationScheme; fromExport: string };
+}
+
+/** The exporter's arguments for one job. */
+export function exportArgs(job: ExportJob, force: boolean): string[] {
+  const source = job.quantize
+    ? ['--from-export', job.quantize.fromExport, '--quantize', job.quantize.precision]
+    : ['--model', job.model, ...(job.adapter ? ['--adapter', job.adapter] : [])];
+  return trainerArgs('export-onnx', [...source, '--out', job.out, ...(force ? ['--force'] : [])]);
 }
 
 /**
@@ -58,14 +69,7 @@ export async function runJob(
   onPhase: (line: ExporterLine) => void,
 ): Promise<boolean> {
   const existedBefore = existsSync(job.out);
-  const args = trainerArgs('export-onnx', [
-    '--model',
-    job.model,
-    ...(job.adapter ? ['--adapter', job.adapter] : []),
-    '--out',
-    job.out,
-    ...(force ? ['--force'] : []),
-  ]);
+  const args = exportArgs(job, force);
   output.appendLine(`$ ${python} ${args.join(' ')}`);
   services.log.info(`ONNX export of ${job.adapter ?? job.model} into ${job.out}`);
   const exit = await runTrainerCommand({

@@ -8,19 +8,27 @@ import {
   type CheckpointTarget,
 } from '../../evaluation/view/evaluationTargets';
 import type { RunRegistry } from '../../runs/registry';
+import type { QuantizationScheme } from '../../protocol/trainer/onnxManifest';
 import { MANIFEST_FILE, readExportSummary } from '../exportIndex';
 import { exportDirOf } from './exportCommands';
 import type { PlaygroundPanel } from './playgroundPanel';
 
-/** The Playground on a checkpoint; its base model is looked up when not given. */
+/** The Playground on a checkpoint (on its export of `precision` when given); its base model is looked up when
+ * not given. */
 export async function openOn(
   playground: PlaygroundPanel,
   target: CheckpointTarget,
+  precision?: QuantizationScheme | null,
 ): Promise<PlaygroundState> {
   const model = target.model ?? (await baseModelOf(target));
   if (!model)
     throw new Error(`No base model known for ${target.checkpoint}: its run names no model_name_or_path.`);
-  return playground.showCheckpoint({ checkpoint: target.checkpoint, runDir: target.runDir, model });
+  return playground.showCheckpoint({
+    checkpoint: target.checkpoint,
+    runDir: target.runDir,
+    model,
+    precision,
+  });
 }
 
 /**
@@ -33,8 +41,17 @@ export async function openPlayground(
   arg: unknown,
 ): Promise<PlaygroundState | undefined> {
   if (arg && typeof arg === 'object' && (arg as { kind?: unknown }).kind === 'onnxExport') {
-    const element = arg as { checkpointPath: string; runDir: string };
-    return openOn(playground, { checkpoint: element.checkpointPath, runDir: element.runDir });
+    // The export clicked in the Checkpoints view ("ONNX int4"): the playground answers with that one.
+    const element = arg as {
+      checkpointPath: string;
+      runDir: string;
+      quantization?: QuantizationScheme | null;
+    };
+    return openOn(
+      playground,
+      { checkpoint: element.checkpointPath, runDir: element.runDir },
+      element.quantization ?? null,
+    );
   }
   const dir = exportDirOf(arg);
   if (dir && existsSync(path.join(dir, MANIFEST_FILE))) {
@@ -42,11 +59,11 @@ export async function openPlayground(
     if ('problem' in summary) throw new Error(`${dir}: ${summary.problem}`);
     if (!summary.adapter)
       throw new Error(`${dir} is a base model's export: open the playground on a checkpoint.`);
-    return openOn(playground, {
-      checkpoint: summary.adapter,
-      runDir: path.dirname(summary.adapter),
-      model: summary.model,
-    });
+    return openOn(
+      playground,
+      { checkpoint: summary.adapter, runDir: path.dirname(summary.adapter), model: summary.model },
+      summary.quantization,
+    );
   }
   const given = checkpointOf(arg);
   if (given)

@@ -75,6 +75,8 @@ export function playgroundDeps(
         checkpointPath: target.checkpoint,
         runDir: target.runDir,
         baseModel: target.model,
+        // The precision the panel is on (its int4 export is the one missing, say); fp32 when none was picked.
+        quantize: target.precision ?? 'none',
       }),
     groundingIndex: () => {
       const entry = preferredIndex(retrieval.indexes.entries);

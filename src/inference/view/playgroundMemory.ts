@@ -4,6 +4,7 @@ import type {
   PlaygroundPair,
   PlaygroundSide,
 } from '../../protocol/playground';
+import type { QuantizationScheme } from '../../protocol/trainer/onnxManifest';
 import { setting } from '../../vscode/settings';
 import type { GroundingMemory } from '../grounding';
 import { idleColumn } from '../playgroundColumns';
@@ -13,7 +14,8 @@ export const SIDES: readonly PlaygroundSide[] = ['base', 'adapter'];
 
 /** What the panel remembers across reloads: the checkpoint, the last question and answers. */
 export interface Remembered {
-  target: { checkpoint: string; runDir: string; model: string } | null;
+  /** `precision`: the checkpoint export picked (int8/int4, null fp32); absent: fp32 when there is one. */
+  target: { checkpoint: string; runDir: string; model: string; precision?: QuantizationScheme | null } | null;
   question: string;
   pair: PlaygroundPair | null;
   columns: Record<PlaygroundSide, PlaygroundColumn>;

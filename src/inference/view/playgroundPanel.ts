@@ -32,16 +32,17 @@ const SHOWN_KEY = 'medqa.playground.shown';
 /** What the panel needs from the rest of the extension. */
 export interface PlaygroundDeps {
   /** Export folders for a checkpoint and why they cannot be used (missing, mismatched). */
-  resolveExports(target: {
-    checkpoint: string;
-    runDir: string;
-    model: string;
-  }): Promise<{ exports: Record<PlaygroundSide, string | null>; problems: string[] }>;
+  /** `target.precision`: the checkpoint export picked (int8/int4, null fp32; absent: fp32 where there is one). */
+  resolveExports(target: NonNullable<Remembered['target']>): Promise<{
+    exports: Record<PlaygroundSide, string | null>;
+    labels?: Record<PlaygroundSide, string | null>;
+    problems: string[];
+  }>;
   engine(): PlaygroundGenerator;
   texts: PlaygroundTexts;
   pickPair(): Promise<{ question: string; pair: PlaygroundPair } | undefined>;
   pickCheckpoint(): Promise<void>;
-  exportMissing(target: { checkpoint: string; runDir: string; model: string }): Promise<unknown>;
+  exportMissing(target: NonNullable<Remembered['target']>): Promise<unknown>;
   afterSave(dir: string, id: string): void;
   /** The index "Ground in dataset" uses (the all-pairs one preferred), or null when the workspace has none. */
   groundingIndex(): Promise<PlaygroundGrounding['index']>;
@@ -58,6 +59,8 @@ export interface PlaygroundDeps {
 export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
   private memory: Remembered;
   private problems: string[] = [];
+  /** "ONNX", "ONNX int4": which export each side answers from. */
+  private exportLabels: Record<PlaygroundSide, string | null> = { base: null, adapter: null };
   private running: { cancel(): void }[] = [];
   private saved: { dir: string; id: string } | null = null;
   private decodingUsed: PlaygroundDecoding | null = null;
@@ -72,12 +75,10 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
   }
 
   /** Opens the panel on a checkpoint (its exports looked up now). */
-  async showCheckpoint(target: {
-    checkpoint: string;
-    runDir: string;
-    model: string;
-  }): Promise<PlaygroundState> {
-    const same = this.memory.target?.checkpoint === target.checkpoint;
+  async showCheckpoint(target: NonNullable<Remembered['target']>): Promise<PlaygroundState> {
+    const same =
+      this.memory.target?.checkpoint === target.checkpoint &&
+      (this.memory.target.precision ?? null) === (target.precision ?? null);
     this.memory.target = target;
     if (!same) {
       this.stopAll();
@@ -101,6 +102,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
     const found = await this.deps.resolveExports(this.memory.target);
     this.memory.exportDirs = found.exports;
     this.problems = found.problems;
+    this.exportLabels = found.labels ?? { base: null, adapter: null };
     if (this.panel) await this.pushState();
   }
 
@@ -121,6 +123,7 @@ export class PlaygroundPanel extends WebviewPanelHost<'playground'> {
           checkpointPath: target.checkpoint,
           model: target.model,
           exports: this.memory.exportDirs,
+          exportLabels: this.exportLabels,
         }
       : null;
     return {

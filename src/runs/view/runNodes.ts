@@ -21,6 +21,8 @@ export interface ShownExport {
   dir: string;
   bytes: number;
   createdAt: string | null;
+  /** int8 / int4 (`export-onnx --quantize`), null for fp32. */
+  quantization: 'int8' | 'int4' | null;
 }
 
 /** What the nodes read when VS Code asks for their item or children: the registry as it is now, and the exports. */
@@ -235,6 +237,7 @@ export class OnnxExportNode extends TreeNode {
   readonly path: string;
   readonly bytes: number;
   readonly createdAt: string | null;
+  readonly quantization: ShownExport['quantization'];
 
   constructor(
     private readonly data: RunsTreeData,
@@ -247,6 +250,7 @@ export class OnnxExportNode extends TreeNode {
     this.path = shown.dir;
     this.bytes = shown.bytes;
     this.createdAt = shown.createdAt;
+    this.quantization = shown.quantization;
   }
 
   get id(): string {
@@ -260,7 +264,9 @@ export class OnnxExportNode extends TreeNode {
   }
 
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem('ONNX', vscode.TreeItemCollapsibleState.None);
+    // "ONNX int4": a checkpoint may have an fp32 export and quantised ones beside it.
+    const label = this.quantization ? `ONNX ${this.quantization}` : 'ONNX';
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = [
       formatBytes(this.bytes),
@@ -268,7 +274,9 @@ export class OnnxExportNode extends TreeNode {
     ]
       .filter(Boolean)
       .join(' · ');
-    item.tooltip = `ONNX export of ${this.checkpointPath}\n${this.path}`;
+    item.tooltip = `${label} export of ${this.checkpointPath}${
+      this.quantization ? ` (weights ${this.quantization}, checked against the fp32 export)` : ''
+    }\n${this.path}`;
     item.iconPath = new vscode.ThemeIcon('symbol-event');
     item.resourceUri = vscode.Uri.file(this.path);
     item.contextValue = 'medqa.onnxExport';

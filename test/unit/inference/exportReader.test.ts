@@ -93,6 +93,48 @@ describe('ONNX export reader', () => {
     await verifyChecksums(info);
   });
 
+  it('reads a quantised export (export-onnx --quantize) and refuses a quantization block it cannot read', async () => {
+    // As export-onnx --quantize int4 writes it (trainer/medqa_trainer/onnx_export.py build_quantized).
+    const quantization = {
+      scheme: 'int4',
+      method: 'MatMulNBits (weight-only, blockwise)',
+      bits: 4,
+      block_size: 32,
+      symmetric: true,
+      quantizer: 'onnxruntime 1.31.1',
+      quantized_nodes: 211,
+      folded_transposes: 211,
+      seconds: 7.5,
+      reference: { dir: '/exports/smollm2', model_sha256: 'c'.repeat(64), bytes: 539_484_721 },
+      agreement: {
+        passed: true,
+        measure: 'teacher-forced top-1 agreement with the fp32 graph on its own greedy answers',
+        questions: 3,
+        max_new_tokens: 32,
+        tokens: 96,
+        agreement: 0.72,
+        min_agreement: 0.6,
+        greedy_identical: 0,
+        mean_identical_prefix: 1.3,
+        runtime: 'onnxruntime (Python, CPUExecutionProvider)',
+        seconds: 30.2,
+      },
+    };
+    const info = await readExport(writeExport(root, { manifest: { quantization } }));
+    assert.equal(info.manifest.quantization?.scheme, 'int4');
+    assert.equal(info.manifest.quantization?.agreement.agreement, 0.72);
+    assert.equal(
+      (await readExport(writeExport(root, { manifest: { quantization: null } }))).manifest.quantization,
+      null,
+    );
+    const unknown = writeExport(root, { manifest: { quantization: { ...quantization, scheme: 'int3' } } });
+    assert.match((await rejection(readExport(unknown))).message, /medqa-onnx\.json: .*quantization\.scheme/);
+    const noAgreement = writeExport(root, {
+      manifest: { quantization: { ...quantization, agreement: undefined } },
+    });
+    assert.match((await rejection(readExport(noAgreement))).message, /quantization\.agreement/);
+  });
+
   it('names onnx/model.onnx when the graph is missing', async () => {
     const dir = writeExport(root);
     unlinkSync(path.join(dir, 'onnx', 'model.onnx'));

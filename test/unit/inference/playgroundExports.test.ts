@@ -7,8 +7,10 @@ import {
   baseExportDir,
   baseExportOf,
   discoverExports,
+  exportLabel,
   exportsOfCheckpoint,
   modelKey,
+  quantizedDir,
   safeName,
   summaryOf,
 } from '../../../src/inference/exportIndex';
@@ -116,5 +118,40 @@ describe('playground: where ONNX exports live and which checkpoint each belongs 
     assert.ok(typeof summary !== 'string');
     assert.equal(summary.adapter, path.resolve('/runs/r/checkpoint-3'));
     assert.equal(summary.bytes, 0);
+  });
+
+  it('tells quantised exports apart: "ONNX int4" beside the fp32 export, the base model of each precision', async () => {
+    const checkpoint = path.join(root, '.medqa', 'runs', 'tiny-run', 'checkpoint-3');
+    const fp32Dir = path.join(root, '.medqa', 'onnx', 'tiny-run', 'checkpoint-3');
+    assert.equal(quantizedDir(fp32Dir, 'int4'), `${fp32Dir}-int4`);
+    const quantization = (scheme: string) => ({ quantization: { scheme, bits: scheme === 'int4' ? 4 : 8 } });
+    writeExport(fp32Dir, manifest(model, checkpoint, { quantization: null }));
+    writeExport(
+      quantizedDir(fp32Dir, 'int4'),
+      manifest(model, checkpoint, { ...quantization('int4'), created_at: '2026-11-30T12:00:00Z' }),
+    );
+    const baseDir = path.join(root, '.medqa', 'onnx', 'base', 'tiny-qwen3-abc');
+    writeExport(baseDir, manifest(model, null));
+    writeExport(quantizedDir(baseDir, 'int4'), manifest(model, null, quantization('int4')));
+    // A scheme this version does not know is read as fp32 would be by an older one: shown, not mislabelled.
+    writeExport(
+      path.join(root, '.medqa', 'onnx', 'tiny-run', 'odd'),
+      manifest(model, null, quantization('int3')),
+    );
+
+    const { exports } = await discoverExports(root);
+    const mine = exportsOfCheckpoint(exports, checkpoint);
+    // Newest first: the int4 export was made after the fp32 one.
+    assert.deepEqual(
+      mine.map((e) => [path.basename(e.dir), e.quantization, exportLabel(e)]),
+      [
+        ['checkpoint-3-int4', 'int4', 'ONNX int4'],
+        ['checkpoint-3', null, 'ONNX'],
+      ],
+    );
+    assert.equal(baseExportOf(exports, model, root)?.dir, baseDir);
+    assert.equal(baseExportOf(exports, model, root, 'int4')?.dir, `${baseDir}-int4`);
+    assert.equal(baseExportOf(exports, model, root, 'int8'), undefined);
+    assert.equal(exports.find((e) => path.basename(e.dir) === 'odd')?.quantization, null);
   });
 });

@@ -73,33 +73,54 @@ function exporterHash(source: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The export folder for `model`, exported now unless a complete one for the same exporter and model exists. */
-export function testExport(model: TestModel): string {
-  const source = sourceModel(model);
-  const out = path.join(toolsDir(), 'onnx-test-exports', `${model}-${exporterHash(source)}`);
-  if (existsSync(path.join(out, 'medqa-onnx.json'))) return out;
-  const result = spawnSync(
-    testPython(),
-    ['-m', 'medqa_trainer', 'export-onnx', '--model', source, '--out', out, '--force'],
-    {
-      cwd: path.join(repoRoot, 'trainer'),
-      encoding: 'utf8',
-      env: pythonEnv(),
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+/** Runs export-onnx with `args` (and --force), failing with the exporter's own message. */
+function runExporter(args: string[], what: string): void {
+  const result = spawnSync(testPython(), ['-m', 'medqa_trainer', 'export-onnx', ...args, '--force'], {
+    cwd: path.join(repoRoot, 'trainer'),
+    encoding: 'utf8',
+    env: pythonEnv(),
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) {
     throw new Error(
-      `export-onnx of ${source} failed (exit ${result.status}):\n${(result.stderr || result.error?.message || '').slice(-3000)}`,
+      `export-onnx of ${what} failed (exit ${result.status}):\n${(result.stderr || result.error?.message || '').slice(-3000)}`,
     );
   }
-  // Exports made by an earlier exporter are never read again; each SmolLM2 one is ~0.5 GB.
+}
+
+/** `<variant>-<exporter hash>` in the cache, made by `make` unless complete; earlier exporters' ones are removed. */
+function cachedExport(variant: string, source: string, make: (out: string) => void): string {
+  const out = path.join(toolsDir(), 'onnx-test-exports', `${variant}-${exporterHash(source)}`);
+  if (existsSync(path.join(out, 'medqa-onnx.json'))) return out;
+  make(out);
+  // Exports made by an earlier exporter are never read again; each SmolLM2 one is ~0.2-0.5 GB.
+  const earlier = new RegExp(`^${variant}-[0-9a-f]{16}$`);
   for (const name of readdirSync(path.dirname(out))) {
-    if (name.startsWith(`${model}-`) && name !== path.basename(out)) {
+    if (earlier.test(name) && name !== path.basename(out)) {
       rmSync(path.join(path.dirname(out), name), { recursive: true, force: true });
     }
   }
   return out;
+}
+
+/** The fp32 export folder for `model`, exported now unless a complete one for the same exporter and model exists. */
+export function testExport(model: TestModel): string {
+  const source = sourceModel(model);
+  return cachedExport(model, source, (out) => runExporter(['--model', source, '--out', out], source));
+}
+
+/**
+ * The weight-only quantised export of `model` (`export-onnx --from-export <testExport(model)> --quantize`), cached
+ * beside the fp32 one under the same exporter hash (the hash covers onnx_quantize.py too).
+ */
+export function quantizedTestExport(model: TestModel, scheme: 'int8' | 'int4'): string {
+  const source = sourceModel(model);
+  return cachedExport(`${model}-${scheme}`, source, (out) =>
+    runExporter(
+      ['--from-export', testExport(model), '--quantize', scheme, '--out', out],
+      `${source} (${scheme})`,
+    ),
+  );
 }
 
 /** Runs a Python helper beside the tests with a JSON request file; returns its last stdout line as JSON. */
