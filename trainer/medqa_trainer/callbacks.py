@@ -86,6 +86,12 @@ class EventCallback(TrainerCallback):
         self._validation_reported_at = 0.0
         self._phase: str | None = None
 
+    def mean_tokens_per_second(self) -> float | None:
+        """Non-padding training tokens per second up to the last logged step (summed over processes, as the step
+        events); a resumed run counts from its resume. run_finished reports it: the run's measured speed."""
+        seconds = self._seconds_at_last_log
+        return round(self._tokens_at_last_log / seconds, 1) if seconds > 0 else None
+
     def phase(self, name: str, step: int | None) -> None:
         """What the run is doing now (training, validating, saving), once per change: the views show it with a
         time estimate instead of a step number that stands still through a long validation or save."""

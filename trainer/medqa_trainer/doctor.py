@@ -23,10 +23,11 @@ PACKAGES = (
     "onnxruntime",
     "bm25s",  # index build / retrieve / baseline
     "PyStemmer",
+    "bitsandbytes",  # quantization: nf4 (QLoRA), on CUDA and, through its CPU backend, on a CPU
     "tensorboard",  # report_to: tensorboard
     "mlflow-skinny",  # report_to: mlflow
 )
-OPTIONAL_PACKAGES = ("bitsandbytes", "deepspeed")
+OPTIONAL_PACKAGES = ("deepspeed",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

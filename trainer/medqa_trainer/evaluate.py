@@ -100,6 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--enable-thinking", action="store_true", help="let Qwen3 think (off by default)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     parser.add_argument(
+        "--quantization",
+        default="auto",
+        choices=["auto", "nf4", "none"],
+        help="the base in 4-bit NF4 (bitsandbytes) or not; auto: as the adapter's run trained it (QLoRA: nf4)",
+    )
+    parser.add_argument(
         "--no-perplexity", action="store_true", help="skip the teacher-forced answer loss pass"
     )
     parser.add_argument(
@@ -242,6 +248,7 @@ def evaluate(
     import torch
 
     from medqa_trainer import generation
+    from medqa_trainer.modeling import base_precision_of, wants_nf4_base
 
     engine: TorchEngine | OnnxEngine | None = None
     if args.engine == "onnx":
@@ -268,7 +275,10 @@ def evaluate(
     decoding_info = {**decoding.as_dict(), "hash": decoding.hash()}
     if engine is None:
         device, dtype = generation.pick_device_and_dtype(args.dtype)
-        model, tokenizer = generation.load_model_and_tokenizer(args.model, args.adapter, device, dtype)
+        nf4 = wants_nf4_base(args.quantization, args.adapter)
+        model, tokenizer = generation.load_model_and_tokenizer(
+            args.model, args.adapter, device, dtype, nf4=nf4
+        )
         engine = TorchEngine(model, tokenizer, device, dtype)
     tokenizer = engine.tokenizer
     if args.do_sample:
@@ -359,6 +369,9 @@ def evaluate(
             "engine": engine.describe(args.out) if isinstance(engine, OnnxEngine) else engine.describe(),
             "runtime": {
                 **engine.runtime(),
+                "base_precision": base_precision_of(engine.model)
+                if isinstance(engine, TorchEngine)
+                else None,  # nf4: the 4-bit base a QLoRA adapter trained on
                 "batch_size": args.batch_size,
                 "seconds": round(seconds, 3),
                 "examples_per_second": round(len(rows) / seconds, 4) if seconds else None,

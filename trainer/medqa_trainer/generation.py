@@ -80,9 +80,10 @@ def check_sources(model_name: str, adapter: str | None) -> None:
 
 
 def load_model_and_tokenizer(
-    model_name: str, adapter: str | None, device: torch.device, dtype: torch.dtype
+    model_name: str, adapter: str | None, device: torch.device, dtype: torch.dtype, nf4: bool = False
 ) -> tuple[Any, Any]:
-    """A local folder loads with local_files_only (no hub lookups); anything else is treated as a hub id."""
+    """A local folder loads with local_files_only (no hub lookups); anything else is treated as a hub id.
+    `nf4`: the base in 4-bit NF4 (bitsandbytes), computing in `dtype`, as a QLoRA adapter was trained."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_sources(model_name, adapter)
@@ -91,12 +92,19 @@ def load_model_and_tokenizer(
     tokenizer = AutoTokenizer.from_pretrained(model_name, local_files_only=local)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model: Any = AutoModelForCausalLM.from_pretrained(model_name, dtype=dtype, local_files_only=local)
+    if nf4:
+        from medqa_trainer.modeling import nf4_load_arguments
+
+        weights = nf4_load_arguments(dtype, device.type == "cuda")
+    else:
+        weights = {"dtype": dtype}
+    model: Any = AutoModelForCausalLM.from_pretrained(model_name, local_files_only=local, **weights)
     if adapter is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
-    model.to(device)
+    if not nf4:  # a 4-bit model is placed by its device_map (bitsandbytes refuses .to())
+        model.to(device)
     model.eval()
     return model, tokenizer
 

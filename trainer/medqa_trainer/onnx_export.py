@@ -378,6 +378,8 @@ def _build(
         "model_type": config.model_type,
         "adapter": str(adapter.folder) if adapter else None,
         "step": adapter.step if adapter else None,
+        # "nf4": a QLoRA adapter, merged into its 4-bit base de-quantised to fp32 (onnx_sources.load_merged_model)
+        "adapter_trained_base": adapter.trained_base if adapter else None,
         "export": {**record, "why_not_optimum": WHY_NOT_OPTIMUM},
         "files": file_record(building),
         "validation": report.as_dict(),

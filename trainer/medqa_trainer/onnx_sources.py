@@ -38,6 +38,8 @@ class AdapterSource:
     config: dict[str, Any]
     weights: Path
     step: int | None
+    # How the base was held while the adapter trained (its run's config.yaml): "nf4" for QLoRA; None if unknown.
+    trained_base: str | None = None
 
 
 def resolve_model(given: str) -> ModelSource:
@@ -77,7 +79,15 @@ def read_adapter(folder_arg: str) -> AdapterSource:
     weights = next((folder / name for name in ADAPTER_WEIGHTS if (folder / name).is_file()), None)
     if weights is None:
         raise ExportInputError(f"{folder / ADAPTER_WEIGHTS[0]} is missing: the adapter folder has no weights")
-    return AdapterSource(folder=folder, config=config, weights=weights, step=checkpoint_step(folder))
+    from medqa_trainer.runfiles import trained_base_precision
+
+    return AdapterSource(
+        folder=folder,
+        config=config,
+        weights=weights,
+        step=checkpoint_step(folder),
+        trained_base=trained_base_precision(folder),
+    )
 
 
 def checkpoint_step(folder: Path) -> int | None:
@@ -144,12 +154,28 @@ def load_config(source: ModelSource) -> Any:
 
 
 def load_merged_model(source: ModelSource, adapter: AdapterSource | None, say: Any) -> Any:
-    """fp32 on the CPU, eager attention (the graph then holds plain MatMul/Softmax that every runtime has)."""
+    """fp32 on the CPU, eager attention (the graph then holds plain MatMul/Softmax that every runtime has).
+
+    A QLoRA adapter learned on the 4-bit NF4 base: that base is loaded in NF4 and de-quantised to fp32, and the
+    adapter is merged into those weights, so the export computes what was trained (NF4 base + adapter), not the
+    adapter on weights it never saw."""
     from transformers import AutoModelForCausalLM
 
+    from medqa_trainer.modeling import keep_training_layout, nf4_load_arguments
+
+    weights: dict[str, Any] = {"dtype": torch.float32}
+    nf4 = adapter is not None and adapter.trained_base == "nf4"
+    if nf4:
+        say(
+            "the adapter was trained on a 4-bit NF4 base (QLoRA): loading that base and de-quantising it to fp32"
+        )
+        weights = nf4_load_arguments(torch.float32, cuda=False)
     model: Any = AutoModelForCausalLM.from_pretrained(
-        source.resolved, dtype=torch.float32, local_files_only=source.local, attn_implementation="eager"
+        source.resolved, local_files_only=source.local, attn_implementation="eager", **weights
     )
+    if nf4:
+        keep_training_layout(model)  # bitsandbytes' inference layout de-quantises wrongly (modeling.py)
+        model = model.dequantize(dtype=torch.float32)
     model.eval()
     if adapter is None:
         return model

@@ -128,12 +128,14 @@ def package_version(name: str) -> str | None:
         return None
 
 
-def environment(device: str, qlora: bool, world_size: int) -> dict[str, Any]:
+def environment(device: str, base_precision: str, world_size: int) -> dict[str, Any]:
+    """`base_precision`: how the frozen base weights are held (`nf4` for QLoRA, `bf16` or `fp32`)."""
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "torch": package_version("torch") or "unknown",
         "device": device,
-        "qlora": qlora,
+        "qlora": base_precision == "nf4",
+        "base_precision": base_precision,
         "world_size": world_size,
     }
     for name in ("transformers", "peft", "accelerate", "bitsandbytes", "deepspeed"):
@@ -141,3 +143,24 @@ def environment(device: str, qlora: bool, world_size: int) -> dict[str, Any]:
         if version is not None:
             env[name] = version
     return env
+
+
+def trained_base_precision(adapter: Path) -> str | None:
+    """How the base model was held while the adapter at `adapter` (<run>/adapter or <run>/checkpoint-N) was trained,
+    from its run's config.yaml: `nf4`, `bf16`, `fp32`, or None when the folder is not in a run of this trainer (an
+    imported adapter). Runs from before `base_precision` was recorded say `qlora: true|false`."""
+    import yaml
+
+    try:
+        saved = yaml.safe_load((adapter.parent / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    info = saved.get("run_info") if isinstance(saved, dict) else None
+    env = info.get("environment") if isinstance(info, dict) else None
+    if not isinstance(env, dict):
+        return None
+    precision = env.get("base_precision")
+    if isinstance(precision, str):
+        return precision
+    qlora = env.get("qlora")
+    return ("nf4" if qlora else "fp32") if isinstance(qlora, bool) else None

@@ -77,7 +77,7 @@ def build_session(
     deepspeed, skipped = deepspeed_plan(config.deepspeed, plan.cuda, world_size)
     if skipped:
         notice("deepspeed-skipped", skipped)
-    env = environment(plan.device, plan.qlora, world_size)
+    env = environment(plan.device, plan.base_precision, world_size)
     previous = _previous_manifest_hash(Path(config.output_dir) / "config.yaml")
     if previous and data.manifest_hash and previous != data.manifest_hash:
         notice(

@@ -175,6 +175,7 @@ def train(
     trainer.save_model(str(adapter))
     stopped_early = bool(early and early.early_stopping_patience_counter >= early.early_stopping_patience)
     best = state.best_model_checkpoint
+    speed = session.events.mean_tokens_per_second()
     writer.emit(
         "run_finished",
         step=state.global_step,
@@ -182,10 +183,13 @@ def train(
         best_eval_loss=float(state.best_metric) if state.best_metric is not None else None,
         adapter_path=str(adapter),
         stopped_early=stopped_early,
+        tokens_per_second=speed,
     )
     say(
         f"finished at step {state.global_step}"
         + (" (early stopping)" if stopped_early else "")
+        + f"; {session.plan.base_precision} base"
+        + (f", {speed:,.0f} tokens/s" if speed else "")
         + f"; adapter saved to {adapter}"
         + (
             f"; best checkpoint {best} (eval loss {state.best_metric:.4f})"

@@ -16,6 +16,10 @@ const base = { v: v.literal(TRAINER_PROTOCOL_VERSION), time: v.string() };
 export const TRAINING_PHASES = ['tokenizing', 'loading_model', 'training', 'validating', 'saving'] as const;
 export type TrainingPhase = (typeof TRAINING_PHASES)[number];
 
+/** How a training run held its frozen base model's weights: 4-bit NF4 (QLoRA) or a full-precision dtype. */
+export const BASE_PRECISIONS = ['nf4', 'bf16', 'fp16', 'fp32'] as const;
+export type BasePrecision = (typeof BASE_PRECISIONS)[number];
+
 const environment = v.looseObject({
   python: v.string(),
   torch: v.string(),
@@ -24,6 +28,8 @@ const environment = v.looseObject({
   trl: v.optional(v.string()),
   device: v.string(),
   qlora: v.boolean(),
+  /** How the frozen base weights were held (nf4 = 4-bit QLoRA); absent in runs made before it was recorded. */
+  base_precision: v.optional(v.picklist(BASE_PRECISIONS)),
   world_size: v.optional(integer),
 });
 
@@ -81,6 +87,8 @@ const EVENT_ENTRIES = {
     best_eval_loss: v.optional(v.nullable(v.number())),
     adapter_path: v.string(),
     stopped_early: v.optional(v.boolean()),
+    /** The run's measured speed: non-padding training tokens/s (since its resume); null when nothing was logged. */
+    tokens_per_second: v.optional(v.nullable(v.number())),
   },
   run_failed: {
     ...base,
