@@ -9,7 +9,10 @@ export interface DashboardRun {
   description: string;
   model: string | null;
   preset: string | null;
+  /** "cpu · QLoRA · 4-bit NF4 base" or "cpu · LoRA · fp32 base" */
   device: string | null;
+  /** The run's measured training speed (run_finished's tokens/s, else the logged steps' mean). */
+  meanTokensPerSecond: number | null;
   startedAt: number | null;
   endedAt: number | null;
   step: number;

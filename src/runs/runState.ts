@@ -57,6 +57,8 @@ export interface RunProgress {
   terminal?: TerminalEvent;
   endedAt?: number;
   finalStep?: number;
+  /** run_finished's tokens/s over the whole run (since its resume). */
+  meanTokensPerSecond?: number | null;
   bestCheckpoint?: string | null;
   bestEvalLoss?: number | null;
   adapterPath?: string;
@@ -144,6 +146,7 @@ function startSegment(progress: RunProgress, event: EventOf<'run_started'>, time
   progress.terminal = undefined;
   progress.endedAt = undefined;
   progress.finalStep = undefined;
+  progress.meanTokensPerSecond = undefined;
   progress.cancelCheckpoint = undefined;
   progress.error = undefined;
   progress.tracebackPath = undefined;
@@ -189,6 +192,7 @@ function endRun(
     progress.bestEvalLoss = event.best_eval_loss ?? null;
     progress.adapterPath = event.adapter_path;
     progress.stoppedEarly = event.stopped_early ?? false;
+    progress.meanTokensPerSecond = event.tokens_per_second ?? null;
   } else if (event.event === 'run_failed') {
     progress.error = event.error;
     progress.tracebackPath = event.traceback_path;

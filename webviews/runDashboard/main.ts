@@ -191,7 +191,10 @@ function renderRun(run: DashboardRun, runs: RunDashboardState['runs']): void {
     ['Train loss', `${fmt(lastLoss)}${atStep(run.steps.step)}`],
     ['Eval loss', `${fmt(lastEval)}${atStep(run.evals.step)}`],
     ['Best', run.bestCheckpoint ? `${run.bestCheckpoint} (${fmt(run.bestEvalLoss)})` : '–'],
-    ['Tokens/s', fmt(lastTps)],
+    [
+      'Tokens/s',
+      `${fmt(lastTps)}${run.meanTokensPerSecond !== null ? ` (run mean ${fmt(run.meanTokensPerSecond)})` : ''}`,
+    ],
     ['Model', run.model ?? '–'],
     ['Preset', run.preset ?? '–'],
     ['Device', run.device ?? '–'],

@@ -6,6 +6,7 @@ import { parseRunYaml } from '../runYaml';
 import { WebviewPanelHost } from '../../vscode/webviewHost';
 import type { RunInfo, RunRegistry } from '../registry';
 import { currentStep, estimateSecondsLeft } from '../runState';
+import { measuredTokensPerSecond, trainingModeText } from '../trainingMode';
 import { bestCheckpointText, modelName, runDescription } from './runItems';
 import type { WebviewToHost } from '../../protocol/webviewMessages';
 import { parseDashboardMessage } from '../panelMessages';
@@ -147,7 +148,8 @@ export async function dashboardRun(run: RunInfo): Promise<DashboardRun> {
     description: runDescription(run),
     model: modelName(run) ?? null,
     preset: typeof preset === 'string' ? preset : null,
-    device: p.environment ? `${p.environment.device}${p.environment.qlora ? ' · QLoRA' : ' · LoRA'}` : null,
+    device: p.environment ? `${p.environment.device} · ${trainingModeText(p.environment)}` : null,
+    meanTokensPerSecond: measuredTokensPerSecond(p) ?? null,
     startedAt: p.startedAt ?? null,
     endedAt: p.endedAt ?? null,
     step: currentStep(p),

@@ -13,6 +13,7 @@ import {
   phaseText,
   type RunStatus,
 } from '../runState';
+import { throughputText, trainingModeText } from '../trainingMode';
 
 /** Plain-text presentation of a run shared by the trees, the status bar and the dashboard (no vscode here). */
 
@@ -175,9 +176,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
         ? path.dirname(trainFile)
         : undefined;
   add('dataset', 'Dataset', dataset && shortPath(dataset), { tooltip: dataset });
-  if (p.environment) {
-    add('device', 'Device', `${p.environment.device}${p.environment.qlora ? ' · QLoRA (4-bit)' : ' · LoRA'}`);
-  }
+  if (p.environment) add('device', 'Device', `${p.environment.device} · ${trainingModeText(p.environment)}`);
   const last = latestStep(p);
   if (p.totalSteps || last) {
     add('progress', 'Progress', `${stepText(run)}${last ? ` · epoch ${last.epoch.toFixed(2)}` : ''}`);
@@ -198,8 +197,7 @@ export function runFacts(run: RunInfo, now = Date.now()): Fact[] {
       `${best.name}${best.evalLoss !== null ? ` · eval ${formatLoss(best.evalLoss)}` : ''}`,
       { tooltip: run.checkpoints.find((c) => c.isBest)?.path ?? p.bestCheckpoint ?? undefined },
     );
-  if (last?.tokensPerSecond)
-    add('throughput', 'Tokens/s', Math.round(last.tokensPerSecond).toLocaleString('en-US'));
+  add('throughput', 'Tokens/s', throughputText(p));
   add('started', 'Started', time(p.startedAt));
   if (p.startedAt) {
     const end = run.status === 'running' ? now : (p.endedAt ?? p.lastEventAt ?? now);

@@ -99,7 +99,7 @@ describe('run presentation', () => {
     assert.equal(byKey.preset, 'recommended');
     assert.equal(byKey.device, 'cpu · LoRA');
     assert.equal(byKey.progress, 'step 5/60 · epoch 0.08');
-    assert.equal(byKey.throughput, '1,235');
+    assert.equal(byKey.throughput, '1,235 (run mean 1,235)');
     assert.equal(byKey.duration, '11s');
   });
 });
