@@ -30,7 +30,7 @@ export interface LocalModel {
 export const CATALOG: readonly CatalogEntry[] = catalogDocument.models;
 export const MANIFEST_NAME = 'medqa-model.json';
 export const MODELS_DIR_ENV = 'MEDQA_MODELS_DIR';
-/** The reference recipe's model: offered for users with internet (and a GPU for its QLoRA). */
+/** The reference recipe's model: offered for users with internet (a GPU trains its QLoRA fast, a CPU slowly). */
 export const REFERENCE_HUB_MODEL = 'Qwen/Qwen3-0.6B';
 
 export function catalogEntry(name: string): CatalogEntry | undefined {

@@ -38,7 +38,7 @@ async function checkEnvironment(services: ExtensionServices): Promise<TrainerDoc
     .map(([name]) => name);
   const device = report.cuda.available
     ? `CUDA (${report.cuda.devices.join(', ')}): QLoRA available`
-    : 'CPU only: LoRA in fp32, QLoRA needs CUDA';
+    : cpuTrainingText(report.packages.bitsandbytes ?? report.optional_packages?.bitsandbytes ?? null);
   log.info(`Python ${report.python} at ${report.executable} (${candidate.source}); ${device}`);
   log.info(
     `Packages: ${Object.entries(report.packages)
@@ -94,4 +94,11 @@ async function runTask(name: string, command: string, args: string[]): Promise<v
   });
   if (exitCode !== 0)
     throw new Error(`${name} failed (exit code ${exitCode}). See the terminal for details.`);
+}
+
+/** What a CPU trains: fp32 LoRA by default (faster); 4-bit QLoRA with `quantization: nf4` where bitsandbytes is. */
+function cpuTrainingText(bitsandbytes: string | null): string {
+  return bitsandbytes
+    ? 'CPU only: LoRA on an fp32 base by default (faster); quantization: nf4 trains QLoRA on a 4-bit base (less memory, slower)'
+    : 'CPU only: LoRA on an fp32 base; QLoRA (quantization: nf4) needs the bitsandbytes package';
 }

@@ -79,7 +79,8 @@ function modelItems(
     {
       label: `$(cloud) ${REFERENCE_HUB_MODEL}`,
       description: hubNote,
-      detail: "The reference recipe's model (0.6 B parameters; its QLoRA needs a CUDA GPU)",
+      detail:
+        "The reference recipe's model (0.6 B parameters; a CUDA GPU trains its QLoRA fast, a CPU slowly)",
       value: REFERENCE_HUB_MODEL,
     },
     { label: '$(edit) Enter a model folder or hub id…', value: 'enter' },
