@@ -31,7 +31,7 @@ export const PRESETS: Readonly<Record<PresetName, PresetInfo>> = {
     label: 'Recommended',
     description: 'sequence length from your data, per-batch padding',
     detail:
-      "The reference's optimiser settings, but the window is picked from the data's length distribution (most MedQuAD answers exceed 128 tokens), batches are padded per batch and grouped by length. QLoRA (4-bit NF4 base) on CUDA; on a CPU LoRA on an fp32 base, which is faster there (set quantization: nf4 for 4-bit QLoRA on a CPU).",
+      "The reference's optimiser settings, but the window is picked from the data's length distribution (most MedQuAD answers exceed 128 tokens), batches are padded per batch and grouped by length. QLoRA (4-bit NF4 base) on CUDA; on a CPU LoRA on an fp32 base (set quantization: nf4 for 4-bit QLoRA on a CPU).",
   },
   'cpu-small': {
     label: 'Small model on a CPU',
@@ -45,7 +45,7 @@ export const PRESETS: Readonly<Record<PresetName, PresetInfo>> = {
     label: 'Reference recipe',
     description: 'the published recipe exactly, for comparison',
     detail:
-      '128-token windows padded to full length, micro-batch 2 × 8 accumulation, QLoRA on a 4-bit NF4 base (on a CPU too, several times slower than fp32 LoRA), DeepSpeed ZeRO-2 offload on multi-GPU CUDA.',
+      '128-token windows padded to full length, micro-batch 2 × 8 accumulation, QLoRA on a 4-bit NF4 base (on a CPU too), DeepSpeed ZeRO-2 offload on multi-GPU CUDA.',
   },
 };
 

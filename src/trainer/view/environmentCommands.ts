@@ -96,9 +96,9 @@ async function runTask(name: string, command: string, args: string[]): Promise<v
     throw new Error(`${name} failed (exit code ${exitCode}). See the terminal for details.`);
 }
 
-/** What a CPU trains: fp32 LoRA by default (faster); 4-bit QLoRA with `quantization: nf4` where bitsandbytes is. */
+/** What a CPU trains: fp32 LoRA by default; 4-bit QLoRA with `quantization: nf4` where bitsandbytes is. */
 function cpuTrainingText(bitsandbytes: string | null): string {
   return bitsandbytes
-    ? 'CPU only: LoRA on an fp32 base by default (faster); quantization: nf4 trains QLoRA on a 4-bit base (less memory, slower)'
+    ? 'CPU only: LoRA on an fp32 base by default; quantization: nf4 trains QLoRA on a 4-bit NF4 base on the CPU too'
     : 'CPU only: LoRA on an fp32 base; QLoRA (quantization: nf4) needs the bitsandbytes package';
 }
