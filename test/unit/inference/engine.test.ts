@@ -11,7 +11,7 @@ import type {
   GenerationEvent,
 } from '../../../src/protocol/inferenceWorker';
 import { repoRoot } from '../../support/paths';
-import { medquadSample, runPythonJson, testExport, type TestModel } from './testExports';
+import { medquadSample, quantizedTestExport, runPythonJson, testExport, type TestModel } from './testExports';
 
 const workerScript = path.join(repoRoot, 'out', 'inferenceWorker.js');
 const QUESTIONS = 20;
@@ -48,6 +48,43 @@ async function run(
   );
   await handle.done;
   return { events, detail: detail! };
+}
+
+/** Cancels after 5 streamed tokens: the generation stops within one step, and a queued request never starts. */
+async function cancelsWithinOneStep(engine: InferenceEngine, exportDir: string): Promise<void> {
+  const events: GenerationEvent[] = [];
+  let afterCancel = 0;
+  let cancelled = false;
+  let detail: GenerationDetail | undefined;
+  const settings = { ...greedy, maxNewTokens: 400 };
+  // A prompt that makes even SmolLM2 talk for long: the stop has to come from the cancel.
+  const question = 'List the numbers from 1 to 300, one per line.';
+  const handle = engine.generateWithDetail(
+    exportDir,
+    [{ role: 'user', content: question }],
+    settings,
+    (event) => {
+      events.push(event);
+      if (event.kind !== 'token') return;
+      if (cancelled) afterCancel++;
+      else if (event.tokenCount === 5) {
+        handle.cancel();
+        cancelled = true;
+      }
+    },
+    (value) => (detail = value),
+  );
+  const queued = engine.generate(exportDir, [{ role: 'user', content: 'Q?' }], settings, () => undefined);
+  queued.cancel();
+  const finished = await handle.done;
+  assert.equal(finished.reason, 'cancelled');
+  assert.equal(finished.tokenCount, 5);
+  assert.ok(afterCancel <= 1, `${afterCancel} token events after cancel`);
+  // Forward passes: the 5 shown, at most one running when the flag was set, and at most one whose token
+  // event was still on its way to this thread.
+  assert.ok(detail!.steps <= 7, `${detail!.steps} steps for 5 tokens before cancel`);
+  const skipped = await queued.done;
+  assert.deepEqual([skipped.reason, skipped.tokenCount], ['cancelled', 0]);
 }
 
 for (const model of ['tiny-qwen3', 'smollm2'] as TestModel[]) {
@@ -111,41 +148,8 @@ for (const model of ['tiny-qwen3', 'smollm2'] as TestModel[]) {
       assert.ok(tokens > QUESTIONS, `only ${tokens} tokens generated in all`);
     });
 
-    it('cancel stops generation within one token step, and a waiting request never starts', async () => {
-      const events: GenerationEvent[] = [];
-      let afterCancel = 0;
-      let cancelled = false;
-      let detail: GenerationDetail | undefined;
-      const settings = { ...greedy, maxNewTokens: 400 };
-      // A prompt that makes even SmolLM2 talk for long: the stop has to come from the cancel.
-      const question = 'List the numbers from 1 to 300, one per line.';
-      const handle = engine.generateWithDetail(
-        exportDir,
-        [{ role: 'user', content: question }],
-        settings,
-        (event) => {
-          events.push(event);
-          if (event.kind !== 'token') return;
-          if (cancelled) afterCancel++;
-          else if (event.tokenCount === 5) {
-            handle.cancel();
-            cancelled = true;
-          }
-        },
-        (value) => (detail = value),
-      );
-      const queued = engine.generate(exportDir, [{ role: 'user', content: 'Q?' }], settings, () => undefined);
-      queued.cancel();
-      const finished = await handle.done;
-      assert.equal(finished.reason, 'cancelled');
-      assert.equal(finished.tokenCount, 5);
-      assert.ok(afterCancel <= 1, `${afterCancel} token events after cancel`);
-      // Forward passes: the 5 shown, at most one running when the flag was set, and at most one whose token
-      // event was still on its way to this thread.
-      assert.ok(detail!.steps <= 7, `${detail!.steps} steps for 5 tokens before cancel`);
-      const skipped = await queued.done;
-      assert.deepEqual([skipped.reason, skipped.tokenCount], ['cancelled', 0]);
-    });
+    it('cancel stops generation within one token step, and a waiting request never starts', () =>
+      cancelsWithinOneStep(engine, exportDir));
 
     it('keeps the calling thread responsive: event-loop delay p99 < 50 ms while the worker generates', async () => {
       const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -162,6 +166,57 @@ for (const model of ['tiny-qwen3', 'smollm2'] as TestModel[]) {
       assert.ok(detail.steps > 10);
       assert.ok(p99 < 50, `p99 event-loop delay ${p99.toFixed(1)} ms`);
     });
+  });
+}
+
+// Weight-only quantised exports (export-onnx --quantize) of the tiny Qwen3: the same engine loads the
+// MatMulNBits (int4) and MatMulInteger (int8) graphs; its greedy ids are Python onnxruntime's on the same graph.
+for (const scheme of ['int8', 'int4'] as const) {
+  describe(`inference engine on an ${scheme} export (tiny-qwen3)`, function () {
+    this.timeout(600_000);
+    const count = 5;
+    let exportDir: string;
+    let questions: string[];
+    let reference: Reference;
+    let engine: InferenceEngine;
+    let work: string;
+
+    before(async () => {
+      exportDir = quantizedTestExport('tiny-qwen3', scheme);
+      questions = (await medquadSample(count)).map((pair) => pair.question);
+      work = mkdtempSync(path.join(os.tmpdir(), 'medqa-engine-'));
+      const request = path.join(work, 'request.json');
+      writeFileSync(
+        request,
+        JSON.stringify({ export: exportDir, questions, max_new_tokens: MAX_NEW_TOKENS }),
+      );
+      reference = runPythonJson<Reference>('greedy_reference.py', request);
+      engine = new InferenceEngine({ workerScript });
+    });
+    after(async () => {
+      await engine?.dispose();
+      rmSync(work, { recursive: true, force: true });
+    });
+
+    it(`loads, streams, reports its speed, and gives Python onnxruntime's greedy ids on ${count} questions`, async () => {
+      for (const [i, question] of questions.entries()) {
+        const { events, detail } = await run(engine, exportDir, question);
+        if (i === 0) assert.equal(events[0].kind, 'loading');
+        assert.deepEqual(detail.tokenIds, reference.onnxruntime[i], `question ${i}: ${question}`);
+        const finished = events.at(-1)!;
+        assert.equal(finished.kind, 'finished');
+        if (finished.kind !== 'finished') return;
+        const pieces = events.flatMap((e) => (e.kind === 'token' ? [e.text] : []));
+        assert.equal(pieces.join(''), finished.text);
+        assert.equal(finished.tokenCount, detail.tokenIds.length);
+        if (detail.steps > 1) assert.ok(finished.tokensPerSecond > 0, 'no tokens/s reported');
+      }
+      const kinds = (await run(engine, exportDir, questions[0])).events.map((e) => e.kind);
+      assert.deepEqual([kinds[0], kinds.at(-1)], ['started', 'finished']);
+    });
+
+    it('cancel stops generation within one token step, and a waiting request never starts', () =>
+      cancelsWithinOneStep(engine, exportDir));
   });
 }
 
