@@ -8,8 +8,8 @@
  * whole generation, prefill included; time to first token is the prefill plus the first pick. The machine is shared:
  * every round runs every side once, in an order that rotates each round, and medians are compared.
  *
- * Exports: MEDQA_BENCH_ONNX_EXPORT (fp32; by default the SmolLM2 test export of test/unit/inference/testExports.ts),
- * MEDQA_BENCH_ONNX_INT8 and MEDQA_BENCH_ONNX_INT4 (left out unless named; `none` leaves one out).
+ * Exports: MEDQA_BENCH_ONNX_EXPORT (fp32), MEDQA_BENCH_ONNX_INT8 and MEDQA_BENCH_ONNX_INT4; by default the SmolLM2
+ * test exports of test/unit/inference/testExports.ts (made and cached on first use); `none` leaves one out.
  * MEDQA_BENCH_ROUNDS (default 3).
  * Targets (issue 20): the engine's best configuration ≥ 0.8× llama.cpp's tokens/s, time to first token ≤ 1.2×.
  */
@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { ChatPrompt } from '../src/inference/chatPrompt';
 import { InferenceEngine } from '../src/inference/engine';
 import type { GenerationDetail } from '../src/protocol/inferenceWorker';
-import { testExport, testPython } from '../test/unit/inference/testExports';
+import { quantizedTestExport, testExport, testPython } from '../test/unit/inference/testExports';
 import { LlamaCppSide } from './llama_cpp_generation';
 import { BareLoop } from './onnx_bare_loop';
 import { median, repoRoot, report, runIfMain } from './support';
@@ -90,7 +90,7 @@ async function engineSide(
 function exportsToRun(): [string, string][] {
   const quantized = (scheme: 'int8' | 'int4'): string => {
     const given = process.env[`MEDQA_BENCH_ONNX_${scheme.toUpperCase()}`];
-    return given ?? 'none';
+    return given ?? quantizedTestExport('smollm2', scheme);
   };
   const found: [string, string][] = [
     ['fp32', process.env.MEDQA_BENCH_ONNX_EXPORT ?? testExport('smollm2')],
