@@ -5,6 +5,7 @@ import type { FrameLocator } from 'playwright-core';
 import { fixturesDir } from '../support/paths';
 import { runCommandAndPick, webviewFrame } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
+import { checkpointsPane } from './support/until';
 import { chooseFromContextMenu, startWorkbench, type Workbench } from './support/workbench';
 
 const EVALUATION = '20260115-101500';
@@ -150,9 +151,7 @@ describe('evaluation: a person evaluates a checkpoint from the Checkpoints view'
   it('right-clicks a checkpoint, picks the test split and quick settings, and gets the Metrics panel', async () => {
     const { page } = workbench;
     await workbench.openMedqaContainer();
-    const checkpoints = page.locator('.sidebar .pane', {
-      has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
-    });
+    const checkpoints = checkpointsPane(page);
     const row = checkpoints.locator('.monaco-list-row', { hasText: 'checkpoint-3' }).first();
     await row.waitFor({ timeout: 60_000 });
     await chooseFromContextMenu(page, row, 'Evaluate Checkpoint…');

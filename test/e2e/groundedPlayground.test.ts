@@ -9,11 +9,12 @@
 import * as assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { findImportCandidates } from '../../src/dataset/view/importCandidates';
 import { focusWorkbench } from './support/gradingPanel';
 import { pick, quickInput } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
+import { waitOrFail, checkpointsPane } from './support/until';
 import { chooseFromContextMenu, type Workbench } from './support/workbench';
 
 const RUN = 'tiny-run';
@@ -29,19 +30,8 @@ function visibleWebview(page: Page): FrameLocator {
     .frameLocator('iframe#active-frame');
 }
 
-async function waitOrFail(page: Page, target: Locator, timeout: number, what: string): Promise<void> {
-  const failure = page.locator('.notifications-toasts .notification-toast', {
-    hasText: /failed|cannot|MedQA:.*error|no retrieval index/i,
-  });
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await target.first().isVisible()) return;
-    if (await failure.first().isVisible())
-      throw new Error(`${what}: ${(await failure.first().textContent()) ?? 'an error notification'}`);
-    if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeout / 1000} s`);
-    await page.waitForTimeout(500);
-  }
-}
+/** A notification that there is no index yet fails this spec's waits too. */
+const NO_INDEX = /no retrieval index/i;
 
 interface Row {
   id: string;
@@ -80,9 +70,7 @@ describe('grounded answers: index from the palette, sources in the Playground an
       .first()
       .waitFor({ timeout: 60_000 });
     // Export the checkpoint and open the Playground on it (as the playground spec does).
-    const checkpoints = page.locator('.sidebar .pane', {
-      has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
-    });
+    const checkpoints = checkpointsPane(page);
     const row = checkpoints.locator('.monaco-list-row', { hasText: CHECKPOINT }).first();
     await row.waitFor({ timeout: 60_000 });
     await chooseFromContextMenu(page, row, 'Export Checkpoint to ONNX');
@@ -92,7 +80,7 @@ describe('grounded answers: index from the palette, sources in the Playground an
       .locator('.monaco-list-row', { hasText: 'ONNX' })
       .filter({ hasText: /\d (kB|MB|GB)/ });
     const exported = checkpoints.locator('.monaco-list-row[aria-expanded]', { hasText: CHECKPOINT });
-    await waitOrFail(page, exported, 300_000, 'Export Checkpoint to ONNX');
+    await waitOrFail(page, exported, 300_000, 'Export Checkpoint to ONNX', NO_INDEX);
     if ((await exported.first().getAttribute('aria-expanded')) === 'false') await exported.first().click();
     await onnxRow.first().waitFor();
     await chooseFromContextMenu(page, onnxRow.first(), 'Open Playground');
@@ -115,6 +103,7 @@ describe('grounded answers: index from the palette, sources in the Playground an
       page.locator('.notifications-toasts .notification-toast', { hasText: /retrieval index "all" built/ }),
       120_000,
       'Build Retrieval Index',
+      NO_INDEX,
     );
     assert.ok(existsSync(manifest), 'the index was written under .medqa/retrieval/all');
     console.log(`    exported and index built after ${Math.round((Date.now() - started) / 1000)} s`);
@@ -131,7 +120,7 @@ describe('grounded answers: index from the palette, sources in the Playground an
     await frame.locator('#decoding-temperature').fill('0');
     await frame.locator('#ask').click();
     const sources = frame.locator('#sources li.source');
-    await waitOrFail(page, sources.first(), 120_000, 'grounded question');
+    await waitOrFail(page, sources.first(), 120_000, 'grounded question', NO_INDEX);
     const count = await sources.count();
     assert.ok(count >= 1 && count <= 3, `1 to 3 sources listed (k=3), got ${count}`);
     for (let n = 1; n <= count; n++) {

@@ -1,29 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { pick, quickInput, webviewFrame } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
+import { waitOrFail, checkpointsPane } from './support/until';
 import { chooseFromContextMenu, type Workbench } from './support/workbench';
 
 const RUN = 'tiny-run';
 const CHECKPOINT = 'checkpoint-3';
-
-/** Waits for `target`, failing at once with the notification's text when an error notification shows instead. */
-async function waitOrFail(page: Page, target: Locator, timeout: number, what: string): Promise<void> {
-  const failure = page.locator('.notifications-toasts .notification-toast', {
-    hasText: /failed|cannot|MedQA:.*error/i,
-  });
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await target.first().isVisible()) return;
-    if (await failure.first().isVisible()) {
-      throw new Error(`${what}: ${(await failure.first().textContent()) ?? 'an error notification'}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeout / 1000} s`);
-    await page.waitForTimeout(500);
-  }
-}
 
 describe('playground: a person exports a checkpoint to ONNX and asks both models a question', function () {
   this.timeout(600_000);
@@ -40,9 +24,7 @@ describe('playground: a person exports a checkpoint to ONNX and asks both models
   it('exports from the Checkpoints view, streams base and fine-tuned answers, and saves them for grading', async () => {
     const { page, workspaceDir } = workbench;
     await workbench.openMedqaContainer();
-    const checkpoints = page.locator('.sidebar .pane', {
-      has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
-    });
+    const checkpoints = checkpointsPane(page);
     const row = checkpoints.locator('.monaco-list-row', { hasText: CHECKPOINT }).first();
     await row.waitFor({ timeout: 60_000 });
     const started = Date.now();

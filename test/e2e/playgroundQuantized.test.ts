@@ -1,29 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { pick, webviewFrame } from './support/quickPick';
 import { startWorkbenchWithTinyRun } from './support/tinyRun';
+import { waitOrFail, checkpointsPane } from './support/until';
 import { chooseFromContextMenu, type Workbench } from './support/workbench';
 
 const RUN = 'tiny-run';
 const CHECKPOINT = 'checkpoint-3';
-
-/** Waits for `target`, failing at once with the notification's text when an error notification shows instead. */
-async function waitOrFail(page: Page, target: Locator, timeout: number, what: string): Promise<void> {
-  const failure = page.locator('.notifications-toasts .notification-toast', {
-    hasText: /failed|cannot|MedQA:.*error/i,
-  });
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await target.first().isVisible()) return;
-    if (await failure.first().isVisible()) {
-      throw new Error(`${what}: ${(await failure.first().textContent()) ?? 'an error notification'}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeout / 1000} s`);
-    await page.waitForTimeout(500);
-  }
-}
 
 describe('playground on a quantised export: a person exports int4 weights and sees the speed', function () {
   this.timeout(1_500_000);
@@ -40,9 +24,7 @@ describe('playground on a quantised export: a person exports int4 weights and se
   it('exports the checkpoint as int4, opens the Playground on it, and both columns show tokens/s', async () => {
     const { page, workspaceDir } = workbench;
     await workbench.openMedqaContainer();
-    const checkpoints = page.locator('.sidebar .pane', {
-      has: page.locator('.pane-header', { hasText: /^\s*Checkpoints/i }),
-    });
+    const checkpoints = checkpointsPane(page);
     const row = checkpoints.locator('.monaco-list-row', { hasText: CHECKPOINT }).first();
     await row.waitFor({ timeout: 60_000 });
     await chooseFromContextMenu(page, row, 'Export Checkpoint to ONNX');
