@@ -7,22 +7,9 @@ import { writeTrainingExport } from '../support/trainingExport';
 import { webviewFrame as dashboardFrame } from './support/quickPick';
 import { trainFromPalette } from './support/trainWizard';
 import { startWorkbench, type Workbench } from './support/workbench';
+import { requireLocalSlurm } from '../support/slurm';
 
 const SUBMIT = 'MedQA: Train adapter: Submit to Slurm…';
-
-/** Fails (never skips) when the local cluster is not up, with the reason ./studio test or sinfo gave. */
-function requireLocalSlurm(): void {
-  assert.ok(!process.env.MEDQA_SLURM_PROBLEM, process.env.MEDQA_SLURM_PROBLEM);
-  assert.ok(
-    process.env.SLURM_CONF,
-    'SLURM_CONF is not set: start the cluster with scripts/slurm_local.sh start',
-  );
-  const sinfo = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
-  assert.ok(
-    sinfo.status === 0 && sinfo.stdout.trim(),
-    `the local Slurm cluster does not answer: ${sinfo.stderr}`,
-  );
-}
 
 function slurm(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });

@@ -7,6 +7,7 @@ import type { MedqaApi } from '../../../src/extension';
 import type { RunsViewSnapshot } from '../../../src/runs/view/runsSnapshot';
 import { writeTrainingExport } from '../../support/trainingExport';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
+import { requireLocalSlurm } from '../../support/slurm';
 
 type SnapshotRun = RunsViewSnapshot['runs'][number];
 
@@ -24,20 +25,6 @@ async function waitForRun(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-}
-
-/** The local cluster (./studio test starts it): fail, never skip, with the reason. */
-function requireLocalSlurm(): void {
-  assert.ok(!process.env.MEDQA_SLURM_PROBLEM, process.env.MEDQA_SLURM_PROBLEM);
-  assert.ok(
-    process.env.SLURM_CONF,
-    'SLURM_CONF is not set: start the cluster with scripts/slurm_local.sh start',
-  );
-  const sinfo = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
-  assert.ok(
-    sinfo.status === 0 && sinfo.stdout.trim(),
-    `the local Slurm cluster does not answer: ${sinfo.stderr}`,
-  );
 }
 
 describe('Slurm: Submit to Slurm against the local cluster', function () {
