@@ -70,8 +70,11 @@ export function registerDeleteRun(services: ExtensionServices, runs: RunsFeature
           `${label} is an imported Hugging Face run: MedQA Studio never deletes its folder. Use "Remove from List".`,
         );
       }
-      if (run.status === 'running' || run.status === 'pending')
-        throw new Error(`${label} is training or queued on Slurm. Cancel it before deleting it.`);
+      // 'pending' is a Slurm job still in the queue; say which of the two it is.
+      if (run.status === 'running' || run.status === 'pending') {
+        const state = run.status === 'pending' ? 'is queued on Slurm' : 'is training';
+        throw new Error(`${label} ${state}. Cancel it before deleting it.`);
+      }
       const confirmed =
         given.confirmed ??
         (await vscode.window.showWarningMessage(
