@@ -142,8 +142,12 @@ record_seconds() { # suite seconds
 
 # The python, integration and e2e suites submit jobs to a one-node Slurm cluster on localhost. When it cannot
 # start, the reason goes to MEDQA_SLURM_PROBLEM and the Slurm tests fail with it (they never skip).
+# A cluster this run started is stopped when it ends (stop_local_slurm); one already running is left as found.
 start_local_slurm() {
   local out
+  if ! "$REPO_ROOT/scripts/slurm_local.sh" status 2>/dev/null | grep -q "slurmctld running"; then
+    SLURM_STARTED_HERE=1
+  fi
   if out=$("$REPO_ROOT/scripts/slurm_local.sh" start 2>&1); then
     eval "$(grep '^export SLURM_CONF=' <<<"$out")"
     unset MEDQA_SLURM_PROBLEM
@@ -151,6 +155,10 @@ start_local_slurm() {
     export MEDQA_SLURM_PROBLEM="the local Slurm cluster did not start: $out"
     say "$MEDQA_SLURM_PROBLEM"
   fi
+}
+
+stop_local_slurm() {
+  if [ "${SLURM_STARTED_HERE:-}" = 1 ]; then "$REPO_ROOT/scripts/slurm_local.sh" stop >/dev/null 2>&1 || true; fi
 }
 
 run_tests() {
@@ -164,7 +172,10 @@ run_tests() {
   mkdir -p "$RESULTS_DIR"
   rm -f "$RESULTS_DIR"/*.json
   local counted=()
-  if [[ " ${suites[*]} " =~ \ (python|integration|e2e)\  ]]; then start_local_slurm; fi
+  if [[ " ${suites[*]} " =~ \ (python|integration|e2e)\  ]]; then
+    start_local_slurm
+    trap stop_local_slurm EXIT
+  fi
   if [[ " ${suites[*]} " =~ \ (unit|integration|e2e)\  ]]; then
     build_for_tests
     counted+=(build)

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEMO_STATE } from '../support/workspace';
 import { quickInput, webviewFrame } from './support/quickPick';
 import { startWorkbench, type Workbench } from './support/workbench';
+import { endTrainers } from '../support/processes';
 
 const SHIPPED_RUN = 'smollm2-medquad-cpu-small';
 
@@ -107,17 +108,3 @@ describe('demo: the first Train adapter works from the first click', function ()
     await workbench.screenshot('demo-first-run-finished');
   });
 });
-
-/** SIGKILL to the process group of every trainer still running in `runsDir` (each runs in a group of its own). */
-function endTrainers(runsDir: string): void {
-  for (const run of existsSync(runsDir) ? readdirSync(runsDir) : []) {
-    const pidFile = path.join(runsDir, run, 'trainer.pid');
-    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-}

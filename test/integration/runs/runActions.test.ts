@@ -20,6 +20,7 @@ import type { RunsViewSnapshot } from '../../../src/runs/view/runsSnapshot';
 import { fixturesDir } from '../../support/paths';
 import { writeTrainingExport } from '../../support/trainingExport';
 import { activateMedqa, tinyModelDir, workspaceRoot } from '../support';
+import { endTrainer } from '../../support/processes';
 
 type SnapshotRun = RunsViewSnapshot['runs'][number];
 
@@ -320,6 +321,8 @@ describe('runs: import a Hugging Face run, rename, tag, delete and compare confi
 describe('runs: Resume Training continues a cancelled run from its newest checkpoint', function () {
   // Two trainer starts on a CPU: model loading and the first steps take minutes on a busy 2-core machine.
   this.timeout(600_000);
+  // Its run asks for 100,000 steps: if the test fails before its cancel, the trainer must not go on training.
+  after(() => endTrainer(path.join(workspaceRoot(), '.medqa', 'runs', 'to-resume')));
 
   it('cancels a real tiny-model run, resumes it from the checkpoint it saved, and refuses to delete it meanwhile', async () => {
     await activateMedqa();
