@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from medqa_trainer.generation import Decoding, Generated
+from medqa_trainer.onnx_validate import OnnxDecoder
 
 # As onnx_export.py writes it; not imported from there, which pulls in torch.onnx.
 MANIFEST_NAME = "medqa-onnx.json"
@@ -124,22 +125,14 @@ class OnnxGenerator:
         # fight every other process for the cores; on an idle machine the second thread is the one that helps.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(export.graph), options, providers=["CPUExecutionProvider"])
-        inputs = {i.name: i for i in self.session.get_inputs()}
-        missing = {"input_ids", "attention_mask", "position_ids"} - set(inputs)
-        if missing or "past_key_values.0.key" not in inputs:
-            raise ExportFolderError(
-                f"{export.graph} is not a decoder-with-past graph (inputs {sorted(inputs)}); export it again "
-                "with export-onnx"
-            )
-        self.layers = sum(1 for name in inputs if name.startswith("past_key_values.")) // 2
-        past = inputs["past_key_values.0.key"]
-        self.kv_heads, self.head_dim = int(past.shape[1]), int(past.shape[3])
+        try:
+            # The one onnxruntime decoder (session, feeds, empty cache) that export validation also runs.
+            self.decoder = OnnxDecoder(export.graph, options=options)
+        except ValueError as error:
+            raise ExportFolderError(f"{error}; export it again with export-onnx") from error
+        self.session = self.decoder.session
         vocab = self.session.get_outputs()[0].shape[2]
         self.vocab = vocab if isinstance(vocab, int) else 0
-        self.past_names = [
-            f"past_key_values.{i}.{kind}" for i in range(self.layers) for kind in ("key", "value")
-        ]
 
     def run(
         self,
@@ -148,14 +141,10 @@ class OnnxGenerator:
         position_ids: np.ndarray,
         past: list[np.ndarray],
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids}
-        feeds.update(zip(self.past_names, past, strict=True))
-        logits, *presents = self.session.run(None, feeds)
-        return logits, presents
+        return self.decoder.step(input_ids, attention_mask, position_ids, past)
 
     def empty_past(self, rows: int) -> list[np.ndarray]:
-        shape = (rows, self.kv_heads, 0, self.head_dim)
-        return [np.zeros(shape, np.float32) for _ in range(2 * self.layers)]
+        return self.decoder.empty_past(rows)
 
     def _rows_per_call(self, width: int) -> int:
         vocab = self.vocab or 262_144  # unknown vocabulary: assume a large one

@@ -43,14 +43,20 @@ class Timed:
 class OnnxDecoder:
     """A decoder-with-past ONNX graph on onnxruntime (CPU), fed exactly as the contract says."""
 
-    def __init__(self, onnx_path: Path, threads: int | None = None) -> None:
+    def __init__(self, onnx_path: Path, threads: int | None = None, options: Any = None) -> None:
+        """`options`: onnxruntime SessionOptions to use as given (evaluate's engine tunes its own); else defaults
+        with `threads` intra-op threads. Raises ValueError for a graph without the contract's inputs."""
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        if options is None:
+            options = ort.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        given = {i.name for i in self.session.get_inputs()}
         past = [i for i in self.session.get_inputs() if i.name.startswith("past_key_values.")]
+        if not past or not {"input_ids", "attention_mask", "position_ids"} <= given:
+            raise ValueError(f"{onnx_path} is not a decoder-with-past graph (inputs {sorted(given)})")
         self.layers = len(past) // 2
         self.kv_heads, self.head_dim = int(past[0].shape[1]), int(past[0].shape[3])
         self.names = input_names(self.layers)
