@@ -23,10 +23,8 @@ const nodeTargets = {
   target: 'node20',
   format: 'cjs',
   // onnxruntime-node ships native binaries and must stay a real module beside the bundle (the .vsix carries it and
-  // onnxruntime-common, whose backend registry both it and transformers.js must share). transformers.js itself is
-  // bundled into the inference worker; its image support (sharp, native) is never used and is left out.
+  // onnxruntime-common, which holds its backend registry).
   external: ['vscode', 'onnxruntime-node', 'onnxruntime-common'],
-  alias: { sharp: './src/inference/noImages.ts' },
 };
 
 const builds = [

@@ -126,7 +126,7 @@ async function sides(engine: InferenceEngine, cleanup: (() => Promise<void>)[]):
   ];
   for (const [label, dir] of exports) {
     await engineSide(engine, dir, 2); // loads the export and warms onnxruntime up, as the other sides do
-    const bare = await BareLoop.load(dir, THREADS);
+    const bare = await BareLoop.load(dir);
     cleanup.push(() => bare.dispose());
     await bare.greedy(promptIds, 2, stop);
     list.push(

@@ -94,7 +94,7 @@ for (const model of ['tiny-qwen3', 'smollm2'] as TestModel[]) {
     let questions: string[];
     let reference: Reference;
     let engine: InferenceEngine;
-    let work: string;
+    let work: string | undefined;
 
     before(async () => {
       exportDir = testExport(model);
@@ -110,7 +110,7 @@ for (const model of ['tiny-qwen3', 'smollm2'] as TestModel[]) {
     });
     after(async () => {
       await engine?.dispose();
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it(`builds the prompt ids transformers builds for ${QUESTIONS} MedQuAD questions`, async () => {
@@ -179,7 +179,7 @@ for (const scheme of ['int8', 'int4'] as const) {
     let questions: string[];
     let reference: Reference;
     let engine: InferenceEngine;
-    let work: string;
+    let work: string | undefined;
 
     before(async () => {
       exportDir = quantizedTestExport('tiny-qwen3', scheme);
@@ -195,7 +195,7 @@ for (const scheme of ['int8', 'int4'] as const) {
     });
     after(async () => {
       await engine?.dispose();
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it(`loads, streams, reports its speed, and gives Python onnxruntime's greedy ids on ${count} questions`, async () => {
