@@ -1,14 +1,14 @@
 """Weight-only quantisation of a validated fp32 export with onnxruntime's own quantisers, and the check that the
 quantised graph still answers like the fp32 one.
 
-Both are `MatMulNBits`: blocks of `--block-size` weights in 4 or 8 bits with one fp32 scale each; activations stay
-fp32. int8 is weight-only too, not onnxruntime's dynamic quantisation (`quantize_dynamic`, which also quantises
-every activation to 8 bits per call): on SmolLM2-135M dynamic int8 picked the fp32 graph's token on 61.5 % of
-3 x 32 positions, below int4's 68.8 %, against 95.8 % for 8-bit MatMulNBits, and took 300 s to quantise against
-58 s (2 loaded cores). Both quantise only MatMuls whose weight is a constant, and the
+Both are `MatMulNBits`: the weights are stored in blocks of `--block-size` in 4 or 8 bits with one fp32 scale each;
+when a node runs, onnxruntime quantises each activation row per block to int8 and multiplies in int8 (accuracy
+level 4, see ACCURACY_LEVEL). int8 is not onnxruntime's dynamic quantisation (`quantize_dynamic`: 8-bit weights per
+tensor and one activation scale per call), which on SmolLM2-135M picked the fp32 graph's token on 61.5 % of 3 x 32
+positions, below 4-bit MatMulNBits' 68.8 %, against 95.8 % for 8-bit MatMulNBits (both with fp32 compute then), and
+took 300 s to quantise against 58 s (2 loaded cores). Both quantise only MatMuls whose weight is a constant, and the
 TorchScript exporter writes every linear layer as `MatMul(x, Transpose(W))` (no constant folding: see
-onnx_graph.export_decoder), so the transposes of constant weights are folded first.
-"""
+onnx_graph.export_decoder), so the transposes of constant weights are folded first."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ import numpy as np
 QUANTIZE_CHOICES = ("none", "int8", "int4")
 BITS = {"int8": 8, "int4": 4}
 DEFAULT_BLOCK_SIZE = 32
+# MatMulNBits computes in int8: each row of activations is quantised per block when the node runs, and onnxruntime's
+# int8 kernels (VNNI / AMX where the CPU has them) do the products. Measured on SmolLM2-135M, 2 idle cores, 64 greedy
+# tokens through onnxruntime-node (2026-12-06): int4 50 -> 60 tokens/s, int8 ~4 -> 49 (fp32 compute has no fast
+# 8-bit kernel); token F1 on 100 MedQuAD questions against fp32 17.53: int8 17.93 (+0.40, CI -0.18..1.00), int4
+# 15.07 (-2.46), the same drift as fp32 compute (int8 -0.02, int4 -2.54).
+ACCURACY_LEVEL = 4
 # Teacher-forced top-1 agreement with the fp32 graph on its own greedy answers. Measured on SmolLM2-135M (3 MedQuAD
 # questions x 32 tokens): int8 0.96, int4 0.69; the random tiny Qwen3 0.97-1.0. Small samples swing (3 x 8 tokens gave
 # int4 0.54). A broken quantisation (scrambled 4-bit blocks) agrees on almost none, so these fail it clearly.
@@ -79,7 +85,9 @@ def quantize_graph(
         raise ValueError(f"unknown quantisation {scheme!r}; choose one of {', '.join(QUANTIZE_CHOICES)}")
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
-    quantizer = MatMulNBitsQuantizer(model, bits=bits, block_size=block_size, is_symmetric=True)
+    quantizer = MatMulNBitsQuantizer(
+        model, bits=bits, block_size=block_size, is_symmetric=True, accuracy_level=ACCURACY_LEVEL
+    )
     quantizer.process()
     quantized = quantizer.model.model
     onnx.save(
@@ -94,7 +102,8 @@ def quantize_graph(
         raise QuantizationError(f"{source}: no MatMul with a constant weight was quantised ({scheme})")
     return {
         "scheme": scheme,
-        "method": f"MatMulNBits (weight-only, {bits}-bit blocks; activations stay fp32)",
+        "method": f"MatMulNBits ({bits}-bit weight blocks; activations in int8 blocks at run time)",
+        "accuracy_level": ACCURACY_LEVEL,
         "bits": bits,
         "block_size": block_size,
         "symmetric": True,

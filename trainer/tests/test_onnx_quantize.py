@@ -66,6 +66,18 @@ def op_types(folder: Path) -> set[str]:
     return {node.op_type for node in onnx.load(str(folder / "onnx" / "model.onnx")).graph.node}
 
 
+def accuracy_levels(folder: Path) -> set[int]:
+    """The compute precision of every MatMulNBits node (4: int8 activations; absent: onnxruntime's fp32 default)."""
+    import onnx
+
+    graph = onnx.load(str(folder / "onnx" / "model.onnx")).graph
+    return {
+        next((a.i for a in node.attribute if a.name == "accuracy_level"), 0)
+        for node in graph.node
+        if node.op_type == "MatMulNBits"
+    }
+
+
 def assert_quantized_manifest(manifest: dict[str, Any], scheme: str) -> None:
     quantization = manifest["quantization"]
     assert quantization["scheme"] == scheme
@@ -73,6 +85,7 @@ def assert_quantized_manifest(manifest: dict[str, Any], scheme: str) -> None:
     assert quantization["block_size"] == 32 and quantization["method"].startswith("MatMulNBits")
     assert quantization["quantizer"].startswith("onnxruntime 1.")
     assert quantization["quantized_nodes"] > 0
+    assert quantization["accuracy_level"] == 4
     agreement = quantization["agreement"]
     assert agreement["passed"] is True and agreement["agreement"] >= agreement["min_agreement"] > 0
     assert agreement["questions"] == QUESTIONS and agreement["max_new_tokens"] == NEW_TOKENS
@@ -102,6 +115,7 @@ def test_quantized_from_a_kept_fp32_export(
     assert set(manifest["files"]) == set(reference["files"])
     assert manifest["files"]["tokenizer.json"] == reference["files"]["tokenizer.json"]
     assert "MatMulNBits" in op_types(out) and "MatMulNBits" not in op_types(fp32)
+    assert accuracy_levels(out) == {4}
     assert reference["quantization"] is None
 
 
