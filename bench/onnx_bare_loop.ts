@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { OnnxDecoder } from '../src/inference/onnxDecoder';
 import { argmax } from '../src/inference/sampling';
-import { generationSessionOptions } from '../src/inference/sessionOptions';
+import { measuredGenerationSessionOptions } from '../src/inference/sessionOptions';
 
 export interface BareRun {
   ids: number[];
@@ -21,7 +21,7 @@ export class BareLoop {
 
   static async load(exportDir: string): Promise<BareLoop> {
     const onnxFile = path.join(exportDir, 'onnx', 'model.onnx');
-    return new BareLoop(await OnnxDecoder.load(onnxFile, generationSessionOptions()));
+    return new BareLoop(await OnnxDecoder.load(onnxFile, await measuredGenerationSessionOptions()));
   }
 
   async greedy(prompt: readonly number[], maxNewTokens: number, stop: ReadonlySet<number>): Promise<BareRun> {

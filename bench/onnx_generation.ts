@@ -15,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatPrompt } from '../src/inference/chatPrompt';
 import { InferenceEngine } from '../src/inference/engine';
 import type { GenerationDetail } from '../src/protocol/inferenceWorker';
@@ -27,6 +28,7 @@ const PROMPT = 'What are the symptoms of glaucoma?';
 const MAX_NEW_TOKENS = 64;
 const THREADS = 2;
 const CONTEXT = 1024;
+const SETTLE_MS = 500;
 
 interface Measure {
   tokensPerSecond: number;
@@ -156,6 +158,9 @@ export async function benchOnnxGeneration(
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < list.length; i++) {
         const side = list[(i + round) % list.length];
+        // The previous side's threads may still spin-wait for work (llama.cpp's and onnxruntime's both do): the
+        // side run right after llama.cpp lost 10-25 ms of time to first token to them before this pause.
+        await sleep(SETTLE_MS);
         const run = await side.run();
         results.set(side, [...(results.get(side) ?? []), run]);
       }

@@ -17,7 +17,7 @@ import { checkDecodingSettings } from './decoding';
 import { readExport, verifyExport, type ExportInfo } from './exportReader';
 import { OnnxDecoder } from './onnxDecoder';
 import { pickToken, uniformSource } from './sampling';
-import { generationSessionOptions } from './sessionOptions';
+import { measuredGenerationSessionOptions } from './sessionOptions';
 
 export type Finished = Extract<GenerationEvent, { kind: 'finished' }>;
 
@@ -37,7 +37,10 @@ export class LoadedExport {
     // The manifest's checksums: a file changed after the export (or a stale copy) is refused before it loads.
     await verifyExport(info);
     const prompt = await ChatPrompt.load(dir);
-    const decoder = await OnnxDecoder.load(path.join(dir, 'onnx', 'model.onnx'), generationSessionOptions());
+    const decoder = await OnnxDecoder.load(
+      path.join(dir, 'onnx', 'model.onnx'),
+      await measuredGenerationSessionOptions(),
+    );
     const stopIds = [...new Set([...info.eosTokenIds, ...prompt.endOfTurnIds()])];
     return new LoadedExport(info, decoder, prompt, stopIds);
   }
