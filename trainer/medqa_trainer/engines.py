@@ -120,6 +120,7 @@ class OnnxEngine:
             "graph": export.graph.relative_to(export.folder).as_posix(),
             "quantization": self.quantization,
             "threads": self.generator.threads,
+            "spinning": self.generator.spinning,
             "agreement": self.agreement,
         }
 
