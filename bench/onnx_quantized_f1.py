@@ -57,7 +57,7 @@ def greedy_batch(
         ids[row, width - len(prompt) :] = prompt
         mask[row, width - len(prompt) :] = 1
     positions = np.maximum(mask.cumsum(1) - 1, 0)
-    logits, past = decoder.step(ids, mask, positions, decoder.empty_past(len(prompts)))
+    logits, past = decoder.step(ids, mask, positions, decoder.empty_past(len(prompts)), logits_to_keep=1)
     tokens: list[list[int]] = [[] for _ in prompts]
     done = np.zeros(len(prompts), bool)
     for step in range(max_new_tokens):
@@ -70,9 +70,7 @@ def greedy_batch(
             break
         mask = np.concatenate([mask, np.ones((len(prompts), 1), np.int64)], axis=1)
         positions = mask.sum(1, keepdims=True) - 1
-        logits, past = decoder.step(
-            chosen[:, None].astype(np.int64), mask, positions, past
-        )
+        logits, past = decoder.step(chosen[:, None].astype(np.int64), mask, positions, past, logits_to_keep=1)
     return tokens
 
 

@@ -1,8 +1,11 @@
 /**
  * An export's decoder-with-past graph on onnxruntime-node, fed as the export contract says (trainer/README.md:
- * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value` in; `logits`, `present.{i}.*` out).
- * One step runs the new ids against the cache and hands back the last position's logits and the grown cache; the
- * cache's tensors go from one step's outputs straight into the next step's inputs, never copied on our side.
+ * `input_ids`, `attention_mask`, `position_ids`, `num_logits_to_keep`, `past_key_values.{i}.key|value` in; `logits`,
+ * `present.{i}.*` out). One step runs the new ids against the cache and hands back the last position's logits and
+ * the grown cache; the cache's tensors go from one step's outputs straight into the next step's inputs, never copied
+ * on our side. The graph computes the output head for the last position only (`num_logits_to_keep` 1), not for every
+ * prompt token: a fifth of the time to the first token on SmolLM2. Exports made before that input joined the
+ * contract compute every position; their last one is read.
  * No vscode import.
  */
 import * as ort from 'onnxruntime-node';
@@ -17,6 +20,8 @@ export interface DecoderStep {
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+const LOGITS_TO_KEEP = 'num_logits_to_keep';
+const LAST_POSITION_ONLY = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
 
 export class OnnxDecoder {
   private constructor(
@@ -24,6 +29,7 @@ export class OnnxDecoder {
     private readonly layers: number,
     private readonly kvHeads: number,
     private readonly headDim: number,
+    private readonly keepsLogits: boolean,
   ) {}
 
   static async load(onnxFile: string, options: ort.InferenceSession.SessionOptions): Promise<OnnxDecoder> {
@@ -47,7 +53,13 @@ export class OnnxDecoder {
         onnxFile,
       );
     }
-    return new OnnxDecoder(session, keys.length, kvHeads, headDim);
+    return new OnnxDecoder(
+      session,
+      keys.length,
+      kvHeads,
+      headDim,
+      session.inputNames.includes(LOGITS_TO_KEEP),
+    );
   }
 
   /** The cache before the first step: every layer's key and value with no positions. */
@@ -80,6 +92,7 @@ export class OnnxDecoder {
         [1, length],
       ),
     };
+    if (this.keepsLogits) feeds[LOGITS_TO_KEEP] = LAST_POSITION_ONLY;
     const out = await this.session.run(feeds);
     const logits = out.logits;
     const vocab = logits.dims[logits.dims.length - 1];

@@ -169,8 +169,9 @@ class OnnxGenerator:
         attention_mask: np.ndarray,
         position_ids: np.ndarray,
         past: list[np.ndarray],
+        logits_to_keep: int = 0,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self.decoder.step(input_ids, attention_mask, position_ids, past)
+        return self.decoder.step(input_ids, attention_mask, position_ids, past, logits_to_keep)
 
     def empty_past(self, rows: int) -> list[np.ndarray]:
         return self.decoder.empty_past(rows)
@@ -182,14 +183,15 @@ class OnnxGenerator:
     def _prefill(
         self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Last-position logits and the cache of a padded batch, in row chunks whose full logits fit the budget."""
-        step = self._rows_per_call(ids.shape[1])
+        """Last-position logits and the cache of a padded batch: in one call where the graph returns only the last
+        position's logits, else in row chunks whose full logits fit the budget."""
+        step = ids.shape[0] if self.decoder.keeps_logits else self._rows_per_call(ids.shape[1])
         last: list[np.ndarray] = []
         caches: list[list[np.ndarray]] = []
         for start in range(0, ids.shape[0], step):
             rows = slice(start, start + step)
             logits, presents = self.run(
-                ids[rows], mask[rows], positions[rows], self.empty_past(len(ids[rows]))
+                ids[rows], mask[rows], positions[rows], self.empty_past(len(ids[rows])), logits_to_keep=1
             )
             last.append(logits[:, -1])
             caches.append(presents)
@@ -242,7 +244,9 @@ class OnnxGenerator:
                 tokens = tokens[index]
                 seen = seen[index] if seen is not None else None
             mask = np.concatenate([mask, np.ones((len(active), 1), np.int64)], axis=1)
-            logits, past = self.run(tokens[:, None].astype(np.int64), mask, next_position[:, None], past)
+            logits, past = self.run(
+                tokens[:, None].astype(np.int64), mask, next_position[:, None], past, logits_to_keep=1
+            )
             logits = logits[:, -1]
             next_position = next_position + 1
         return answers

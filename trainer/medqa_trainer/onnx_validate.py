@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medqa_trainer.onnx_graph import input_names
+from medqa_trainer.onnx_graph import LOGITS_TO_KEEP, input_names
 
 # Measured max abs logit difference ORT vs PyTorch, fp32: about 1e-6 on the tiny Qwen3 and up to ~1e-4 on SmolLM2
 # (logits of magnitude ~20); 1e-3 leaves an order of magnitude for other CPUs while catching a wrong graph,
@@ -59,7 +59,9 @@ class OnnxDecoder:
             raise ValueError(f"{onnx_path} is not a decoder-with-past graph (inputs {sorted(given)})")
         self.layers = len(past) // 2
         self.kv_heads, self.head_dim = int(past[0].shape[1]), int(past[0].shape[3])
-        self.names = input_names(self.layers)
+        # Exports made before num_logits_to_keep joined the contract return every position's logits.
+        self.keeps_logits = LOGITS_TO_KEEP in given
+        self.names = [name for name in input_names(self.layers) if name in given]
 
     def empty_past(self, batch: int = 1) -> list[np.ndarray]:
         return [
@@ -72,8 +74,13 @@ class OnnxDecoder:
         attention_mask: np.ndarray,
         position_ids: np.ndarray,
         past: list[np.ndarray],
+        logits_to_keep: int = 0,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        feeds = dict(zip(self.names, [input_ids, attention_mask, position_ids, *past], strict=True))
+        """Logits of the last `logits_to_keep` positions (0: every position; a graph without the input gives every
+        position whatever is asked) and the grown cache."""
+        keep = [np.array(logits_to_keep, np.int64)] if self.keeps_logits else []
+        values = [input_ids, attention_mask, position_ids, *keep, *past]
+        feeds = dict(zip(self.names, values, strict=True))
         logits, *presents = self.session.run(None, feeds)
         return logits, presents
 
@@ -82,7 +89,7 @@ class OnnxDecoder:
         started = time.perf_counter()
         ids = np.array([list(prompt)], dtype=np.int64)
         positions = np.arange(ids.shape[1], dtype=np.int64)[None]
-        logits, past = self.step(ids, np.ones_like(ids), positions, self.empty_past())
+        logits, past = self.step(ids, np.ones_like(ids), positions, self.empty_past(), logits_to_keep=1)
         first = 0.0
         tokens: list[int] = []
         total = ids.shape[1]
@@ -99,6 +106,7 @@ class OnnxDecoder:
                 np.ones((1, total), np.int64),
                 np.array([[total - 1]], np.int64),
                 past,
+                logits_to_keep=1,
             )
         return Timed(tokens, first, time.perf_counter() - started)
 

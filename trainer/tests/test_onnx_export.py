@@ -175,7 +175,7 @@ def test_graph_follows_the_decoder_with_past_contract(tiny_exports: dict[str, Pa
     inputs = {v.name: v for v in graph.graph.input}
     outputs = {v.name: v for v in graph.graph.output}
     past = [f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")]
-    assert list(inputs) == ["input_ids", "attention_mask", "position_ids", *past]
+    assert list(inputs) == ["input_ids", "attention_mask", "position_ids", "num_logits_to_keep", *past]
     assert list(outputs) == ["logits", *[f"present.{i}.{k}" for i in range(layers) for k in ("key", "value")]]
     int64, float32 = onnx.TensorProto.INT64, onnx.TensorProto.FLOAT
     assert (
@@ -186,10 +186,14 @@ def test_graph_follows_the_decoder_with_past_contract(tiny_exports: dict[str, Pa
     assert inputs["attention_mask"].type.tensor_type.elem_type == int64
     assert dims(inputs["position_ids"]) == ["batch", "sequence"]
     assert inputs["position_ids"].type.tensor_type.elem_type == int64
+    assert (
+        dims(inputs["num_logits_to_keep"]) == []
+        and inputs["num_logits_to_keep"].type.tensor_type.elem_type == int64
+    )
     for name in past:
         assert dims(inputs[name]) == ["batch", kv, "past_sequence", head]
         assert inputs[name].type.tensor_type.elem_type == float32
-    assert dims(outputs["logits"]) == ["batch", "sequence", config["vocab_size"]]
+    assert dims(outputs["logits"]) == ["batch", "kept_positions", config["vocab_size"]]
     assert outputs["logits"].type.tensor_type.elem_type == float32
     assert dims(outputs["present.0.key"]) == ["batch", kv, "past_sequence + sequence", head]
 
@@ -202,6 +206,32 @@ def test_graph_follows_the_decoder_with_past_contract(tiny_exports: dict[str, Pa
     assert logits.shape == (2, 5, config["vocab_size"]) and presents[0].shape == (2, kv, 5, head)
     logits, presents = decoder.step(ids[:, :1], np.ones((2, 6), np.int64), np.full((2, 1), 5), presents)
     assert logits.shape == (2, 1, config["vocab_size"]) and presents[-1].shape == (2, kv, 6, head)
+
+
+def test_num_logits_to_keep_returns_the_last_positions(tiny_exports: dict[str, Path]) -> None:
+    """0 gives every position; n the last n, equal to those of the full pass (what generation reads), and the
+    cache does not depend on it."""
+    import numpy as np
+
+    from medqa_trainer.onnx_validate import OnnxDecoder
+
+    decoder = OnnxDecoder(tiny_exports["merged"] / "onnx" / "model.onnx")
+    assert decoder.keeps_logits
+    ids = np.array([[11, 12, 13, 14, 15, 16], [21, 22, 23, 24, 25, 26]], np.int64)
+    feeds = (ids, np.ones_like(ids), np.tile(np.arange(6), (2, 1)), decoder.empty_past(2))
+    every, cache = decoder.step(*feeds, logits_to_keep=0)
+    assert every.shape[:2] == (2, 6)
+    for keep in (1, 2, 5, 6, 9):
+        kept, kept_cache = decoder.step(*feeds, logits_to_keep=keep)
+        assert kept.shape[:2] == (2, min(keep, 6)), keep
+        # The output head on fewer rows may take another GEMM kernel: equal up to float rounding.
+        np.testing.assert_allclose(kept, every[:, -min(keep, 6) :], rtol=0, atol=1e-5)
+        for full, sliced in zip(cache, kept_cache, strict=True):
+            np.testing.assert_array_equal(full, sliced)
+    after, _ = decoder.step(
+        ids[:, :1], np.ones((2, 7), np.int64), np.full((2, 1), 6), cache, logits_to_keep=1
+    )
+    assert after.shape[:2] == (2, 1)
 
 
 @pytest.fixture(scope="module")

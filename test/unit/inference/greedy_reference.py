@@ -38,6 +38,7 @@ def onnx_greedy(session: ort.InferenceSession, config: Any, prompt: list[int], m
         for i in range(layers)
         for kind in ("key", "value")
     }
+    inputs = {i.name for i in session.get_inputs()}
     ids = list(prompt)
     step_ids = np.array([prompt], dtype=np.int64)
     out: list[int] = []
@@ -45,6 +46,10 @@ def onnx_greedy(session: ort.InferenceSession, config: Any, prompt: list[int], m
         total = len(ids)
         positions = np.arange(total - step_ids.shape[1], total, dtype=np.int64)[None, :]
         feed = {"input_ids": step_ids, "attention_mask": np.ones((1, total), dtype=np.int64), "position_ids": positions}
+        if "num_logits_to_keep" in inputs:  # exports made before it joined the contract lack it
+            # Every position's logits (0), read at the last: the Node engine asks for the last one only (1), so
+            # equal ids also check the graph's slicing.
+            feed["num_logits_to_keep"] = np.array(0, dtype=np.int64)
         results = session.run(None, {**feed, **past})
         token = int(np.argmax(results[0][0, -1]))
         if token in stop:
