@@ -19,6 +19,8 @@ from typing import Any
 import torch
 from torch.jit._trace import TracerWarning
 
+from medqa_trainer.onnx_attention import EXPORT_ATTENTION, exporting_attention
+
 # Architectures exported and checked token for token against PyTorch by the tests (tiny Qwen3, SmolLM2 = llama).
 SUPPORTED_MODEL_TYPES = ("qwen3", "llama")
 OPSET = 17
@@ -178,7 +180,7 @@ def export_decoder(model: Any, onnx_path: Path, exporter: str) -> dict[str, Any]
     # The tracer warns about every Python branch on a shape (cache initialisation, mask padding); they hold for
     # inputs that follow the contract, which the validation then checks on real prompts. Kept out of the
     # extension's Output channel, where they would read as errors.
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), exporting_attention(model):
         warnings.simplefilter("ignore", category=TracerWarning)
         warnings.filterwarnings("ignore", message=".*aten::index.*")
         warnings.filterwarnings("ignore", message=".*will not be used, since it shares the same shape.*")
@@ -209,6 +211,7 @@ def export_decoder(model: Any, onnx_path: Path, exporter: str) -> dict[str, Any]
         "exporter": f"torch.onnx ({exporter})",
         "opset": opset,
         "dtype": "fp32",
+        "attention": EXPORT_ATTENTION,
         "external_data": external,
         "seconds": round(seconds, 1),
         "dynamic_axes": axes_summary(),

@@ -196,6 +196,9 @@ def test_graph_follows_the_decoder_with_past_contract(tiny_exports: dict[str, Pa
     assert dims(outputs["logits"]) == ["batch", "kept_positions", config["vocab_size"]]
     assert outputs["logits"].type.tensor_type.elem_type == float32
     assert dims(outputs["present.0.key"]) == ["batch", kv, "past_sequence + sequence", head]
+    # Grouped-query attention reads each cached head in place: no Expand repeats the cache per query head
+    # (eager attention's repeat_kv puts two in every layer).
+    assert sum(node.op_type == "Expand" for node in graph.graph.node) < layers
 
     # Batch 2 with an empty past (the first step), then one cached step: every dynamic axis moves.
     decoder = OnnxDecoder(tiny_exports["base"] / "onnx" / "model.onnx")
