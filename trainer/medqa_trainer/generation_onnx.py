@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from medqa_trainer.generation import Decoding, Generated
+from medqa_trainer.generation import MAX_LOSS_TOKENS_PER_PASS, Decoding, Generated
 from medqa_trainer.onnx_validate import OnnxDecoder
 
 # As onnx_export.py writes it; not imported from there, which pulls in torch.onnx.
@@ -183,9 +183,12 @@ class OnnxGenerator:
     def _prefill(
         self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Last-position logits and the cache of a padded batch: in one call where the graph returns only the last
-        position's logits, else in row chunks whose full logits fit the budget."""
-        step = ids.shape[0] if self.decoder.keeps_logits else self._rows_per_call(ids.shape[1])
+        """Last-position logits and the cache of a padded batch, in row chunks of at most MAX_LOSS_TOKENS_PER_PASS
+        tokens (attention memory grows with rows x width^2; RAG prompts of 32 rows run ~20k tokens), whose logits
+        fit the budget where the graph returns every position's."""
+        step = max(1, MAX_LOSS_TOKENS_PER_PASS // ids.shape[1])
+        if not self.decoder.keeps_logits:
+            step = min(step, self._rows_per_call(ids.shape[1]))
         last: list[np.ndarray] = []
         caches: list[list[np.ndarray]] = []
         for start in range(0, ids.shape[0], step):
@@ -254,47 +257,58 @@ class OnnxGenerator:
     def answer_losses(
         self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], pad_id: int
     ) -> list[tuple[float, int]]:
-        """(summed NLL, token count) of each answer given its prompt, as generation.answer_losses computes it."""
-        results: list[tuple[float, int]] = []
-        sequences = [[*p, *a] for p, a in zip(prompts, answers, strict=True)]
+        """(summed NLL, token count) of each answer given its prompt, as generation.answer_losses computes it.
+
+        Rows of similar length share a call (the caller sorts by prompt, but answers vary 10x), left padded so every
+        row's answer ends the sequence and the graph computes logits only for the answer positions; the
+        log-softmax runs in float32 (float64 over [tokens x vocab] took a quarter of the time). 32 SmolLM2 answers
+        to MedQuAD questions (8,563 answer tokens), 2 cores: 30.8 s -> 22.8 s."""
+        results: list[tuple[float, int] | None] = [None] * len(prompts)
+        by_length = sorted(range(len(prompts)), key=lambda i: -(len(prompts[i]) + len(answers[i])))
         start = 0
-        while start < len(sequences):
-            # Rows sorted longest first by the caller's batching; grow the call while its logits fit the budget.
+        while start < len(by_length):
             end = start + 1
-            width = len(sequences[start])
-            while end < len(sequences):
-                wider = max(width, len(sequences[end]))
-                if (end - start + 1) > self._rows_per_call(wider):
-                    break
-                width, end = wider, end + 1
-            results.extend(
-                self._losses_pass(sequences[start:end], prompts[start:end], answers[start:end], pad_id)
-            )
+            while end < len(by_length) and self._loss_call_fits(
+                [prompts[i] for i in by_length[start : end + 1]], [answers[i] for i in by_length[start : end + 1]]
+            ):
+                end += 1
+            rows = by_length[start:end]
+            losses = self._losses_pass([prompts[i] for i in rows], [answers[i] for i in rows], pad_id)
+            for row, loss in zip(rows, losses, strict=True):
+                results[row] = loss
             start = end
-        return results
+        return [loss for loss in results if loss is not None]
+
+    def _kept_positions(self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]]) -> int:
+        """Logit rows a left-padded call returns: the longest answer's predictions (and the last position, which
+        predicts nothing), or every position where the graph cannot keep fewer."""
+        if self.decoder.keeps_logits:
+            return max(len(a) for a in answers) + 1
+        return max(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
+
+    def _loss_call_fits(self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]]) -> bool:
+        width = max(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
+        vocab = self.vocab or 262_144  # unknown vocabulary: assume a large one
+        logit_bytes = len(prompts) * self._kept_positions(prompts, answers) * vocab * 4
+        return logit_bytes <= LOGIT_BYTES_PER_CALL and len(prompts) * width <= MAX_LOSS_TOKENS_PER_PASS
 
     def _losses_pass(
-        self,
-        sequences: Sequence[Sequence[int]],
-        prompts: Sequence[Sequence[int]],
-        answers: Sequence[Sequence[int]],
-        pad_id: int,
+        self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], pad_id: int
     ) -> list[tuple[float, int]]:
-        width = max(len(s) for s in sequences)
-        ids = np.full((len(sequences), width), pad_id, np.int64)
-        mask = np.zeros((len(sequences), width), np.int64)
-        for i, row in enumerate(sequences):  # right padding: causal attention never sees it
-            ids[i, : len(row)], mask[i, : len(row)] = row, 1
-        positions = np.broadcast_to(np.arange(width, dtype=np.int64), ids.shape).copy()
-        logits, _ = self.run(ids, mask, positions, self.empty_past(len(sequences)))
+        ids, mask = left_pad([[*p, *a] for p, a in zip(prompts, answers, strict=True)], pad_id)
+        positions = np.where(mask == 1, mask.cumsum(-1) - 1, 1).astype(np.int64)  # as generate_batch's
+        kept = self._kept_positions(prompts, answers)
+        logits, _ = self.run(ids, mask, positions, self.empty_past(len(prompts)), logits_to_keep=kept)
+        logits = logits[:, -kept:]
         out = []
-        for i, (prompt, answer) in enumerate(zip(prompts, answers, strict=True)):
-            # Position t predicts token t+1: answer token j is predicted at len(prompt)+j-1.
-            rows = logits[i, len(prompt) - 1 : len(prompt) + len(answer) - 1].astype(np.float64)
+        for i, answer in enumerate(answers):
+            # The last position predicts nothing; the len(answer) before it predict the answer's tokens.
+            rows = logits[i, kept - len(answer) - 1 : kept - 1]
+            # float32 as PyTorch's cross entropy; the per-token losses are summed in float64.
             top = rows.max(-1, keepdims=True)
             log_norm = np.log(np.exp(rows - top).sum(-1)) + top[:, 0]
             picked = rows[np.arange(len(answer)), np.asarray(answer)]
-            out.append((float((log_norm - picked).sum()), len(answer)))
+            out.append((float((log_norm - picked).astype(np.float64).sum()), len(answer)))
         return out
 
 

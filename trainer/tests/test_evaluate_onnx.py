@@ -72,6 +72,38 @@ def test_onnx_engine_answers_as_pytorch_does(
     )
 
 
+def test_answer_losses_do_not_depend_on_the_batch_or_the_kept_logits(talkative_export: Path) -> None:
+    """Rows of other lengths in the same call (left padded, regrouped by length, given back in order), and graphs
+    that return every position's logits (exports before num_logits_to_keep), give each row's loss alone."""
+    from medqa_trainer.generation_onnx import OnnxExport, OnnxGenerator
+
+    generator = OnnxGenerator(OnnxExport.read(talkative_export), threads=1)
+    prompts = [[101, 102, 103], [104, 105, 106, 107, 108, 109, 110], [111, 112]]
+    answers = [[201, 202, 203, 204, 205, 206, 207, 208], [301], [401, 402, 403]]
+    alone = [generator.answer_losses([p], [a], pad_id=0)[0] for p, a in zip(prompts, answers, strict=True)]
+    together = generator.answer_losses(prompts, answers, pad_id=0)
+
+    class EveryPosition:
+        """The decoder of an export made before num_logits_to_keep: every position's logits, whatever is asked."""
+
+        keeps_logits = False
+
+        def __init__(self, decoder: Any) -> None:
+            self.decoder = decoder
+
+        def step(self, *feeds: Any) -> Any:
+            return self.decoder.step(*feeds[:4], logits_to_keep=0)
+
+        def empty_past(self, rows: int) -> Any:
+            return self.decoder.empty_past(rows)
+
+    generator.decoder = EveryPosition(generator.decoder)
+    every_position = generator.answer_losses(prompts, answers, pad_id=0)
+    for losses in (together, every_position):
+        assert [count for _, count in losses] == [8, 1, 3]
+        assert [loss for loss, _ in losses] == pytest.approx([loss for loss, _ in alone], rel=1e-5)
+
+
 def test_agreement_check_counts_identical_answers(talkative_export: Path, tmp_path: Path) -> None:
     out = tmp_path / "onnx"
     args = ["--engine", "onnx", "--export", str(talkative_export), "--max-new-tokens", "12"]
