@@ -1,14 +1,15 @@
 """Evaluation generation on onnxruntime (`evaluate --engine onnx`) vs today's PyTorch path, in one process.
 
 The same export (fp32 by default; --export a quantised one to see its drift), the same MedQuAD questions through the
-model's chat template, the same batches (longest prompts first, --batch-size as `evaluate`), the same greedy
-decoding and max_new_tokens, and the answer-only loss pass both engines run in `evaluate`. The two engines answer
-each batch in turn (onnx, torch, onnx, torch, ...), so load from other processes falls on both alike. Prints the wall
-time of each, the ratio, and how many answers came out identical. Issue 20's target: 200 answers x 192 new tokens on
-SmolLM2 with 2 cores, ratio >= 3, fp32 answers identical.
+model's chat template, longest prompts first, each engine in `evaluate`'s default batches (PyTorch 8, onnxruntime 32;
+--batch-size and --onnx-batch-size change them), the same greedy decoding and max_new_tokens, and the answer-only
+loss pass both engines run in `evaluate`. The two engines answer each group of prompts in turn (onnx, torch, onnx,
+torch, ...), so load from other processes falls on both alike. Prints the wall time of each, the ratio, and how many
+answers came out identical. Issue 20's target: 200 answers x 192 new tokens on SmolLM2 with 2 cores, ratio >= 3,
+fp32 answers identical.
 
     .venv/bin/python bench/onnx_evaluation.py --export DIR [--examples 200] [--max-new-tokens 192] \
-        [--batch-size 8] [--threads N]
+        [--batch-size 8] [--onnx-batch-size 32] [--threads N]
 
 The export is made with `python -m medqa_trainer export-onnx --model smollm2-135m-instruct --out DIR`.
 """
@@ -52,6 +53,8 @@ def medquad_pairs(limit: int) -> list[tuple[str, str]]:
 
 
 def main() -> int:
+    from medqa_trainer.engines import DEFAULT_BATCH_SIZE
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -63,7 +66,13 @@ def main() -> int:
     )
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--max-new-tokens", type=int, default=192)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["torch"], help="PyTorch's batch")
+    parser.add_argument(
+        "--onnx-batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE["onnx"],
+        help="onnxruntime's batch; prompts go to both engines in groups of this size",
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -97,19 +106,24 @@ def main() -> int:
     seconds = {"onnx": 0.0, "torch": 0.0}
     texts: dict[str, list[str]] = {"onnx": [], "torch": []}
     tokens = {"onnx": 0, "torch": 0}
-    for start in range(0, len(order), args.batch_size):
-        batch = order[start : start + args.batch_size]
-        batch_prompts = [prompts[i] for i in batch]
-        batch_targets = [targets[i] for i in batch]
+    onnx_batch = args.onnx_batch_size
+    batch_sizes = {"onnx": onnx_batch, "torch": args.batch_size}
+    for start in range(0, len(order), onnx_batch):
+        group = order[start : start + onnx_batch]
         for name, engine in (("onnx", onnx), ("torch", reference)):
-            began = time.perf_counter()
-            answers = engine.generate(batch_prompts, decoding, None) or []
-            engine.losses(batch_prompts, batch_targets)
-            seconds[name] += time.perf_counter() - began
-            texts[name] += [a.text for a in answers]
-            tokens[name] += sum(a.new_tokens for a in answers)
+            size = batch_sizes[name]
+            for first in range(0, len(group), size):
+                batch = group[first : first + size]
+                batch_prompts = [prompts[i] for i in batch]
+                batch_targets = [targets[i] for i in batch]
+                began = time.perf_counter()
+                answers = engine.generate(batch_prompts, decoding, None) or []
+                engine.losses(batch_prompts, batch_targets)
+                seconds[name] += time.perf_counter() - began
+                texts[name] += [a.text for a in answers]
+                tokens[name] += sum(a.new_tokens for a in answers)
         print(
-            f"{start + len(batch)}/{len(order)}: onnx {seconds['onnx']:.0f} s, torch {seconds['torch']:.0f} s",
+            f"{start + len(group)}/{len(order)}: onnx {seconds['onnx']:.0f} s, torch {seconds['torch']:.0f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -117,6 +131,7 @@ def main() -> int:
     result = {
         "examples": len(order),
         "batch_size": args.batch_size,
+        "onnx_batch_size": onnx_batch,
         "max_new_tokens": args.max_new_tokens,
         "export": str(export.folder),
         "quantization": export.quantization,

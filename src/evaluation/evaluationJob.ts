@@ -9,7 +9,14 @@ import {
   type EvaluationSettings,
 } from './evaluationFolder';
 import { writeEvaluationRecord } from './evaluationWriter';
-import { compareArgs, evaluateArgs, runTrainerStep, type StepOptions, type StepResult } from './launcher';
+import {
+  agreementExamples,
+  compareArgs,
+  evaluateArgs,
+  runTrainerStep,
+  type StepOptions,
+  type StepResult,
+} from './launcher';
 import { failureText } from '../trainer/process';
 import {
   RETRIEVAL_COMPARISON_DIR,
@@ -218,13 +225,13 @@ function missingInput(plan: EvaluationPlan): string | undefined {
   return undefined;
 }
 
-/** How many answers of each side PyTorch gives too, to record the ONNX engine's agreement with it: one batch. */
+/** The export each side generates from, and how many of its answers PyTorch gives too (the engines' agreement). */
 function onnxInput(
   plan: EvaluationPlan,
   side: EvaluationSide,
 ): { export: string; checkAgreement: number } | undefined {
   if (plan.settings.engine !== 'onnx' || !plan.exports) return undefined;
-  return { export: plan.exports[side], checkAgreement: plan.settings.batchSize };
+  return { export: plan.exports[side], checkAgreement: agreementExamples(plan.settings.batchSize) };
 }
 
 type Common = Pick<StepOptions, 'python' | 'env' | 'cwd' | 'signal' | 'graceMs' | 'onOutput'>;

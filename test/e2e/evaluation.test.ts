@@ -171,6 +171,19 @@ describe('evaluation: a person evaluates a checkpoint from the Checkpoints view'
     await rowWith('evaluation-fixture').click();
 
     await title.filter({ hasText: 'Evaluation settings' }).waitFor();
+    // The batch size follows the engine while the user has not chosen one: 32 rows for onnxruntime, 8 for PyTorch.
+    await rowWith('Batch size: 8').waitFor();
+    for (const [engine, batch] of [
+      ['ONNX Runtime', 'Batch size: 32'],
+      ['PyTorch', 'Batch size: 8'],
+    ]) {
+      await rowWith('Engine:').click();
+      await title.filter({ hasText: 'Generate the answers with' }).waitFor();
+      await rowWith(engine).click();
+      await title.filter({ hasText: 'Evaluation settings' }).waitFor();
+      await rowWith(`Engine: ${engine}`).waitFor();
+      await rowWith(batch).waitFor();
+    }
     for (const [label, value] of [
       ['Max new tokens', '8'],
       ['Batch size', '4'],

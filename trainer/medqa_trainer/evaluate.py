@@ -20,6 +20,7 @@ from typing import Any
 
 from medqa_trainer import hygiene
 from medqa_trainer.engines import (
+    DEFAULT_BATCH_SIZE,
     ENGINES,
     EngineArgumentError,
     OnnxEngine,
@@ -84,7 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, type=Path, help="folder for predictions.jsonl, metrics.json, events"
     )
     parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"answers generated together (default: {DEFAULT_BATCH_SIZE['torch']} with PyTorch, "
+        f"{DEFAULT_BATCH_SIZE['onnx']} with --engine onnx)",
+    )
     parser.add_argument(
         "--limit",
         type=int,
@@ -384,6 +391,8 @@ def evaluate(
 def run(args: argparse.Namespace) -> int:
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.batch_size is None:
+        args.batch_size = DEFAULT_BATCH_SIZE[args.engine]
     if args.batch_size < 1 or args.max_new_tokens < 1 or (args.limit is not None and args.limit < 0):
         print(
             "error: --batch-size and --max-new-tokens must be at least 1, --limit at least 0", file=sys.stderr

@@ -8,7 +8,7 @@ import { pickModel } from '../../training/view/modelPick';
 import type { RunRegistry } from '../../runs/registry';
 import type { ExtensionServices } from '../../vscode/services';
 import type { EvaluationEngine, EvaluationSettings } from '../evaluationFolder';
-import { DEFAULT_SETTINGS } from '../launcher';
+import { DEFAULT_SETTINGS, batchSizeForEngine } from '../launcher';
 import { pickSettings } from './evaluationSettingsPick';
 import {
   baseModelOf,
@@ -205,7 +205,9 @@ export async function chooseSettings(
   if (options) {
     return {
       maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens,
-      batchSize: options.batchSize ?? defaults.batchSize,
+      batchSize:
+        options.batchSize ??
+        batchSizeForEngine(defaults.batchSize, defaults.engine ?? 'torch', options.engine ?? 'torch'),
       limit: options.limit === undefined ? defaults.limit : options.limit,
       evaluateBase: options.evaluateBase ?? true,
       repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
