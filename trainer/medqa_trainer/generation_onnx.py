@@ -176,19 +176,23 @@ class OnnxGenerator:
     def empty_past(self, rows: int) -> list[np.ndarray]:
         return self.decoder.empty_past(rows)
 
-    def _rows_per_call(self, width: int) -> int:
+    def _rows_per_call(self, width: int, kept: int) -> int:
+        """Rows one call may take: at most MAX_LOSS_TOKENS_PER_PASS tokens (attention memory grows with rows x
+        width^2), and logits of `kept` positions a row within the budget (one row always goes)."""
         vocab = self.vocab or 262_144  # unknown vocabulary: assume a large one
-        return max(1, LOGIT_BYTES_PER_CALL // (width * vocab * 4))
+        return max(1, min(MAX_LOSS_TOKENS_PER_PASS // width, LOGIT_BYTES_PER_CALL // (kept * vocab * 4)))
+
+    def _kept_positions(self, width: int, longest_answer: int) -> int:
+        """Logit rows a left-padded call needs: the longest answer's predictions and the last position (which
+        predicts nothing), or every position where the graph cannot keep fewer."""
+        return longest_answer + 1 if self.decoder.keeps_logits else width
 
     def _prefill(
         self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Last-position logits and the cache of a padded batch, in row chunks of at most MAX_LOSS_TOKENS_PER_PASS
-        tokens (attention memory grows with rows x width^2; RAG prompts of 32 rows run ~20k tokens), whose logits
-        fit the budget where the graph returns every position's."""
-        step = max(1, MAX_LOSS_TOKENS_PER_PASS // ids.shape[1])
-        if not self.decoder.keeps_logits:
-            step = min(step, self._rows_per_call(ids.shape[1]))
+        """Last-position logits and the cache of a padded batch, in row chunks a call may take (RAG prompts of 32
+        rows run ~20k tokens)."""
+        step = self._rows_per_call(ids.shape[1], self._kept_positions(ids.shape[1], 0))
         last: list[np.ndarray] = []
         caches: list[list[np.ndarray]] = []
         for start in range(0, ids.shape[0], step):
@@ -263,41 +267,31 @@ class OnnxGenerator:
         row's answer ends the sequence and the graph computes logits only for the answer positions; the
         log-softmax runs in float32 (float64 over [tokens x vocab] took a quarter of the time). 32 SmolLM2 answers
         to MedQuAD questions (8,563 answer tokens), 2 cores: 30.8 s -> 22.8 s."""
-        results: list[tuple[float, int] | None] = [None] * len(prompts)
+        results: dict[int, tuple[float, int]] = {}
         by_length = sorted(range(len(prompts)), key=lambda i: -(len(prompts[i]) + len(answers[i])))
         start = 0
         while start < len(by_length):
+            # Longest first, so the first row sets the width; grow the call while the longest answer still fits.
+            width = len(prompts[by_length[start]]) + len(answers[by_length[start]])
+            longest = len(answers[by_length[start]])
             end = start + 1
-            while end < len(by_length) and self._loss_call_fits(
-                [prompts[i] for i in by_length[start : end + 1]], [answers[i] for i in by_length[start : end + 1]]
-            ):
-                end += 1
+            while end < len(by_length):
+                longer = max(longest, len(answers[by_length[end]]))
+                if end - start + 1 > self._rows_per_call(width, self._kept_positions(width, longer)):
+                    break
+                longest, end = longer, end + 1
             rows = by_length[start:end]
             losses = self._losses_pass([prompts[i] for i in rows], [answers[i] for i in rows], pad_id)
-            for row, loss in zip(rows, losses, strict=True):
-                results[row] = loss
+            results.update(zip(rows, losses, strict=True))
             start = end
-        return [loss for loss in results if loss is not None]
-
-    def _kept_positions(self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]]) -> int:
-        """Logit rows a left-padded call returns: the longest answer's predictions (and the last position, which
-        predicts nothing), or every position where the graph cannot keep fewer."""
-        if self.decoder.keeps_logits:
-            return max(len(a) for a in answers) + 1
-        return max(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
-
-    def _loss_call_fits(self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]]) -> bool:
-        width = max(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
-        vocab = self.vocab or 262_144  # unknown vocabulary: assume a large one
-        logit_bytes = len(prompts) * self._kept_positions(prompts, answers) * vocab * 4
-        return logit_bytes <= LOGIT_BYTES_PER_CALL and len(prompts) * width <= MAX_LOSS_TOKENS_PER_PASS
+        return [results[i] for i in range(len(prompts))]
 
     def _losses_pass(
         self, prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], pad_id: int
     ) -> list[tuple[float, int]]:
         ids, mask = left_pad([[*p, *a] for p, a in zip(prompts, answers, strict=True)], pad_id)
         positions = np.where(mask == 1, mask.cumsum(-1) - 1, 1).astype(np.int64)  # as generate_batch's
-        kept = self._kept_positions(prompts, answers)
+        kept = self._kept_positions(ids.shape[1], max(len(a) for a in answers))
         logits, _ = self.run(ids, mask, positions, self.empty_past(len(prompts)), logits_to_keep=kept)
         logits = logits[:, -kept:]
         out = []
